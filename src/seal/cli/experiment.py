@@ -1,0 +1,62 @@
+"""``seal experiment GRID.yaml``: run a grid of datasets x methods x seeds, resumably.
+
+Each run is a ``seal fit`` subprocess writing to ``runs/<dataset>/<method>[.<variant>]/seed<seed>``; each
+successful run appends one JSON line to ``results/runs.jsonl``; runs already recorded there are skipped.
+See :mod:`seal.experiments.runner` for the grid format.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``seal experiment``."""
+    parser = argparse.ArgumentParser(
+        prog="seal experiment",
+        description=(
+            "Run datasets x methods x seeds from a grid YAML as `seal fit` subprocesses. Runs whose key "
+            "(dataset, method, variant, seed, split protocol) is already in the results file are skipped, so "
+            "an interrupted grid resumes where it stopped. Exit status 1 if any run failed."
+        ),
+        epilog=(
+            "grid keys: datasets, methods, seeds, variant, config_dir, overrides, per_run_overrides, threads, "
+            "command. The command template can also be replaced with $SEAL_EXPERIMENT_COMMAND."
+        ),
+    )
+    parser.add_argument("grid", help="grid YAML file (e.g. configs/grids/ce-cpu.yaml)")
+    parser.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once, each its own process (default 1)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per run (overrides the grid's `threads`)")
+    parser.add_argument("--dry-run", action="store_true", help="list the planned runs and which would be skipped; run nothing")
+    parser.add_argument("--results", default="results/runs.jsonl", help="results file, appended to (default results/runs.jsonl)")
+    parser.add_argument("--runs-dir", default="runs", help="root of the run directories (default runs)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``seal experiment``; returns the exit status (0 ok, 1 a run failed, 2 bad usage, 130 interrupted)."""
+    from seal.experiments.runner import GridError, load_grid, run_grid
+
+    args = build_parser().parse_args(argv)
+    if args.jobs < 1:
+        print("seal experiment: error: --jobs must be >= 1", file=sys.stderr)
+        return 2
+    try:
+        grid = load_grid(args.grid)
+        if args.threads is not None:
+            if args.threads < 1:
+                raise GridError("--threads must be >= 1")
+            grid.threads = args.threads
+        summary = run_grid(grid, results=args.results, runs_dir=args.runs_dir, jobs=args.jobs, dry_run=args.dry_run)
+    except GridError as exc:
+        print(f"seal experiment: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("seal experiment: interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130
+    return summary.exit_code
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""``seal fit`` / ``seal test``: LightningCLI over :class:`MultilabelModule` and :class:`MultiLabelDataModule`.
+
+Configs are YAML (``configs/<dataset>/<method>.yaml``) with ``model:``, ``data:`` and ``trainer:``
+sections; ``--print_config`` prints the resolved config and every run saves it as ``config.yaml`` in its
+log directory. ``seal fit`` trains with early stopping on validation example-F1, then restores the best
+weights and evaluates on the test split, printing a table and writing ``metrics.json`` beside the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.cli import LightningCLI
+
+from seal.data.datamodule import MultiLabelDataModule
+from seal.training.checkpoint import AtomicCheckpointIO
+from seal.training.module import MultilabelModule
+
+from seal.metrics import CONVENTIONS
+
+
+class SEALCLI(LightningCLI):
+    """LightningCLI with SEAL's links, callbacks and the fit-then-test behaviour."""
+
+    def __init__(self, *args, **kwargs):
+        self.results: dict = {}
+        kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        kwargs.setdefault(
+            "trainer_defaults",
+            {
+                "max_epochs": 300,
+                "inference_mode": False,  # gradient-based inference needs autograd in validation/test
+                "enable_model_summary": False,
+                "log_every_n_steps": 50,
+                "num_sanity_val_steps": 0,
+                "deterministic": False,
+                "accelerator": "auto",
+                "devices": 1,
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+    def add_arguments_to_parser(self, parser) -> None:
+        parser.link_arguments("data.num_features", "model.in_features", apply_on="instantiate")
+        parser.link_arguments("data.num_labels", "model.num_labels", apply_on="instantiate")
+        parser.link_arguments("data.label_names", "model.label_names", apply_on="instantiate")
+        parser.add_argument("--early_stopping_patience", type=int, default=20, help="epochs without a better val example-F1")
+        parser.add_argument("--no_test", type=bool, default=False, help="skip the test evaluation after fit")
+        parser.add_argument("--metrics_file", type=str | None, default=None, help="where to write metrics.json")
+
+    def instantiate_trainer(self, **kwargs):
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        patience = config.get("early_stopping_patience", 20)
+        trainer = super().instantiate_trainer(**kwargs)
+        # Lightning adds an unmonitored ModelCheckpoint by default (it would "restore" the last epoch);
+        # replace it by one that keeps the best validation example-F1 (plus the last, for resuming).
+        trainer.callbacks[:] = [
+            cb for cb in trainer.callbacks if not (isinstance(cb, ModelCheckpoint) and cb.monitor is None)
+        ]
+        if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
+            trainer.callbacks.append(
+                ModelCheckpoint(monitor="val/example_f1", mode="max", save_top_k=1, save_last=True, filename="best")
+            )
+        if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
+            trainer.callbacks.append(EarlyStopping(monitor="val/example_f1", mode="max", patience=patience))
+        trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        return trainer
+
+    def before_fit(self) -> None:
+        self._fit_t0 = time.perf_counter()
+
+    def after_fit(self) -> None:
+        train_s = time.perf_counter() - self._fit_t0
+        trainer, model = self.trainer, self.model
+        config = self.config[self.subcommand]
+        ckpt = trainer.checkpoint_callback
+        best_path = ckpt.best_model_path if ckpt is not None else ""
+        best_val = float(ckpt.best_model_score) if ckpt is not None and ckpt.best_model_score is not None else None
+        if trainer.interrupted:
+            return
+        test = {}
+        if not config.get("no_test", False):
+            trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
+            test = dict(model.test_results)
+        best_epoch = None
+        if model.val_history:
+            best_epoch = max(model.val_history, key=lambda h: h["example_f1"])["epoch"]
+        epoch_times = list(model.epoch_times)
+        self.results = {
+            "metrics": {"test": test, "val": {"example_f1": best_val}},
+            "epochs": int(trainer.current_epoch),
+            "best_epoch": best_epoch,
+            "batches_seen": int(model.batches_seen),
+            "timings": {
+                "train_s": train_s,
+                "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
+                "infer_examples_per_s": model.infer_examples_per_s,
+            },
+            "val_history": list(model.val_history),
+            "best_checkpoint": best_path,
+            "log_dir": trainer.log_dir,
+        }
+        if trainer.is_global_zero:
+            out = config.get("metrics_file") or (os.path.join(trainer.log_dir, "metrics.json") if trainer.log_dir else None)
+            if out:
+                Path(out).parent.mkdir(parents=True, exist_ok=True)
+                tmp = f"{out}.tmp"
+                with open(tmp, "w") as fh:
+                    json.dump(self.results, fh, indent=2)
+                os.replace(tmp, out)
+            if test:
+                print(format_metrics(test, title=f"test metrics ({model.hparams.method})"))
+
+
+def format_metrics(metrics: dict, title: str = "metrics") -> str:
+    keys = ["example_f1", "micro_f1", "macro_f1", "hamming_loss", "map", "map_label"]
+    lines = [title, "-" * len(title)]
+    for k in keys + [k for k in metrics if k not in keys]:
+        if k in metrics:
+            v = metrics[k]
+            lines.append(f"{k:<22} {v:.4f}" if isinstance(v, float) and not k.endswith("left_out") else f"{k:<22} {v}")
+    lines.append(CONVENTIONS)
+    return "\n".join(lines)
+
+
+def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
+    return SEALCLI(
+        MultilabelModule,
+        MultiLabelDataModule,
+        args=args,
+        run=run,
+        seed_everything_default=0,
+        parser_kwargs={"prog": "seal", "description": __doc__},
+    )
+
+
+def fit_main(argv: list[str]) -> int:
+    _friendly(lambda: make_cli(["fit", *argv]))
+    return 0
+
+
+def test_main(argv: list[str]) -> int:
+    _friendly(lambda: make_cli(["test", *argv]))
+    return 0
+
+
+def _friendly(fn):
+    """Run ``fn``; turn known configuration/data errors into one clear line instead of a traceback."""
+    from seal.data.datamodule import DataError
+
+    known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError)
+    try:
+        from seal.data.registry import DatasetNotFoundError
+
+        known = (*known, DatasetNotFoundError)
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        return fn()
+    except known as exc:
+        if os.environ.get("SEAL_DEBUG"):
+            raise
+        print(f"seal: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None

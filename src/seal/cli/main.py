@@ -1,0 +1,77 @@
+"""The ``seal`` command: a thin dispatcher to sub-commands.
+
+``seal data ...``        dataset registry: list, info, verify, fetch
+``seal fit|test|predict`` LightningCLI-driven training / evaluation / prediction from YAML configs
+``seal experiment GRID``  run datasets x methods x seeds, resumable, into results/runs.jsonl
+``seal report``           render docs/results.md from results/runs.jsonl
+"""
+
+from __future__ import annotations
+
+import sys
+
+_COMMANDS = {
+    "data": ("seal.cli.data", "main", "dataset registry: list, info, verify, fetch"),
+    "fit": ("seal.cli.lightning", "fit_main", "train a model from a YAML config (LightningCLI)"),
+    "test": ("seal.cli.lightning", "test_main", "evaluate a checkpoint on the test split"),
+    "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for an ARFF file or dataset split"),
+    "experiment": ("seal.cli.experiment", "main", "run a grid of datasets x methods x seeds (resumable)"),
+    "report": ("seal.cli.report", "main", "render docs/results.md from results/runs.jsonl"),
+}
+
+
+def _usage() -> str:
+    lines = [
+        "usage: seal <command> [options]",
+        "",
+        "SEAL -- Structured Energy Network As a Loss (Lee et al., NeurIPS 2022).",
+        "",
+        "commands:",
+    ]
+    for name, (_, _, helptext) in _COMMANDS.items():
+        lines.append(f"  {name:<11} {helptext}")
+    lines += ["", "Run `seal <command> --help` for the options of a command."]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_usage())
+        return 0
+    if argv[0] in ("-V", "--version"):
+        from seal import __version__
+
+        print(__version__)
+        return 0
+    cmd = argv[0]
+    if cmd not in _COMMANDS:
+        print(f"seal: unknown command {cmd!r}\n\n{_usage()}", file=sys.stderr)
+        return 2
+    import importlib
+
+    _quiet_known_noise()
+    module_name, func_name, _ = _COMMANDS[cmd]
+    func = getattr(importlib.import_module(module_name), func_name)
+    rc = func(argv[1:])
+    return int(rc or 0)
+
+
+def _quiet_known_noise() -> None:
+    """Silence third-party chatter that says nothing about the user's run (set SEAL_VERBOSE=1 to keep it)."""
+    import logging
+    import os
+    import warnings
+
+    if os.environ.get("SEAL_VERBOSE"):
+        return
+    warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    warnings.filterwarnings("ignore", message=r".*number of training batches.*logging interval.*")
+    warnings.filterwarnings("ignore", message=r".*tensorboardX.*")
+    warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
+    for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

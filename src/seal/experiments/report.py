@@ -1,0 +1,611 @@
+"""Render ``docs/results.md`` from ``results/runs.jsonl`` (the records written by ``seal experiment``).
+
+The report has, per dataset family: a table of test example-F1 (mean ± sample std over seeds) beside the
+paper's numbers (a SECONDARY source, ``docs/seal-method.md`` F.2, with its suspicious cells marked ⚠), a
+table of the other test metrics and timings (means over seeds), one line per (dataset, variant) saying
+whether SEAL-dynamic NCE beats cross-entropy, and validation-F1 curves (PNG, matplotlib, optional).
+
+Nothing here imports torch; matplotlib is imported only when a plot is drawn.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import re
+import shlex
+import statistics
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from seal.experiments.runner import read_results, record_key, record_key_str
+
+__all__ = [
+    "FAMILIES",
+    "METHOD_ORDER",
+    "PAPER_EXAMPLE_F1",
+    "PAPER_ROW",
+    "SUSPICIOUS",
+    "Family",
+    "Group",
+    "ReportError",
+    "group_records",
+    "mean_std",
+    "paper_number",
+    "plot_val_curves",
+    "render_report",
+    "write_report",
+]
+
+
+class ReportError(Exception):
+    """The report cannot be produced (no results, bad --plot key); ``code`` is the exit status."""
+
+    def __init__(self, message: str, code: int = 2) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Family:
+    """A group of datasets reported in one table.
+
+    Attributes:
+        name: section title.
+        datasets: dataset names in display order.
+        metric: the test metric of the main table (key in ``metrics.test``).
+        metric_label: how the metric is named in the table header.
+    """
+
+    name: str
+    datasets: tuple[str, ...]
+    metric: str = "example_f1"
+    metric_label: str = "test example-F1 (%)"
+
+
+#: dataset families in report order (datasets of no family go to a final "Other datasets" table)
+FAMILIES: tuple[Family, ...] = (
+    Family(
+        "Feature-based MLC (paper datasets)",
+        ("bibtex", "delicious", "genbase", "cal500", "eurlex_ev", "expr_fun", "spo_fun"),
+    ),
+    Family("Extra MLC datasets", ("yeast", "scene", "emotions", "enron")),
+)
+
+#: method display order (methods not listed follow, alphabetically)
+METHOD_ORDER: tuple[str, ...] = (
+    "cross-entropy",
+    "spen-gbi",
+    "dvn-gbi",
+    "nce-gbi",
+    "seal-static-margin",
+    "seal-static-regression",
+    "seal-static-nce",
+    "seal-dynamic-margin",
+    "seal-dynamic-regression",
+    "seal-dynamic-regression-s",
+    "seal-dynamic-nce",
+    "seal-dynamic-ranking",
+)
+
+#: our method name -> the row of seal-method.md F.2 it corresponds to (C.1 mapping)
+PAPER_ROW: dict[str, str] = {
+    "cross-entropy": "Cross-entropy",
+    "spen-gbi": "Energy network with GBI: SPEN",
+    "dvn-gbi": "Energy network with GBI: DVN",
+    "nce-gbi": "Energy network with GBI: NCE ranking",
+    "seal-static-margin": "SEAL-static: margin",
+    "seal-static-regression": "SEAL-static: regression",
+    "seal-static-nce": "SEAL-static: NCE ranking",
+    "seal-dynamic-margin": "SEAL-dynamic: margin (InfNet)",
+    "seal-dynamic-regression": "SEAL-dynamic: regression",
+    "seal-dynamic-regression-s": "SEAL-dynamic: regression-s",
+    "seal-dynamic-nce": "SEAL-dynamic: NCE ranking",
+    # "seal-dynamic-ranking": absent from the F.2 accuracy table (only in the time table)
+}
+
+_F2_DATASETS = ("bibtex", "delicious", "genbase", "cal500", "eurlex_ev", "expr_fun", "spo_fun")
+
+
+def _row(*values: float | None) -> dict[str, float]:
+    return {d: v for d, v in zip(_F2_DATASETS, values, strict=True) if v is not None}
+
+
+#: seal-method.md F.2: test example-F1 (%) per paper row and dataset -- SECONDARY SOURCE, unverified
+PAPER_EXAMPLE_F1: dict[str, dict[str, float]] = {
+    "Cross-entropy": _row(42.40, 29.89, 47.37, 33.58, 42.19, 37.50, 27.81),
+    "Energy network with GBI: SPEN": _row(42.99, 24.20, 32.13, 37.24, 41.86, 36.74, 27.95),
+    "Energy network with GBI: DVN": _row(45.95, 24.87, 77.92, 47.74, 25.49, 31.47, 29.35),
+    "Energy network with GBI: NCE ranking": _row(12.95, 12.69, 12.40, 33.89, 0.19, 27.74, 18.06),
+    "SEAL-static: margin": _row(43.11, 28.08, 57.45, 33.91, 42.15, 38.13, 28.15),
+    "SEAL-static: regression": _row(42.29, 30.09, 96.68, 37.63, 42.18, 33.12, 28.42),
+    "SEAL-static: NCE ranking": _row(43.03, 30.08, 37.82, 37.82, 42.11, 37.78, 28.29),
+    "SEAL-dynamic: margin (InfNet)": _row(42.86, 29.75, 96.53, 36.69, 41.83, 37.81, 28.43),
+    "SEAL-dynamic: regression": _row(43.74, 29.79, 96.95, 37.97, 41.67, 37.95, 28.83),
+    "SEAL-dynamic: regression-s": _row(44.53, 29.87, 97.81, 38.95, 42.17, 37.95, None),
+    "SEAL-dynamic: NCE ranking": _row(44.76, 34.67, 97.32, 41.62, 41.62, 38.28, 28.83),
+}
+
+#: (method, dataset) cells that F.2 flags as suspicious (likely transcription errors)
+SUSPICIOUS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("cross-entropy", "genbase"),
+        ("seal-static-nce", "genbase"),
+        ("seal-static-nce", "cal500"),
+        ("seal-dynamic-nce", "cal500"),
+        ("seal-dynamic-nce", "eurlex_ev"),
+    }
+)
+
+_NONE = "—"
+
+
+def paper_number(method: str, dataset: str) -> tuple[float | None, bool]:
+    """The F.2 (secondary) test example-F1 in % for ``method`` on ``dataset``, and whether it is flagged ⚠."""
+    row = PAPER_ROW.get(method)
+    value = PAPER_EXAMPLE_F1.get(row, {}).get(dataset) if row else None
+    return value, (method, dataset) in SUSPICIOUS
+
+
+# ----------------------------------------------------------------------------------------- grouping
+
+
+@dataclass
+class Group:
+    """The records of one (dataset, method, variant, split protocol), one per seed (the last line wins)."""
+
+    dataset: str
+    method: str
+    variant: str | None
+    split_protocol: str
+    records: list[dict] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        """``method (variant)`` or ``method``."""
+        return f"{self.method} ({self.variant})" if self.variant else self.method
+
+    @property
+    def seeds(self) -> list:
+        """The seeds present, in order."""
+        return [r.get("seed") for r in self.records]
+
+    def values(self, *path: str) -> list[float]:
+        """The finite numbers found at ``record[path[0]][path[1]]...`` over the seeds."""
+        out = []
+        for r in self.records:
+            v: object = r
+            for p in path:
+                v = v.get(p) if isinstance(v, dict) else None
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+                out.append(float(v))
+        return out
+
+
+def _method_rank(method: str) -> tuple[int, str]:
+    return (METHOD_ORDER.index(method), "") if method in METHOD_ORDER else (len(METHOD_ORDER), method)
+
+
+def _family_of(dataset: str) -> int:
+    for i, fam in enumerate(FAMILIES):
+        if dataset in fam.datasets:
+            return i
+    return len(FAMILIES)
+
+
+def _dataset_rank(dataset: str) -> tuple[int, int, str]:
+    fi = _family_of(dataset)
+    pos = FAMILIES[fi].datasets.index(dataset) if fi < len(FAMILIES) else 0
+    return fi, pos, dataset
+
+
+def group_records(records: Iterable[dict]) -> list[Group]:
+    """Group records by (dataset, method, variant, split protocol), in report order.
+
+    Duplicate run keys (possible when two grids raced) keep the last line. Groups are sorted by family,
+    dataset (family order), method (:data:`METHOD_ORDER`), variant (none first) and split protocol.
+    """
+    by_key: dict[tuple, dict] = {}
+    for r in records:
+        try:
+            by_key[record_key(r)] = r
+        except (TypeError, ValueError):
+            continue
+    groups: dict[tuple, Group] = {}
+    for (dataset, method, variant, _seed, protocol), r in by_key.items():
+        g = groups.setdefault((dataset, method, variant, protocol), Group(dataset, method, variant, protocol))
+        g.records.append(r)
+    for g in groups.values():
+        g.records.sort(key=lambda r: (str(type(r.get("seed"))), r.get("seed")))
+    return sorted(
+        groups.values(),
+        key=lambda g: (_dataset_rank(g.dataset), _method_rank(g.method), g.variant is not None, g.variant or "", g.split_protocol),
+    )
+
+
+def mean_std(values: Sequence[float]) -> tuple[float | None, float | None]:
+    """``(mean, sample standard deviation with ddof=1)``; std is ``None`` for fewer than 2 values."""
+    if not values:
+        return None, None
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) >= 2 else None)
+
+
+def _fmt_mean_std(values: Sequence[float], scale: float = 100.0) -> str:
+    mean, std = mean_std([scale * v for v in values])
+    if mean is None:
+        return _NONE
+    if std is None:
+        return f"{mean:.2f} (n={len(values)})"
+    return f"{mean:.2f} ± {std:.2f} (n={len(values)})"
+
+
+def _fmt_mean(values: Sequence[float], digits: int = 2, scale: float = 1.0, thousands: bool = False) -> str:
+    if not values:
+        return _NONE
+    m = scale * statistics.fmean(values)
+    return f"{m:,.{digits}f}" if thousands else f"{m:.{digits}f}"
+
+
+def _fmt_signed(x: float) -> str:
+    return f"+{x:.2f}" if x >= 0 else f"−{abs(x):.2f}"
+
+
+# ------------------------------------------------------------------------------------------ plotting
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("_") or "runs"
+
+
+def _select_runs(records: Sequence[dict], key: str) -> list[dict]:
+    """Records whose ``dataset/method/variant/seed`` equals ``key`` (if any do), else contains it."""
+    exact = [r for r in records if record_key_str(r) == key]
+    return exact or [r for r in records if key in record_key_str(r)]
+
+
+def _atomic_savefig(fig, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
+    os.replace(tmp, path)
+
+
+def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -> Path | None:
+    """Plot validation example-F1 (%) per epoch of ``runs`` into the PNG ``path`` (atomic write).
+
+    Each run is one line (labelled ``dataset/method/variant/seed``), its best epoch marked with a dot.
+    Returns ``path``, or ``None`` if no run has a validation history.
+
+    Raises:
+        ImportError: matplotlib is not installed (it is the optional extra ``seal[plot]``).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    drawn = 0
+    for r in runs:
+        hist = [h for h in (r.get("val_history") or []) if isinstance(h, dict)]
+        pts = [(h.get("epoch"), h.get("example_f1")) for h in hist]
+        pts = [(e, 100 * f) for e, f in pts if isinstance(e, (int, float)) and isinstance(f, (int, float))]
+        if not pts:
+            continue
+        xs, ys = zip(*pts)
+        label = record_key_str(r) + (f" [{r.get('split_protocol')}]" if r.get("split_protocol") else "")
+        (line,) = ax.plot(xs, ys, label=label, linewidth=1.4)
+        best = r.get("best_epoch")
+        if best in xs:
+            ax.plot([best], [ys[xs.index(best)]], "o", color=line.get_color(), markersize=5)
+        drawn += 1
+    if not drawn:
+        plt.close(fig)
+        return None
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("validation example-F1 (%)")
+    ax.set_title(title)
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic_savefig(fig, path)
+    plt.close(fig)
+    return path
+
+
+# ---------------------------------------------------------------------------------------- rendering
+
+
+def _provenance(records: Sequence[dict]) -> list[str]:
+    def distinct(*path: str) -> list[str]:
+        seen = []
+        for r in records:
+            v: object = r
+            for p in path:
+                v = v.get(p) if isinstance(v, dict) else None
+            s = str(v) if v is not None else "unknown"
+            if s not in seen:
+                seen.append(s)
+        return seen
+
+    times = sorted(str(r["finished_at"]) for r in records if r.get("finished_at"))
+    lines = [f"- Runs: {len(records)} records"]
+    if times:
+        lines[0] += f", finished between {times[0]} and {times[-1]}"
+    lines += [
+        f"- Code (git commit): {', '.join(f'`{c}`' for c in distinct('env', 'git_commit'))}",
+        f"- torch: {', '.join(distinct('env', 'torch'))}; devices: {', '.join(distinct('env', 'device'))}; "
+        f"threads per run: {', '.join(distinct('env', 'threads'))}; hosts: {', '.join(distinct('env', 'hostname'))}",
+    ]
+    return lines
+
+
+def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
+    lines = [f"## {fam.name}", "", f"### {fam.metric_label[0].upper() + fam.metric_label[1:]}: ours vs the paper", ""]
+    lines += [
+        "| dataset | split | method | ours: mean ± std (n) | paper (secondary, F.2) | Δ ours − paper |",
+        "|---|---|---|---|---|---|",
+    ]
+    for g in groups:
+        vals = g.values("metrics", "test", fam.metric)
+        ours = _fmt_mean_std(vals)
+        paper, warn = paper_number(g.method, g.dataset) if fam.metric == "example_f1" else (None, False)
+        paper_s = _NONE if paper is None else f"{paper:.2f}" + (" ⚠" if warn else "")
+        delta = _fmt_signed(100 * statistics.fmean(vals) - paper) if vals and paper is not None else _NONE
+        lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {ours} | {paper_s} | {delta} |")
+    lines += [
+        "",
+        "### Other test metrics and timings (means over seeds)",
+        "",
+        "| dataset | split | method | n | micro-F1 | macro-F1 | mAP | Hamming loss ×100 | epochs | best epoch "
+        "| s / epoch | train s | inference ex/s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for g in groups:
+        cells = [
+            _fmt_mean(g.values("metrics", "test", "micro_f1"), scale=100),
+            _fmt_mean(g.values("metrics", "test", "macro_f1"), scale=100),
+            _fmt_mean(g.values("metrics", "test", "map"), scale=100),
+            _fmt_mean(g.values("metrics", "test", "hamming_loss"), digits=3, scale=100),
+            _fmt_mean(g.values("epochs"), digits=1),
+            _fmt_mean(g.values("best_epoch"), digits=1),
+            _fmt_mean(g.values("timings", "epoch_s_mean"), digits=2),
+            _fmt_mean(g.values("timings", "train_s"), digits=1),
+            _fmt_mean(g.values("timings", "infer_examples_per_s"), digits=0, thousands=True),
+        ]
+        lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {len(g.records)} | " + " | ".join(cells) + " |")
+    verdicts = _verdicts(groups, fam.metric)
+    if verdicts:
+        lines += ["", "### Does SEAL-dynamic NCE beat cross-entropy? (mean over seeds)", ""] + verdicts
+    lines.append("")
+    return lines
+
+
+def _verdicts(groups: list[Group], metric: str) -> list[str]:
+    """One line per (dataset, variant, split) that has a cross-entropy row and at least one SEAL row."""
+    lines = []
+    cells: dict[tuple, dict[str, Group]] = {}
+    for g in groups:
+        cells.setdefault((g.dataset, g.variant, g.split_protocol), {})[g.method] = g
+    for (dataset, variant, split), methods in cells.items():
+        ce = methods.get("cross-entropy")
+        seal = {m: g for m, g in methods.items() if m.startswith("seal-")}
+        if ce is None or not seal:
+            continue
+        ce_vals = [100 * v for v in ce.values("metrics", "test", metric)]
+        if not ce_vals:
+            continue
+        where = f"**{dataset}** ({variant + ', ' if variant else ''}split {split})"
+        ce_s = _fmt_mean_std([v / 100 for v in ce_vals])
+        nce = seal.get("seal-dynamic-nce")
+        nce_vals = [100 * v for v in nce.values("metrics", "test", metric)] if nce else []
+        if nce_vals:
+            d = statistics.fmean(nce_vals) - statistics.fmean(ce_vals)
+            verdict = "**beats**" if d > 0 else ("ties with" if d == 0 else "does **not** beat")
+            line = (
+                f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} cross-entropy "
+                f"{ce_s} (Δ {_fmt_signed(d)})"
+            )
+            p_nce, w1 = paper_number("seal-dynamic-nce", dataset)
+            p_ce, w2 = paper_number("cross-entropy", dataset)
+            if metric == "example_f1" and p_nce is not None and p_ce is not None:
+                line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
+        else:
+            line = f"- {where}: no SEAL-dynamic NCE run; cross-entropy {ce_s}"
+        best_m, best_g = max(
+            ((m, g) for m, g in seal.items() if g.values("metrics", "test", metric)),
+            key=lambda mg: statistics.fmean(mg[1].values("metrics", "test", metric)),
+            default=(None, None),
+        )
+        if best_g is not None and best_m != "seal-dynamic-nce":
+            best = 100 * statistics.fmean(best_g.values("metrics", "test", metric))
+            line += f". Best SEAL row here: {best_m} {best:.2f} (Δ vs cross-entropy {_fmt_signed(best - statistics.fmean(ce_vals))})"
+        lines.append(line + ".")
+    return lines
+
+
+def render_report(
+    records: Sequence[dict],
+    *,
+    command: str,
+    results_path: str,
+    problems: Sequence[str] = (),
+    figures: Sequence[tuple[str, str]] = (),
+    figure_notes: Sequence[str] = (),
+    now: _dt.datetime | None = None,
+) -> str:
+    """The markdown text of the report.
+
+    Args:
+        records: result records (``results/runs.jsonl`` lines).
+        command: the command line that produced the report (written in the header).
+        results_path: where the records were read from.
+        problems: unparsable lines that were skipped (listed in the header).
+        figures: ``(caption, relative image path)`` pairs to embed.
+        figure_notes: lines shown in the figures section instead of / besides figures.
+        now: the generation time (default: now, UTC).
+    """
+    now = now or _dt.datetime.now(_dt.timezone.utc)
+    groups = group_records(records)
+    lines = [
+        "# Results",
+        "",
+        f"Generated by `{command}` on {now.strftime('%Y-%m-%d %H:%M UTC')} from `{results_path}`. "
+        "Do not edit by hand: rerun the command (runs are added with `seal experiment GRID.yaml`).",
+        "",
+        "## Conventions",
+        "",
+        "- **Main metric**: test example-F1 in %, at threshold 0.5, averaged over test examples; an example with "
+        "empty gold and empty prediction scores 1.0. mAP is per-example average precision with undefined rows "
+        "(no positive label) left out. micro-/macro-F1 also at 0.5; Hamming loss shown ×100.",
+        "- **Cells** are `mean ± std (n=…)` over training seeds; std is the **sample** standard deviation "
+        "(ddof=1); with n=1 no std is shown. Each run is evaluated on the test split at the epoch of best "
+        "validation example-F1.",
+        "- **Paper numbers** come from a **SECONDARY source** (a third-party results file quoting the paper; "
+        "`docs/seal-method.md` F.2), unverified and without standard deviations; ⚠ marks cells F.2 flags as "
+        "suspicious (likely transcription errors). Methods absent from F.2 (e.g. seal-dynamic-ranking) show —.",
+        "- **Splits differ from the paper's**: the `paper` protocol is our own iterative-stratified 10 folds "
+        "(split seed 0; folds 1-6 train / 7-8 validation / 9-10 test), not the authors' unpublished MEKA fold "
+        "files; `official` is the distribution's own split. Δ = ours − paper is therefore indicative only.",
+        "- A method shown as `method (variant)` used the config `configs/<dataset>/<method>.<variant>.yaml` (or "
+        "the base config with the grid's overrides), e.g. a reduced CPU budget; it is not the paper's setting.",
+        "",
+        "## Provenance",
+        "",
+        *_provenance(records),
+    ]
+    if problems:
+        lines.append(f"- {len(problems)} unparsable line(s) of `{results_path}` were skipped:")
+        lines += [f"  - {p}" for p in problems]
+    lines.append("")
+    fam_groups: dict[int, list[Group]] = {}
+    for g in groups:
+        fam_groups.setdefault(_family_of(g.dataset), []).append(g)
+    for fi in sorted(fam_groups):
+        fam = FAMILIES[fi] if fi < len(FAMILIES) else Family("Other datasets", ())
+        lines += _family_tables(fam, fam_groups[fi])
+    if figures or figure_notes:
+        lines += ["## Validation curves", ""]
+        lines += [f"{n}" for n in figure_notes]
+        if figure_notes:
+            lines.append("")
+        for caption, rel in figures:
+            lines += [f"![{caption}]({rel})", "", f"*{caption}* (dot = best epoch)", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _default_plot_runs(records: Sequence[dict]) -> tuple[str, list[dict]]:
+    """The first seed of each method (variant, split) on the first dataset in report order."""
+    groups = group_records(records)
+    if not groups:
+        return "", []
+    first = groups[0].dataset
+    return first, [g.records[0] for g in groups if g.dataset == first and g.records]
+
+
+def write_report(
+    results: str | os.PathLike = "results/runs.jsonl",
+    out: str | os.PathLike = "docs/results.md",
+    *,
+    plots: Sequence[str] | None = None,
+    figures_dir: str | os.PathLike = "docs/figures",
+    no_plots: bool = False,
+    command: str = "seal report",
+    err: IO[str] | None = None,
+) -> Path:
+    """Read ``results``, draw the validation plots and write the markdown report ``out`` atomically.
+
+    Args:
+        plots: ``--plot`` keys (``dataset/method/variant/seed`` or a substring); one figure per key.
+            ``None``/empty: one figure with the first seed of each method on the first dataset.
+        no_plots: draw nothing.
+        command: the command line written in the header.
+        err: where warnings go (default stderr).
+
+    Raises:
+        ReportError: missing or empty results file, or a ``--plot`` key that matches no run (code 2).
+    """
+    err = err or sys.stderr
+    results = Path(results)
+    out = Path(out)
+    if not results.is_file():
+        raise ReportError(f"no results file at {results}; run `seal experiment GRID.yaml` first")
+    parsed = read_results(results)
+    for p in parsed.problems:
+        print(f"seal report: warning: {p}", file=err)
+    records = [r for r in parsed.records if r.get("dataset") and r.get("method")]
+    if len(records) < len(parsed.records):
+        print(f"seal report: warning: {len(parsed.records) - len(records)} record(s) without dataset/method ignored", file=err)
+    if not records:
+        raise ReportError(f"{results} holds no result records; run `seal experiment GRID.yaml` first")
+
+    # choose the runs to plot before drawing anything, so a bad key fails cleanly
+    requests: list[tuple[str, str, list[dict]]] = []  # (caption, file stem, runs)
+    if not no_plots:
+        if plots:
+            for key in plots:
+                runs = _select_runs(records, key)
+                if not runs:
+                    raise ReportError(f"--plot {key!r} matches no run; run keys look like {record_key_str(records[0])!r}")
+                requests.append((f"Validation example-F1 per epoch: {key}", f"val_f1_{_slug(key)}", runs))
+        else:
+            dataset, runs = _default_plot_runs(records)
+            if runs:
+                requests.append(
+                    (f"Validation example-F1 per epoch: {dataset}, first seed of each method", f"val_f1_{_slug(dataset)}_first_seed", runs)
+                )
+
+    figures: list[tuple[str, str]] = []
+    notes: list[str] = []
+    if requests:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            msg = (
+                "matplotlib is not installed, so no validation curves were drawn; install the optional extra "
+                "with `pip install 'seal[plot]'` and rerun"
+            )
+            print(f"seal report: {msg}", file=err)
+            notes.append(f"*No figures: {msg}.*")
+            requests = []
+    for caption, stem, runs in requests:
+        png = Path(figures_dir) / f"{stem}.png"
+        if plot_val_curves(runs, png, caption) is None:
+            notes.append(f"*{caption}: the selected runs have no validation history.*")
+            continue
+        rel = os.path.relpath(png.resolve(), out.resolve().parent)
+        figures.append((caption, Path(rel).as_posix()))
+
+    text = render_report(
+        records,
+        command=command,
+        results_path=str(results),
+        problems=parsed.problems,
+        figures=figures,
+        figure_notes=notes,
+    )
+    _atomic_write_text(out, text)
+    return out
+
+
+def format_command(argv: Sequence[str]) -> str:
+    """``seal report`` followed by ``argv`` shell-quoted."""
+    return "seal report" + ("" if not argv else " " + shlex.join(argv))

@@ -1,0 +1,912 @@
+"""Run a grid of datasets x methods x seeds as ``seal fit`` subprocesses, resumably.
+
+A grid is a YAML file::
+
+    datasets: [bibtex, genbase]
+    methods: [cross-entropy, seal-dynamic-nce]
+    seeds: [0, 1, 2]
+    variant: cpu            # config = <config_dir>/<dataset>/<method>.<variant>.yaml when present,
+                            # else <config_dir>/<dataset>/<method>.yaml
+    config_dir: configs     # relative to the working directory
+    overrides: ["--trainer.max_epochs=60"]                          # extra CLI args for every run
+    per_run_overrides: {bibtex/seal-dynamic-nce: ["--model.loss_net_steps=3"]}   # "dataset/method"
+                            # keys; shell-style wildcards allowed ("*/seal-dynamic-nce", "bibtex/*")
+    threads: 1              # torch threads per run (OMP_NUM_THREADS / MKL_NUM_THREADS)
+    command: [...]          # optional: replaces the default command template (see DEFAULT_COMMAND)
+
+Every run is one subprocess (by default ``python -m seal.cli.main fit --config CFG --seed_everything SEED
+--trainer.default_root_dir RUN_DIR --metrics_file RUN_DIR/metrics.json`` followed by the overrides) with its
+stdout and stderr appended to ``RUN_DIR/log.txt``; ``RUN_DIR = <runs_dir>/<dataset>/<method>[.<variant>]/
+seed<seed>``. The command template can be replaced by the grid's ``command`` field or, taking precedence,
+the environment variable ``SEAL_EXPERIMENT_COMMAND`` (a shell-quoted string); both are formatted with the
+placeholders ``{python} {config} {seed} {run_dir} {metrics_file} {dataset} {method} {variant} {threads}``.
+
+A run is identified by its key ``(dataset, method, variant, seed, split_protocol)``. A run whose key already
+has a line in the results file is skipped, so a long grid resumes where it stopped. A successful run appends
+exactly one JSON object line to the results file (``O_APPEND``, one ``write``, ``flush`` + ``fsync``; the
+file is never rewritten or truncated). A failed run is reported (exit code, last lines of its log) and not
+recorded; the grid carries on, and the command's exit status is non-zero.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import fnmatch
+import functools
+import json
+import math
+import os
+import platform
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+__all__ = [
+    "COMMAND_ENV",
+    "DEFAULT_COMMAND",
+    "Grid",
+    "GridError",
+    "GridSummary",
+    "ResultsFile",
+    "RunSpec",
+    "append_result",
+    "build_command",
+    "load_grid",
+    "plan_runs",
+    "read_results",
+    "record_key",
+    "record_key_str",
+    "run_grid",
+]
+
+#: default command template of one run (formatted per run; the grid's overrides are appended)
+DEFAULT_COMMAND: tuple[str, ...] = (
+    "{python}", "-m", "seal.cli.main", "fit",
+    "--config", "{config}",
+    "--seed_everything", "{seed}",
+    "--trainer.default_root_dir", "{run_dir}",
+    "--metrics_file", "{metrics_file}",
+)  # fmt: skip
+
+#: environment variable that replaces the command template (shell-quoted string); used by tests
+COMMAND_ENV = "SEAL_EXPERIMENT_COMMAND"
+
+#: environment variables set to the grid's ``threads`` in every run's environment
+THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "SEAL_NUM_THREADS")
+
+_GRID_KEYS = {
+    "datasets", "methods", "seeds", "variant", "config_dir", "overrides", "per_run_overrides", "threads",
+    "command",
+}  # fmt: skip
+
+RunKey = tuple[str, str, "str | None", int, str]
+
+
+class GridError(ValueError):
+    """A grid file that cannot be used (missing file, bad YAML, unknown key, wrong type)."""
+
+
+# --------------------------------------------------------------------------------------------- grid
+
+
+@dataclass
+class Grid:
+    """A parsed grid file (see the module docstring for the YAML form).
+
+    Attributes:
+        datasets, methods, seeds: the product that is run (in this order: dataset, method, seed).
+        variant: config variant name (``<method>.<variant>.yaml``), or ``None``.
+        config_dir: directory holding ``<dataset>/<method>[.<variant>].yaml``.
+        overrides: CLI arguments appended to every run's command.
+        per_run_overrides: ``"dataset/method"`` pattern -> extra CLI arguments (after ``overrides``).
+        threads: torch threads per run process.
+        command: command template replacing :data:`DEFAULT_COMMAND`, or ``None``.
+        path: the grid file this came from, if any.
+    """
+
+    datasets: list[str]
+    methods: list[str]
+    seeds: list[int]
+    variant: str | None = None
+    config_dir: str = "configs"
+    overrides: list[str] = field(default_factory=list)
+    per_run_overrides: dict[str, list[str]] = field(default_factory=dict)
+    threads: int = 1
+    command: list[str] | None = None
+    path: Path | None = None
+
+
+def _str_list(value: Any, name: str, where: str) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int, float)) for v in value):
+        raise GridError(f"{where}: {name!r} must be a list of strings, got {value!r}")
+    return [str(v) for v in value]
+
+
+def load_grid(path: str | os.PathLike) -> Grid:
+    """Read and validate a grid YAML file.
+
+    Raises:
+        GridError: missing file, invalid YAML, unknown key (typo guard), missing required key, wrong type.
+    """
+    path = Path(path)
+    where = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GridError(f"grid file not found: {where}") from None
+    except yaml.YAMLError as exc:
+        raise GridError(f"{where}: invalid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise GridError(f"{where}: expected a mapping with datasets, methods, seeds")
+    unknown = sorted(set(data) - _GRID_KEYS)
+    if unknown:
+        raise GridError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(_GRID_KEYS))}")
+    for key in ("datasets", "methods", "seeds"):
+        if not data.get(key):
+            raise GridError(f"{where}: {key!r} is required and must be a non-empty list")
+    seeds = data["seeds"]
+    if isinstance(seeds, int):
+        seeds = [seeds]
+    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
+        raise GridError(f"{where}: 'seeds' must be a list of integers, got {seeds!r}")
+    variant = data.get("variant")
+    if variant is not None and (not isinstance(variant, str) or not variant or "/" in variant):
+        raise GridError(f"{where}: 'variant' must be a non-empty name without '/', got {variant!r}")
+    threads = data.get("threads", 1)
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
+        raise GridError(f"{where}: 'threads' must be a positive integer, got {threads!r}")
+    per_run = data.get("per_run_overrides") or {}
+    if not isinstance(per_run, dict):
+        raise GridError(f"{where}: 'per_run_overrides' must map 'dataset/method' to a list of arguments")
+    per_run = {str(k): _str_list(v, f"per_run_overrides[{k}]", where) for k, v in per_run.items()}
+    for k in per_run:
+        if k.count("/") != 1:
+            raise GridError(f"{where}: per_run_overrides key {k!r} must look like 'dataset/method'")
+    command = data.get("command")
+    if command is not None:
+        command = shlex.split(command) if isinstance(command, str) else _str_list(command, "command", where)
+        if not command:
+            raise GridError(f"{where}: 'command' is empty")
+    return Grid(
+        datasets=_str_list(data["datasets"], "datasets", where),
+        methods=_str_list(data["methods"], "methods", where),
+        seeds=list(seeds),
+        variant=variant,
+        config_dir=str(data.get("config_dir", "configs")),
+        overrides=_str_list(data.get("overrides") or [], "overrides", where),
+        per_run_overrides=per_run,
+        threads=threads,
+        command=command,
+        path=path,
+    )
+
+
+# --------------------------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One planned run.
+
+    Attributes:
+        dataset, method, variant, seed: what is run.
+        config_file: the config used (``None`` if neither the variant nor the base config exists).
+        run_dir: ``<runs_dir>/<dataset>/<method>[.<variant>]/seed<seed>``.
+        overrides: CLI arguments appended to the command (grid-wide, then per-run).
+        split_protocol: the split protocol expected from the config (checked again after the run).
+    """
+
+    dataset: str
+    method: str
+    variant: str | None
+    seed: int
+    config_file: Path | None
+    run_dir: Path
+    overrides: tuple[str, ...]
+    split_protocol: str
+
+    @property
+    def key(self) -> RunKey:
+        """The run key ``(dataset, method, variant, seed, split_protocol)``."""
+        return (self.dataset, self.method, self.variant, self.seed, self.split_protocol)
+
+    @property
+    def label(self) -> str:
+        """A short human-readable name, e.g. ``bibtex/cross-entropy (cpu) seed 0``."""
+        variant = f" ({self.variant})" if self.variant else ""
+        return f"{self.dataset}/{self.method}{variant} seed {self.seed}"
+
+    @property
+    def metrics_file(self) -> Path:
+        """Where the run writes its ``metrics.json``."""
+        return self.run_dir / "metrics.json"
+
+    @property
+    def log_file(self) -> Path:
+        """Where the run's stdout and stderr go."""
+        return self.run_dir / "log.txt"
+
+
+def record_key(record: dict) -> RunKey:
+    """The run key ``(dataset, method, variant, seed, split_protocol)`` of a results record."""
+    seed = record.get("seed")
+    return (
+        str(record.get("dataset")),
+        str(record.get("method")),
+        record.get("variant") or None,
+        int(seed) if isinstance(seed, (int, float)) else seed,
+        str(record.get("split_protocol") or "default"),
+    )
+
+
+def record_key_str(record: dict) -> str:
+    """``dataset/method/variant/seed`` (variant ``default`` when none), the form ``seal report --plot`` matches."""
+    return f"{record.get('dataset')}/{record.get('method')}/{record.get('variant') or 'default'}/{record.get('seed')}"
+
+
+def _config_section(config: dict | None, name: str) -> dict:
+    """``config[name]`` as a dict, looking through a ``class_path``/``init_args`` wrapper."""
+    if not isinstance(config, dict):
+        return {}
+    section = config.get(name)
+    if not isinstance(section, dict):
+        return {}
+    if isinstance(section.get("init_args"), dict):
+        return {**section, **section["init_args"]}
+    return section
+
+
+def _override_value(overrides: Sequence[str], names: Iterable[str]) -> str | None:
+    """The value given to any of ``--<name>`` in ``overrides`` (last one wins), else ``None``."""
+    names = tuple(names)
+    value = None
+    for i, arg in enumerate(overrides):
+        for name in names:
+            flag = f"--{name}"
+            if arg.startswith(flag + "="):
+                value = arg[len(flag) + 1 :]
+            elif arg == flag and i + 1 < len(overrides):
+                value = overrides[i + 1]
+    return value
+
+
+@functools.lru_cache(maxsize=None)
+def registry_default_protocol(dataset: str) -> str | None:
+    """The dataset's default split protocol from :mod:`seal.data.registry`, or ``None`` if unavailable.
+
+    Uses ``registry.get_spec(dataset).default_protocol``; tolerant of API changes (a ``get`` function or a ``DATASETS``
+    mapping whose entries have ``default_protocol``/``protocol``/``split_protocol``); any failure gives ``None``.
+    """
+    try:
+        from seal.data import registry
+    except Exception:  # noqa: BLE001 - registry missing or broken: fall back to "default"
+        return None
+    spec = None
+    for name in ("get_spec", "get_dataset_spec", "dataset_spec", "get"):
+        fn = getattr(registry, name, None)
+        if callable(fn):
+            try:
+                spec = fn(dataset)
+            except Exception:  # noqa: BLE001
+                spec = None
+            if spec is not None:
+                break
+    if spec is None:
+        for name in ("DATASETS", "REGISTRY", "SPECS"):
+            mapping = getattr(registry, name, None)
+            if isinstance(mapping, dict) and dataset in mapping:
+                spec = mapping[dataset]
+                break
+    if spec is None:
+        return None
+    for attr in ("default_protocol", "protocol", "split_protocol"):
+        value = spec.get(attr) if isinstance(spec, dict) else getattr(spec, attr, None)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def resolve_split_protocol(dataset: str, protocol: Any) -> str:
+    """``protocol`` if set, else the registry default of ``dataset``, else ``"default"``."""
+    if isinstance(protocol, str) and protocol and protocol.lower() not in ("null", "none"):
+        return protocol
+    return registry_default_protocol(dataset) or "default"
+
+
+def find_config_file(config_dir: str | os.PathLike, dataset: str, method: str, variant: str | None) -> Path | None:
+    """``<config_dir>/<dataset>/<method>.<variant>.yaml`` if ``variant`` and it exists, else the base config
+    ``<config_dir>/<dataset>/<method>.yaml`` if it exists, else ``None``."""
+    base = Path(config_dir) / dataset
+    if variant:
+        candidate = base / f"{method}.{variant}.yaml"
+        if candidate.is_file():
+            return candidate
+    candidate = base / f"{method}.yaml"
+    return candidate if candidate.is_file() else None
+
+
+def _read_yaml(path: Path) -> dict | None:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def plan_runs(grid: Grid, runs_dir: str | os.PathLike = "runs") -> list[RunSpec]:
+    """Expand ``grid`` into the list of :class:`RunSpec` (datasets x methods x seeds, in that order).
+
+    The expected split protocol of each run comes from ``--data.protocol`` in the overrides, else the
+    config file's ``data.protocol``, else the dataset's registry default, else ``"default"``.
+    """
+    runs_dir = Path(runs_dir)
+    specs = []
+    for dataset in grid.datasets:
+        for method in grid.methods:
+            cfg = find_config_file(grid.config_dir, dataset, method, grid.variant)
+            overrides = list(grid.overrides)
+            for pattern, extra in grid.per_run_overrides.items():
+                if fnmatch.fnmatchcase(f"{dataset}/{method}", pattern):
+                    overrides += extra
+            protocol = _override_value(overrides, ("data.protocol", "data.init_args.protocol"))
+            if protocol is None and cfg is not None:
+                protocol = _config_section(_read_yaml(cfg), "data").get("protocol")
+            protocol = resolve_split_protocol(dataset, protocol)
+            leaf = f"{method}.{grid.variant}" if grid.variant else method
+            for seed in grid.seeds:
+                specs.append(
+                    RunSpec(
+                        dataset=dataset,
+                        method=method,
+                        variant=grid.variant,
+                        seed=int(seed),
+                        config_file=cfg,
+                        run_dir=runs_dir / dataset / leaf / f"seed{seed}",
+                        overrides=tuple(overrides),
+                        split_protocol=protocol,
+                    )
+                )
+    return specs
+
+
+def command_template(grid: Grid) -> list[str]:
+    """The command template in force: ``$SEAL_EXPERIMENT_COMMAND``, else the grid's ``command``, else
+    :data:`DEFAULT_COMMAND`."""
+    env = os.environ.get(COMMAND_ENV)
+    if env and env.strip():
+        return shlex.split(env)
+    if grid.command:
+        return list(grid.command)
+    return list(DEFAULT_COMMAND)
+
+
+def build_command(spec: RunSpec, grid: Grid) -> list[str]:
+    """The argv of one run: the formatted command template followed by ``spec.overrides``.
+
+    Raises:
+        GridError: the template uses an unknown placeholder.
+    """
+    values = {
+        "python": sys.executable,
+        "config": str(spec.config_file) if spec.config_file else "",
+        "seed": str(spec.seed),
+        "run_dir": str(spec.run_dir),
+        "metrics_file": str(spec.metrics_file),
+        "dataset": spec.dataset,
+        "method": spec.method,
+        "variant": spec.variant or "",
+        "threads": str(grid.threads),
+    }
+    try:
+        argv = [part.format(**values) for part in command_template(grid)]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise GridError(f"command template: bad placeholder {exc}; known: {', '.join('{%s}' % k for k in values)}") from None
+    return argv + list(spec.overrides)
+
+
+# ------------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class ResultsFile:
+    """The parsed lines of a results file.
+
+    Attributes:
+        records: the JSON objects, in file order.
+        problems: one message per line that was skipped (unparsable or not an object), naming file and line.
+    """
+
+    records: list[dict]
+    problems: list[str]
+
+    def keys(self) -> set[RunKey]:
+        """The run keys present."""
+        out = set()
+        for r in self.records:
+            try:
+                out.add(record_key(r))
+            except (TypeError, ValueError):
+                continue
+        return out
+
+
+def read_results(path: str | os.PathLike) -> ResultsFile:
+    """Read a JSON-lines results file; a missing file reads as empty.
+
+    Lines that do not parse as a JSON object (e.g. a half-written trailing line left by a crash) are
+    skipped and described in ``problems``; they never stop the reading.
+    """
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ResultsFile([], [])
+    records, problems = [], []
+    lines = data.split(b"\n")
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        trailing = lineno == len(lines)  # no newline after it: the writer was interrupted
+        try:
+            obj = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            what = "truncated trailing line (no newline; an interrupted write?)" if trailing else "unparsable line"
+            problems.append(f"{path}:{lineno}: {what} skipped: {exc}")
+            continue
+        if not isinstance(obj, dict):
+            problems.append(f"{path}:{lineno}: not a JSON object, skipped")
+            continue
+        records.append(obj)
+    return ResultsFile(records, problems)
+
+
+def _json_safe(value: Any) -> Any:
+    """Non-finite floats become ``None`` so that the line is strict JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(k): _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+def append_result(path: str | os.PathLike, record: dict) -> None:
+    """Append ``record`` as one JSON line to ``path`` (created if missing); never rewrites the file.
+
+    The line is written with a single ``write`` on an ``O_APPEND`` descriptor under an exclusive ``flock``
+    (so concurrent grids do not interleave), then ``fsync``-ed. If the file does not end with a newline
+    (a crash left a half line), a newline is written first so that the new record stays parseable.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (json.dumps(_json_safe(record), default=str, ensure_ascii=False, allow_nan=False) + "\n").encode("utf-8")
+    created = not path.exists()
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        try:
+            import fcntl
+
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except (ImportError, OSError):  # pragma: no cover - non-POSIX
+            pass
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            data = b"\n" + data
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        os.fsync(fd)
+    finally:
+        os.close(fd)  # also releases the lock
+    if created:
+        try:
+            dfd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError:  # pragma: no cover - platform without directory fsync
+            pass
+
+
+# -------------------------------------------------------------------------------------- environment
+
+
+def _git(args: list[str], cwd: Path) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+def git_commit(ignore: Iterable[str | os.PathLike] = ()) -> str | None:
+    """``git rev-parse HEAD`` of the checkout holding this package, plus ``"+dirty"`` if it has changes.
+
+    Changes under ``ignore`` (the results file, the runs directory) do not count. ``None`` outside a git
+    checkout or before the first commit.
+    """
+    here = Path(__file__).resolve().parent
+    top = _git(["rev-parse", "--show-toplevel"], here)
+    if top is None:
+        return None
+    top_path = Path(top.strip())
+    head = _git(["rev-parse", "HEAD"], top_path)
+    if head is None:
+        return None
+    status = _git(["status", "--porcelain", "--untracked-files=normal"], top_path) or ""
+    ignored = []
+    for p in ignore:
+        try:
+            ignored.append(Path(p).resolve().relative_to(top_path).as_posix())
+        except ValueError:
+            continue
+    dirty = any(not _under(line[3:].split(" -> ")[-1].strip().strip('"'), ignored) for line in status.splitlines())
+    return head.strip() + ("+dirty" if dirty else "")
+
+
+def _under(name: str, ignored: list[str]) -> bool:
+    """Whether the git path ``name`` is one of ``ignored``, below one, or an untracked folder holding one."""
+    for ig in ignored:
+        ig = ig.rstrip("/")
+        if name.rstrip("/") == ig or name.startswith(ig + "/") or (name.endswith("/") and ig.startswith(name)):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=1)
+def _torch_info() -> tuple[str | None, str | None]:
+    """``(torch.__version__, CUDA device name or None)``, imported lazily once."""
+    try:
+        import torch
+    except Exception:  # noqa: BLE001
+        return None, None
+    cuda = None
+    try:
+        if torch.cuda.is_available():
+            cuda = torch.cuda.get_device_name(0)
+    except Exception:  # noqa: BLE001 - a broken driver must not lose a finished run
+        cuda = None
+    return torch.__version__, cuda
+
+
+def _device(config: dict | None, metrics: dict) -> str:
+    """The device a run used: from ``metrics.json`` if it says, else inferred from ``trainer.accelerator``."""
+    for source in (metrics, metrics.get("env") if isinstance(metrics.get("env"), dict) else {}):
+        if isinstance(source.get("device"), str):
+            return source["device"]
+    accelerator = str(_config_section(config, "trainer").get("accelerator") or "auto").lower()
+    _, cuda = _torch_info()
+    if accelerator in ("auto", "gpu", "cuda") and cuda:
+        return f"cuda:{cuda}"
+    return "cpu"
+
+
+def find_resolved_config(run_dir: Path, since: float | None = None) -> Path | None:
+    """The newest ``config.yaml`` under ``run_dir`` (e.g. ``lightning_logs/version_N/config.yaml``).
+
+    With ``since`` (a ``time.time()`` value), files older than it (left by an earlier attempt) are ignored.
+    """
+    found = []
+    for p in run_dir.rglob("config.yaml"):
+        try:
+            mtime = p.stat().st_mtime
+        except OSError:
+            continue
+        if since is None or mtime >= since - 1.0:
+            found.append((mtime, str(p), p))
+    return max(found)[2] if found else None
+
+
+# ------------------------------------------------------------------------------------------ running
+
+
+@dataclass
+class RunResult:
+    """The outcome of one executed run."""
+
+    spec: RunSpec
+    ok: bool
+    returncode: int | None
+    wall_s: float
+    message: str = ""
+    record: dict | None = None
+    log_tail: list[str] = field(default_factory=list)
+
+
+@dataclass
+class GridSummary:
+    """What :func:`run_grid` did.
+
+    Attributes:
+        planned: every run of the grid.
+        skipped: runs whose key was already recorded.
+        results: outcomes of the runs executed (empty for a dry run).
+        missing_config: runs without a config file (counted as failed).
+        problems: unparsable lines found in the results file.
+    """
+
+    planned: list[RunSpec]
+    skipped: list[RunSpec]
+    results: list[RunResult]
+    missing_config: list[RunSpec]
+    problems: list[str]
+
+    @property
+    def failed(self) -> list[RunResult]:
+        """The executed runs that failed."""
+        return [r for r in self.results if not r.ok]
+
+    @property
+    def exit_code(self) -> int:
+        """0 if nothing failed (and no config was missing), else 1."""
+        return 1 if self.failed or self.missing_config else 0
+
+
+def _tail(path: Path, offset: int, n: int = 15) -> list[str]:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return []
+    return text.rstrip("\n").splitlines()[-n:]
+
+
+def _fmt_elapsed(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def _collect_record(
+    spec: RunSpec, argv: list[str], grid: Grid, started: float, wall_s: float, ignore: Iterable[Path]
+) -> tuple[dict | None, str]:
+    """Build the results record of a finished run, or ``(None, reason)`` if its outputs are unusable."""
+    try:
+        metrics_doc = json.loads(spec.metrics_file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, f"the run exited 0 but wrote no {spec.metrics_file}"
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return None, f"cannot read {spec.metrics_file}: {exc}"
+    if not isinstance(metrics_doc, dict):
+        return None, f"{spec.metrics_file} is not a JSON object"
+    metrics = metrics_doc.get("metrics") if isinstance(metrics_doc.get("metrics"), dict) else {}
+    test = metrics.get("test") if isinstance(metrics.get("test"), dict) else {}
+    if not isinstance(test.get("example_f1"), (int, float)):
+        return None, f"{spec.metrics_file} has no metrics.test.example_f1 (was the test evaluation skipped?)"
+    cfg_path = find_resolved_config(spec.run_dir, since=started)
+    config = _read_yaml(cfg_path) if cfg_path else None
+    protocol = resolve_split_protocol(spec.dataset, _config_section(config, "data").get("protocol")) if config else spec.split_protocol
+    torch_version, _ = _torch_info()
+    timings = metrics_doc.get("timings") if isinstance(metrics_doc.get("timings"), dict) else {}
+    record = {
+        "dataset": spec.dataset,
+        "split_protocol": protocol,
+        "method": spec.method,
+        "variant": spec.variant,
+        "seed": spec.seed,
+        "config_file": str(spec.config_file) if spec.config_file else None,
+        "resolved_config_file": str(cfg_path) if cfg_path else None,
+        "config": config,
+        "overrides": list(spec.overrides),
+        "metrics": {"test": test, "val": metrics.get("val") if isinstance(metrics.get("val"), dict) else {}},
+        "epochs": metrics_doc.get("epochs"),
+        "best_epoch": metrics_doc.get("best_epoch"),
+        "batches_seen": metrics_doc.get("batches_seen"),
+        "timings": {
+            "train_s": timings.get("train_s"),
+            "epoch_s_mean": timings.get("epoch_s_mean"),
+            "infer_examples_per_s": timings.get("infer_examples_per_s"),
+            "wall_s": wall_s,
+        },
+        "val_history": metrics_doc.get("val_history") or [],
+        "env": {
+            "torch": torch_version,
+            "threads": grid.threads,
+            "device": _device(config, metrics_doc),
+            "git_commit": git_commit(ignore),
+            "hostname": socket.gethostname(),
+            "python": platform.python_version(),
+        },
+        "run_dir": str(spec.run_dir),
+        "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "command": argv,
+    }
+    note = ""
+    if cfg_path is None:
+        note = f"warning: no resolved config.yaml found under {spec.run_dir}; recorded config = null"
+    elif protocol != spec.split_protocol:
+        note = f"warning: split protocol {protocol!r} differs from the expected {spec.split_protocol!r}"
+    return record, note
+
+
+class _Active:
+    """A run in progress."""
+
+    def __init__(self, spec: RunSpec, argv: list[str], proc: subprocess.Popen, log: IO, offset: int, index: int):
+        self.spec, self.argv, self.proc, self.log, self.offset, self.index = spec, argv, proc, log, offset, index
+        self.t0 = time.perf_counter()
+        self.started = time.time()
+
+
+def _run_env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    for var in THREAD_ENV_VARS:
+        env[var] = str(threads)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def run_grid(
+    grid: Grid,
+    *,
+    results: str | os.PathLike = "results/runs.jsonl",
+    runs_dir: str | os.PathLike = "runs",
+    jobs: int = 1,
+    dry_run: bool = False,
+    out: IO[str] | None = None,
+    poll_s: float = 0.05,
+) -> GridSummary:
+    """Run (or, with ``dry_run``, list) the grid's runs, skipping those already in ``results``.
+
+    Up to ``jobs`` runs execute at once, each as a separate process with ``grid.threads`` torch threads
+    (``OMP_NUM_THREADS`` etc. set in its environment). Every finished run prints a line with its elapsed
+    time and test example-F1; successful runs are appended to ``results``; failed ones are reported with
+    their exit code and the last lines of ``RUN_DIR/log.txt``. On ``KeyboardInterrupt`` the runs in
+    progress are terminated and the exception propagates (nothing half-done is recorded).
+
+    Returns:
+        a :class:`GridSummary`; its ``exit_code`` is non-zero if any run failed.
+    """
+    out = out or sys.stdout
+    jobs = max(1, int(jobs))
+    results = Path(results)
+
+    def say(msg: str) -> None:
+        print(msg, file=out, flush=True)
+
+    existing = read_results(results)
+    for p in existing.problems:
+        say(f"warning: {p}")
+    done = existing.keys()
+    planned = plan_runs(grid, runs_dir)
+    skipped = [s for s in planned if s.key in done]
+    missing = [s for s in planned if s.key not in done and s.config_file is None]
+    todo = [s for s in planned if s.key not in done and s.config_file is not None]
+    summary = GridSummary(planned, skipped, [], missing, list(existing.problems))
+    grid_name = grid.path.name if grid.path else "grid"
+    say(
+        f"seal experiment {grid_name}: {len(planned)} runs planned, {len(skipped)} already in {results}, "
+        f"{len(todo)} to run" + (f", {len(missing)} without a config" if missing else "")
+        + f" (jobs={jobs}, threads={grid.threads})"
+    )
+    for s in missing:
+        say(
+            f"  MISSING CONFIG {s.label}: neither "
+            + (f"{grid.config_dir}/{s.dataset}/{s.method}.{s.variant}.yaml nor " if s.variant else "")
+            + f"{grid.config_dir}/{s.dataset}/{s.method}.yaml exists"
+        )
+    if dry_run:
+        for s in planned:
+            if s in skipped:
+                say(f"  skip  {s.label}  [split {s.split_protocol}]  (already recorded)")
+            elif s.config_file is not None:
+                say(f"  run   {s.label}  [split {s.split_protocol}]  {s.config_file} -> {s.run_dir}")
+                say(f"        {shlex.join(build_command(s, grid))}")
+        return summary
+
+    ignore = [results, Path(runs_dir)]
+    if todo:
+        _torch_info()  # import torch now, not while runs are waiting to be reaped
+    total = len(todo)
+    pending = deque(enumerate(todo, 1))
+    active: list[_Active] = []
+    t_grid = time.perf_counter()
+
+    def start(index: int, spec: RunSpec) -> None:
+        argv = build_command(spec, grid)
+        spec.run_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            spec.metrics_file.unlink()  # a stale metrics.json must not pass for this run's
+        except FileNotFoundError:
+            pass
+        log = open(spec.log_file, "a", encoding="utf-8")
+        now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        log.write(f"=== seal experiment {now}: {shlex.join(argv)}\n")
+        log.flush()
+        offset = log.tell()
+        say(f"[{index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}] start {spec.label} -> {spec.run_dir}")
+        try:
+            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_run_env(grid.threads))
+        except OSError as exc:
+            log.write(f"seal experiment: cannot start the run: {exc}\n")
+            log.close()
+            res = RunResult(spec, False, None, 0.0, f"cannot start {argv[0]!r}: {exc}")
+            summary.results.append(res)
+            say(f"[{index}/{total}] FAILED {spec.label}: {res.message}")
+            return
+        active.append(_Active(spec, argv, proc, log, offset, index))
+
+    def finish(a: _Active, rc: int) -> None:
+        wall = time.perf_counter() - a.t0
+        a.log.close()
+        head = f"[{a.index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}]"
+        spec = a.spec
+        if rc == 0:
+            record, note = _collect_record(spec, a.argv, grid, a.started, wall, ignore)
+        else:
+            record, note = None, f"exit code {rc}"
+        if record is None:
+            tail = _tail(spec.log_file, a.offset)
+            summary.results.append(RunResult(spec, False, rc, wall, note, None, tail))
+            say(f"{head} FAILED {spec.label} after {wall:.1f}s: {note}; last lines of {spec.log_file}:")
+            for line in tail:
+                say(f"    | {line}")
+            return
+        if record_key(record) in read_results(results).keys():
+            say(f"{head} note: {spec.label} was recorded meanwhile by another process; not appending again")
+        else:
+            append_result(results, record)
+        summary.results.append(RunResult(spec, True, rc, wall, note, record))
+        f1 = record["metrics"]["test"]["example_f1"]
+        val = record["metrics"]["val"].get("example_f1")
+        val_s = f", val {100 * val:.2f}" if isinstance(val, (int, float)) else ""
+        ep = f", best epoch {record['best_epoch']} of {record['epochs']}" if record.get("epochs") is not None else ""
+        say(f"{head} done  {spec.label} in {wall:.1f}s: test example-F1 {100 * f1:.2f}{val_s}{ep}")
+        if note:
+            say(f"    {note}")
+
+    try:
+        while pending or active:
+            while pending and len(active) < jobs:
+                index, spec = pending.popleft()
+                if spec.key in read_results(results).keys():  # another grid may have done it meanwhile
+                    summary.skipped.append(spec)
+                    say(f"[{index}/{total}] skip  {spec.label}: recorded meanwhile")
+                    continue
+                start(index, spec)
+            for a in list(active):
+                rc = a.proc.poll()
+                if rc is not None:
+                    active.remove(a)
+                    finish(a, rc)
+            if active:
+                time.sleep(poll_s)
+    except BaseException:
+        for a in active:
+            if a.proc.poll() is None:
+                a.proc.terminate()
+        for a in active:
+            try:
+                a.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                a.proc.kill()
+                a.proc.wait()
+            a.log.close()
+        say(f"interrupted: {len(active)} run(s) in progress were stopped and not recorded")
+        raise
+
+    ok = [r for r in summary.results if r.ok]
+    say(
+        f"summary: {len(ok)} ok, {len(summary.failed)} failed, {len(summary.skipped)} skipped"
+        + (f", {len(missing)} without a config" if missing else "")
+        + f"; elapsed {_fmt_elapsed(time.perf_counter() - t_grid)}; results in {results}"
+    )
+    for r in ok:
+        say(f"  ok      {r.spec.label}: test example-F1 {100 * r.record['metrics']['test']['example_f1']:.2f} ({r.wall_s:.1f}s)")
+    for r in summary.failed:
+        say(f"  FAILED  {r.spec.label}: {r.message} (log: {r.spec.log_file})")
+    return summary

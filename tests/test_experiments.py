@@ -1,0 +1,335 @@
+"""``seal experiment`` (grid runner) and ``seal report`` with a fake training command (no real training).
+
+The fake command is a tiny Python script that writes what ``seal fit`` writes: ``metrics.json`` at
+``--metrics_file`` and a resolved ``config.yaml`` under ``RUN_DIR/lightning_logs/version_0``; it fails
+(exit 3) when its config says ``fail: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from seal.cli.experiment import main as experiment_main
+from seal.cli.report import main as report_main
+from seal.experiments.report import PAPER_EXAMPLE_F1, paper_number
+from seal.experiments.runner import (
+    COMMAND_ENV,
+    append_result,
+    load_grid,
+    plan_runs,
+    read_results,
+    record_key,
+    resolve_split_protocol,
+)
+
+FAKE_FIT = textwrap.dedent(
+    """
+    import json, pathlib, sys, yaml
+    cfg, seed, run_dir, metrics_file = sys.argv[1:5]
+    config = yaml.safe_load(open(cfg))
+    if config.get("fail"):
+        print("fake fit: boom", file=sys.stderr)
+        sys.exit(3)
+    seed = int(seed)
+    resolved = dict(config, seed_everything=seed, extra_args=sys.argv[5:])
+    d = pathlib.Path(run_dir) / "lightning_logs" / "version_0"
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "config.yaml").write_text(yaml.safe_dump(resolved))
+    f1 = 0.40 + 0.02 * seed
+    hist = [{"epoch": e, "example_f1": f1 - 0.01 * (2 - e), "batches_seen": 10 * (e + 1)} for e in range(3)]
+    json.dump({
+        "metrics": {"test": {"example_f1": f1, "micro_f1": 0.5, "macro_f1": 0.3, "hamming_loss": 0.01, "map": 0.6},
+                    "val": {"example_f1": f1 + 0.01}},
+        "epochs": 3, "best_epoch": 2, "batches_seen": 30,
+        "timings": {"train_s": 1.5, "epoch_s_mean": 0.5, "infer_examples_per_s": 1000.0},
+        "val_history": hist, "best_checkpoint": "", "log_dir": str(d),
+    }, open(metrics_file, "w"))
+    print("fake fit done")
+    """
+)
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch):
+    """A working directory with configs for bibtex/genbase x cross-entropy/seal-dynamic-nce and the fake command."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(COMMAND_ENV, raising=False)
+    (tmp_path / "fake_fit.py").write_text(FAKE_FIT)
+    for dataset in ("bibtex", "genbase"):
+        for method in ("cross-entropy", "seal-dynamic-nce"):
+            path = tmp_path / "configs" / dataset / f"{method}.yaml"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(yaml.safe_dump({"model": {"method": method}, "data": {"dataset": dataset, "protocol": "paper"}}))
+    # a variant config for one cell only: the others fall back to the base config
+    (tmp_path / "configs" / "bibtex" / "cross-entropy.cpu.yaml").write_text(
+        yaml.safe_dump({"model": {"method": "cross-entropy", "hidden": 8}, "data": {"dataset": "bibtex", "protocol": "paper"}})
+    )
+    return tmp_path
+
+
+def _write_grid(path: Path, **extra) -> Path:
+    grid = {
+        "datasets": ["bibtex", "genbase"],
+        "methods": ["cross-entropy", "seal-dynamic-nce"],
+        "seeds": [0, 1],
+        "variant": "cpu",
+        "config_dir": "configs",
+        "overrides": ["--trainer.max_epochs=3"],
+        "per_run_overrides": {"bibtex/seal-dynamic-nce": ["--model.loss_net_steps=3"]},
+        "threads": 1,
+        "command": [sys.executable, "fake_fit.py", "{config}", "{seed}", "{run_dir}", "{metrics_file}"],
+    }
+    grid.update(extra)
+    path.write_text(yaml.safe_dump(grid))
+    return path
+
+
+def _lines(path: Path) -> list[str]:
+    return [ln for ln in path.read_text().splitlines() if ln.strip()]
+
+
+def test_grid_runs_records_and_resumes(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml")
+    results = workdir / "results" / "runs.jsonl"
+
+    assert experiment_main([str(grid), "--jobs", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "8 to run" in out and "summary: 8 ok, 0 failed" in out
+    assert "test example-F1 40.00" in out and "test example-F1 42.00" in out
+    lines = _lines(results)
+    assert len(lines) == 8
+    records = [json.loads(ln) for ln in lines]
+    keys = {record_key(r) for r in records}
+    assert len(keys) == 8
+    rec = next(r for r in records if (r["dataset"], r["method"], r["seed"]) == ("bibtex", "seal-dynamic-nce", 1))
+    assert rec["variant"] == "cpu" and rec["split_protocol"] == "paper"
+    assert rec["metrics"]["test"]["example_f1"] == pytest.approx(0.42)
+    assert rec["metrics"]["val"]["example_f1"] == pytest.approx(0.43)
+    assert rec["epochs"] == 3 and rec["best_epoch"] == 2
+    assert set(rec["timings"]) >= {"train_s", "epoch_s_mean", "infer_examples_per_s"}
+    assert len(rec["val_history"]) == 3
+    assert set(rec["env"]) >= {"torch", "threads", "device", "git_commit", "hostname", "python"}
+    assert rec["env"]["threads"] == 1 and rec["env"]["device"] == "cpu"
+    assert rec["finished_at"] and rec["command"][-2:] == ["--trainer.max_epochs=3", "--model.loss_net_steps=3"]
+    # the resolved config is the one the run wrote under RUN_DIR
+    assert rec["config"]["seed_everything"] == 1
+    assert rec["config"]["extra_args"] == ["--trainer.max_epochs=3", "--model.loss_net_steps=3"]
+    assert Path(rec["run_dir"]) == Path("runs/bibtex/seal-dynamic-nce.cpu/seed1")
+    assert (workdir / rec["run_dir"] / "log.txt").read_text().count("fake fit done") == 1
+    # variant config used where present, base config elsewhere
+    by = {(r["dataset"], r["method"], r["seed"]): r for r in records}
+    assert by[("bibtex", "cross-entropy", 0)]["config_file"].endswith("cross-entropy.cpu.yaml")
+    assert by[("genbase", "cross-entropy", 0)]["config_file"].endswith("genbase/cross-entropy.yaml")
+
+    # rerun: everything is skipped, nothing appended
+    before = results.read_bytes()
+    assert experiment_main([str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "8 already in" in out and "0 to run" in out
+    assert results.read_bytes() == before
+
+    # delete one line: exactly that run reruns
+    kept = [ln for ln in lines if not ('"genbase"' in ln and '"cross-entropy"' in ln and '"seed": 1' in ln)]
+    assert len(kept) == 7
+    results.write_text("\n".join(kept) + "\n")
+    assert experiment_main([str(grid), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("  skip  ") == 7 and out.count("  run   ") == 1 and "genbase/cross-entropy (cpu) seed 1" in out
+    assert experiment_main([str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "1 to run" in out and "summary: 1 ok" in out
+    new = _lines(results)
+    assert len(new) == 8 and new[:7] == kept
+    assert (json.loads(new[-1])["dataset"], json.loads(new[-1])["method"], json.loads(new[-1])["seed"]) == (
+        "genbase", "cross-entropy", 1,
+    )
+
+
+def test_failed_run_not_recorded_and_exit_nonzero(workdir, capsys):
+    cfg = workdir / "configs" / "genbase" / "seal-dynamic-nce.yaml"
+    cfg.write_text(yaml.safe_dump({"model": {"method": "seal-dynamic-nce"}, "data": {"dataset": "genbase"}, "fail": True}))
+    grid = _write_grid(workdir / "grid.yaml", seeds=[0])
+    results = workdir / "results" / "runs.jsonl"
+
+    assert experiment_main([str(grid)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED genbase/seal-dynamic-nce (cpu) seed 0" in out and "exit code 3" in out
+    assert "fake fit: boom" in out  # last lines of the log are shown
+    records = read_results(results).records
+    assert len(records) == 3
+    assert ("genbase", "seal-dynamic-nce") not in {(r["dataset"], r["method"]) for r in records}
+
+    # the failed run is retried on the next invocation, the others are skipped
+    assert experiment_main([str(grid), "--dry-run"]) == 0
+    assert capsys.readouterr().out.count("  run   ") == 1
+
+
+def test_run_exiting_zero_without_metrics_is_a_failure(workdir, capsys, monkeypatch):
+    monkeypatch.setenv(COMMAND_ENV, f"{sys.executable} -c 'print(\"no metrics\")'")
+    grid = _write_grid(workdir / "grid.yaml", datasets=["bibtex"], methods=["cross-entropy"], seeds=[0])
+    assert experiment_main([str(grid)]) == 1
+    assert "wrote no" in capsys.readouterr().out
+    assert not (workdir / "results" / "runs.jsonl").exists()
+
+
+def test_truncated_trailing_line_is_skipped_and_does_not_block_appending(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", datasets=["bibtex"], methods=["cross-entropy"], seeds=[0, 1])
+    results = workdir / "results" / "runs.jsonl"
+    assert experiment_main([str(grid)]) == 0
+    capsys.readouterr()
+    half = '{"dataset": "bibtex", "method": "cross-ent'
+    with open(results, "a") as fh:  # a crash in the middle of a write
+        fh.write(half)
+    before = results.read_bytes()
+    parsed = read_results(results)
+    assert len(parsed.records) == 2 and len(parsed.problems) == 1 and "truncated trailing line" in parsed.problems[0]
+
+    _write_grid(grid, datasets=["bibtex"], methods=["cross-entropy"], seeds=[0, 1, 2])
+    assert experiment_main([str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "warning:" in out and "truncated trailing line" in out
+    assert "1 to run" in out
+    data = results.read_bytes()
+    assert data.startswith(before)  # never rewritten or truncated
+    parsed = read_results(results)
+    assert [r["seed"] for r in parsed.records] == [0, 1, 2]
+    assert len(parsed.problems) == 1  # the half line stays, on its own line, skipped
+
+
+def test_append_result_is_one_line_per_record(tmp_path):
+    path = tmp_path / "r" / "runs.jsonl"
+    append_result(path, {"dataset": "a", "x": float("nan")})
+    append_result(path, {"dataset": "b"})
+    lines = path.read_text().splitlines()
+    assert [json.loads(ln)["dataset"] for ln in lines] == ["a", "b"]
+    assert json.loads(lines[0])["x"] is None  # strict JSON
+
+
+def test_grid_validation_and_plan(workdir):
+    bad = workdir / "bad.yaml"
+    bad.write_text("datasets: [bibtex]\nmethods: [cross-entropy]\nseeds: [0]\nthreds: 2\n")
+    with pytest.raises(ValueError, match="unknown key"):
+        load_grid(bad)
+    assert experiment_main([str(bad)]) == 2
+    grid = load_grid(_write_grid(workdir / "grid.yaml", overrides=["--data.protocol", "official"]))
+    specs = plan_runs(grid, "runs")
+    assert len(specs) == 8
+    assert {s.split_protocol for s in specs} == {"official"}  # an override beats the config
+    assert specs[0].run_dir == Path("runs/bibtex/cross-entropy.cpu/seed0")
+    assert resolve_split_protocol("bibtex", "official") == "official"
+    assert resolve_split_protocol("no-such-dataset-xyz", None) == "default"
+
+
+def test_missing_config_is_reported(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", datasets=["bibtex"], methods=["no-such-method"], seeds=[0])
+    assert experiment_main([str(grid)]) == 1
+    assert "MISSING CONFIG bibtex/no-such-method" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------------- report
+
+
+def _record(dataset, method, seed, f1, variant=None, protocol="paper", **test):
+    return {
+        "dataset": dataset,
+        "split_protocol": protocol,
+        "method": method,
+        "variant": variant,
+        "seed": seed,
+        "metrics": {"test": {"example_f1": f1, "micro_f1": 0.5, "macro_f1": 0.25, "map": 0.6, "hamming_loss": 0.0125, **test},
+                    "val": {"example_f1": f1}},
+        "epochs": 10,
+        "best_epoch": 7,
+        "timings": {"train_s": 12.0, "epoch_s_mean": 1.2, "infer_examples_per_s": 50000.0},
+        "val_history": [{"epoch": e, "example_f1": f1 * (e + 1) / 10} for e in range(10)],
+        "env": {"torch": "2.13.0", "threads": 1, "device": "cpu", "git_commit": "abc123", "hostname": "h", "python": "3.11"},
+        "finished_at": "2026-01-01T00:00:00+00:00",
+        "command": ["seal", "fit"],
+    }
+
+
+def _write_records(path: Path, records: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+
+
+def test_report_table_values(tmp_path, capsys):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("bibtex", "cross-entropy", s, f1) for s, f1 in zip((0, 1, 2), (0.40, 0.42, 0.44))]
+    recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in zip((0, 1, 2), (0.43, 0.44, 0.45))]
+    recs += [_record("genbase", "cross-entropy", 0, 0.97)]
+    recs += [_record("yeast", "cross-entropy", 0, 0.60, protocol="official")]
+    _write_records(results, recs)
+    out = tmp_path / "docs" / "results.md"
+    argv = ["--results", str(results), "--out", str(out), "--no-plots"]
+    assert report_main(argv) == 0
+    text = out.read_text()
+    assert f"seal report --results {results} --out {out} --no-plots" in text
+    assert "sample** standard deviation (ddof=1)" in text
+    assert "SECONDARY source" in text and "iterative-stratified 10 folds" in text and "empty prediction scores 1.0" in text
+    row = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | cross-entropy |"))
+    assert "42.00 ± 2.00 (n=3)" in row and "| 42.40 |" in row and "−0.40" in row
+    nce = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | seal-dynamic-nce (cpu) |"))
+    assert "44.00 ± 1.00 (n=3)" in nce and "44.76" in nce
+    gen = next(ln for ln in text.splitlines() if ln.startswith("| genbase | paper | cross-entropy |"))
+    assert "97.00 (n=1)" in gen and "47.37 ⚠" in gen
+    assert "## Extra MLC datasets" in text and "| yeast | official | cross-entropy |" in text
+    # the other-metrics table: means x100 and timings
+    other = [ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | cross-entropy | 3 |")]
+    assert other and "| 50.00 | 25.00 | 60.00 | 1.250 | 10.0 | 7.0 | 1.20 | 12.0 | 50,000 |" in other[0]
+    # no verdict line because CE and SEAL rows have different variants; ours have separate cells
+    assert text.index("## Feature-based MLC") < text.index("## Extra MLC datasets")
+    assert paper_number("cross-entropy", "bibtex") == (42.40, False)
+    assert paper_number("seal-dynamic-nce", "eurlex_ev") == (41.62, True)
+    assert paper_number("seal-dynamic-ranking", "bibtex") == (None, False)
+    assert len(PAPER_EXAMPLE_F1) == 11
+
+
+def test_report_verdict_line(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("bibtex", "cross-entropy", s, 0.42, variant="cpu") for s in (0, 1)]
+    recs += [_record("bibtex", "seal-dynamic-nce", s, 0.43, variant="cpu") for s in (0, 1)]
+    _write_records(results, recs)
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **bibtex** (cpu"))
+    assert "**beats**" in line and "Δ +1.00" in line and "paper (secondary): Δ +2.36" in line
+
+
+def test_report_missing_or_empty_results(tmp_path, capsys):
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(tmp_path / "none.jsonl"), "--out", str(out)]) == 2
+    assert "no results file" in capsys.readouterr().err
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    assert report_main(["--results", str(empty), "--out", str(out)]) == 2
+    assert "no result records" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_report_plots(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("bibtex", "cross-entropy", s, 0.42, variant="cpu") for s in (0, 1)]
+    recs += [_record("bibtex", "seal-dynamic-nce", s, 0.43, variant="cpu") for s in (0, 1)]
+    _write_records(results, recs)
+    with open(results, "a") as fh:
+        fh.write('{"dataset": "bib')  # truncated trailing line: skipped with a warning
+    out = tmp_path / "docs" / "results.md"
+    figs = tmp_path / "docs" / "figures"
+    assert report_main(["--results", str(results), "--out", str(out), "--figures-dir", str(figs)]) == 0
+    assert "truncated trailing line" in capsys.readouterr().err
+    default = figs / "val_f1_bibtex_first_seed.png"
+    assert default.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "](figures/val_f1_bibtex_first_seed.png)" in out.read_text()
+    argv = ["--results", str(results), "--out", str(out), "--figures-dir", str(figs), "--plot", "bibtex/seal-dynamic-nce/cpu/1"]
+    assert report_main(argv) == 0
+    assert (figs / "val_f1_bibtex_seal-dynamic-nce_cpu_1.png").is_file()
+    assert "](figures/val_f1_bibtex_seal-dynamic-nce_cpu_1.png)" in out.read_text()
+    assert report_main([*argv[:-1], "nope/none"]) == 2
