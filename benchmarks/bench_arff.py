@@ -25,7 +25,8 @@ import scipy.sparse as sp
 from seal.data.arff import read_arff
 
 REPO = Path(__file__).resolve().parents[1]
-FILES = [("bibtex", "bibtex/mulan/bibtex.arff", 159), ("delicious", "delicious/mulan/delicious.arff", 983)]
+FILES = [("bibtex", "bibtex/mulan/bibtex.arff", 159),
+         ("delicious", "delicious/mulan/delicious.arff", 983)]
 
 
 def _data_dir() -> Path:
@@ -74,8 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             ok = False
             continue
         mb = path.stat().st_size / 1e6
-        t_seal, ours = _best(lambda: read_arff(path, label_count=-n_labels), args.repeat)
-        t_liac, (Xl, Yl) = _best(lambda: _liac(path, n_labels), max(1, args.repeat - 1))
+        t_seal, ours = _best(lambda p=path, k=n_labels: read_arff(p, label_count=-k), args.repeat)
+        t_liac, (Xl, Yl) = _best(lambda p=path, k=n_labels: _liac(p, k), max(1, args.repeat - 1))
         Xl.resize(ours.X.shape)  # liac infers n from the last stored row
         Yl = np.vstack([Yl, np.zeros((ours.Y.shape[0] - Yl.shape[0], n_labels), np.uint8)])
         same = (ours.X != Xl).nnz == 0 and np.array_equal(ours.Y, Yl)

@@ -374,7 +374,8 @@ def test_escapes_in_quoted_names_and_values(tmp_path):
 
 BOM_TEXT = ("\ufeff% BOM, non-ASCII names\n@relation 'ünïcode: -C -1'\n"
             "@attribute 'größe m²' numeric\n@attribute 'farbe' {'grün','blau'}\n"
-            "@attribute 'étiquette 1' {0,1}\n@data\n1.5,'grün',1\n{0 -2.5, 1 'blau'}\n")
+            "@attribute 'étiquette 1' {0,1}\n@data\n1.5,'grün',1\n{0 -2.5, 1 'blau'}\n"
+            "{1 grün, 2 1}\n")
 
 
 def test_bom_and_non_ascii_quoted_names(tmp_path):
@@ -382,8 +383,8 @@ def test_bom_and_non_ascii_quoted_names(tmp_path):
     assert d.relation == "ünïcode: -C -1"
     assert d.feature_names == ["größe m²", "farbe=grün", "farbe=blau"]
     assert d.label_names == ["étiquette 1"]
-    np.testing.assert_array_equal(dense(d), [[1.5, 1, 0], [-2.5, 0, 1]])
-    np.testing.assert_array_equal(d.Y, [[1], [0]])
+    np.testing.assert_array_equal(dense(d), [[1.5, 1, 0], [-2.5, 0, 1], [0, 1, 0]])
+    np.testing.assert_array_equal(d.Y, [[1], [0], [1]])
 
 
 def test_result_does_not_depend_on_locale(tmp_path):
@@ -460,6 +461,8 @@ DATA_ERRORS = [
     ("1,2,'red' x,1,0\n", 8, "c", "after a quoted value"),
     ("1,2,red,1,0\n1,2", 9, None, "found 2"),  # truncated dense row
     ("-1,2,red,1,0\n{-1 2}\n", 9, None, "expected an attribute index"),
+    ("{0 1\u00a02}\n", 8, "f0", "bad number"),  # no-break space is not a separator
+    ("{0 \u0661}\n", 8, "f0", "bad number"),  # non-ASCII digit
 ]
 
 
@@ -513,6 +516,10 @@ def test_invalid_utf8(tmp_path):
 
 
 def test_first_error_in_file_order_is_reported(tmp_path):
+    # a numeric label holding 2 (line 7) comes before a bad number (line 8)
+    p = write(tmp_path, "@relation 'o: -C 1'\n@attribute y numeric\n@attribute x numeric\n"
+              "@data\n1,1\n0,2\n2,3\n1,x\n", "o.arff")
+    assert_err(p, 7, "y", "label value '2' is not 0 or 1")
     # a bad value on line 8 comes before a structural error on line 10 and a '?' on line 9
     p = write(tmp_path, HDR + "1,x,red,1,0\n?,2,red,1,0\n{9 1}\n")
     assert_err(p, 8, "f1", "bad number 'x'")
@@ -665,3 +672,48 @@ def test_real_files_agree_with_liac_arff(data_dir, rel, n_labels, sparse):
     Yo = np.vstack([Yo, np.zeros((n - Yo.shape[0], Yo.shape[1]))])
     np.testing.assert_array_equal(dense(d), Xo)
     np.testing.assert_array_equal(d.Y, Yo.astype(np.uint8))
+
+
+# ---------------------------------------------------------------------------------------------
+# randomized round trip: random values, random sparse/dense rows, quoting and spacing
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_random_round_trip(tmp_path, seed):
+    rng = np.random.default_rng(seed)
+    n, n_num, n_lab = int(rng.integers(1, 40)), int(rng.integers(0, 6)), int(rng.integers(1, 5))
+    colours = ["red", "dark blue", "grün", "x,y"]
+    num = np.round(rng.normal(size=(n, n_num)) * (rng.random((n, n_num)) < 0.5), 3)
+    col = rng.integers(0, len(colours), size=n)
+    bag = (rng.random(n) < 0.3).astype(int)
+    Y = (rng.random((n, n_lab)) < 0.4).astype(np.uint8)
+    names = [f"n{j}" for j in range(n_num)] + ["colour", "w"] + [f"y {j}" for j in range(n_lab)]
+    q = lambda v: "'" + v.replace("\\", "\\\\").replace("'", "\\'") + "'"  # noqa: E731
+    head = [f"@RELATION 'rt: -C -{n_lab}'"]
+    types = ["numeric", "REAL", "Integer"]
+    head += [f"@ATTRIBUTE {nm} {rng.choice(types)}" for nm in names[:n_num]]
+    head += ["@attribute colour {" + ",".join(q(c) for c in colours) + "}",
+             "@attribute w {0, 1}"] + [f"@attribute {q(nm)} {{0,1}}" for nm in names[-n_lab:]]
+    rows = []
+    for i in range(n):
+        vals = [repr(float(v)) for v in num[i]] + [q(colours[col[i]]), str(bag[i])]
+        vals += [rng.choice(["1", "'1'", '"1"']) if y else "0" for y in Y[i]]
+        if rng.random() < 0.5:
+            items = [(k, v) for k, v in enumerate(vals)
+                     if not (v in ("0", "0.0", "-0.0") or (k == n_num and col[i] == 0))]
+            rng.shuffle(items)
+            sep = rng.choice([",", ", ", " ,  "])
+            rows.append("{" + sep.join(f"{k} {v}" for k, v in items) + "}")
+        else:
+            rows.append(rng.choice([",", ", "]).join(vals))
+        if rng.random() < 0.2:
+            rows.append("% a comment")
+    p = write(tmp_path, "\n".join(head + ["@DATA"] + rows) + "\n")
+    d = read_arff(p)
+    onehot = np.eye(len(colours))[col]
+    expected = np.hstack([num, onehot, bag[:, None]]).astype(np.float32)
+    np.testing.assert_array_equal(dense(d), expected)
+    np.testing.assert_array_equal(d.Y, Y)
+    assert d.label_names == names[-n_lab:]
+    assert d.feature_names == names[:n_num] + [f"colour={c}" for c in colours] + ["w"]

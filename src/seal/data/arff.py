@@ -2,17 +2,18 @@
 
 Why our own reader: ``liac-arff`` is unmaintained and mishandles several inputs we must read
 (UTF-8 byte-order marks, Clus ``hierarchical`` attributes, duplicate sparse indices are silently
-accepted) and ``scipy.io.arff`` cannot read sparse rows.  ``liac-arff`` stays in the test suite as an
-oracle.
+accepted) and ``scipy.io.arff`` cannot read sparse rows.  ``liac-arff`` stays in the test suite
+as an oracle.
 
 Formats and references
 ----------------------
 * **ARFF** (Weka): ``@relation``, ``@attribute <name> <type>``, ``@data``; keywords are
   case-insensitive; ``%`` starts a comment; names and values may be quoted with ``'`` or ``"``
-  (backslash escapes ``\\' \\" \\\\ \\t \\n \\r \\%``).  Dense rows are comma-separated values; a row
-  that starts with ``{`` is *sparse*: ``{index value, ...}`` with 0-based attribute indices, in any
-  order.  Weka rule for entries omitted from a sparse row: numeric attributes take 0, nominal ones
-  take their **first declared value**.  ``?`` is the only missing-value marker.
+  (backslash escapes ``\\' \\" \\\\ \\t \\n \\r \\%``).  Dense rows are comma-separated
+  values; a row that starts with ``{`` is *sparse*: ``{index value, ...}`` with 0-based attribute
+  indices, in any order.  Weka rule for entries omitted from a sparse row: numeric attributes
+  take 0, nominal ones take their **first declared value**.  ``?`` is the only missing-value
+  marker.
   Spec: https://waikato.github.io/weka-wiki/formats_and_processing/arff_stable/ and
   https://waikato.github.io/weka-wiki/formats_and_processing/arff_developer/ (sparse ARFF).
 * **MEKA** (https://waikato.github.io/meka/datasets/): the relation name carries the label
@@ -28,9 +29,10 @@ Formats and references
 
 Conventions fixed by this reader
 --------------------------------
-* Label columns (``Y``) follow the order in which the attributes are declared in the file, whatever
-  the order of ``label_names`` or of the MULAN XML file.  For a hierarchical attribute the labels are
-  the declared nodes in declaration order (after the artificial root when ``hierarchy_root=True``).
+* Label columns (``Y``) follow the order in which the attributes are declared in the file,
+  whatever the order of ``label_names`` or of the MULAN XML file.  For a hierarchical attribute the
+  labels are the declared nodes in declaration order (after the artificial root when
+  ``hierarchy_root=True``).
 * Labels are decoded by value **string** (``'1'``, ``"1"`` and ``1`` are the same value), never by
   the position of the value in the declared domain.  A nominal label must have the domain {0,1}
   (in any order); a numeric label must only hold 0 or 1.
@@ -47,8 +49,8 @@ Conventions fixed by this reader
   An omitted sparse entry takes the first declared value, so ``{1,0}``/``{YES,NO}`` attributes
   default to 1 and one-hot attributes to their first value's column.
 * Duplicate attribute names are accepted (the Clus expr_FUN files declare
-  ``gasch1_Heat_Shock_000_minutes__hs_2`` twice), so ``feature_names`` may repeat a name; naming such
-  an attribute in ``label_names``, ``xml`` or ``drop_attributes`` is an error (ambiguous).
+  ``gasch1_Heat_Shock_000_minutes__hs_2`` twice), so ``feature_names`` may repeat a name; naming
+  such an attribute in ``label_names``, ``xml`` or ``drop_attributes`` is an error (ambiguous).
 * ``string`` and ``date`` attributes cannot be features or labels: list them in ``drop_attributes``.
 * Numbers are parsed with :func:`float` (locale-independent) and must be finite decimal numbers
   within float32 range (``nan``/``inf``/``1_0`` are rejected: ``?`` is the missing marker).
@@ -182,12 +184,18 @@ _ROLE_FEATURE, _ROLE_LABEL, _ROLE_DROP = range(3)
 _ESCAPES = {"'": "'", '"': '"', "\\": "\\", "n": "\n", "t": "\t", "r": "\r", "%": "%"}
 _WS = " \t\f\v"
 # A sparse row with no quotes/comments: "{i v, i v}" with any stray blanks.
+# A sparse row with no quotes/comments: "{i v, i v}" with stray blanks/tabs.  Values are printable
+# ASCII without blanks or , { } ' " % so that the fast path's str.split() (which also splits on
+# Unicode white space) sees exactly two tokens per entry; anything else takes the careful path.
+_V = r"[\x21\x23\x24\x26\x28-\x2b\x2d-\x7a\x7c\x7e]"
 try:  # possessive quantifiers (Python >= 3.11) avoid backtracking: ~40% faster
-    _SPARSE_RE = re.compile(r"\{\s*+(?:[0-9]++\s++[^\s,{}'\"%]++\s*+"
-                            r"(?:,\s*+[0-9]++\s++[^\s,{}'\"%]++\s*+)*+)?+\}", re.ASCII)
+    _SPARSE_RE = re.compile(rf"\{{[ \t]*+(?:[0-9]++[ \t]++{_V}++[ \t]*+"
+                            rf"(?:,[ \t]*+[0-9]++[ \t]++{_V}++[ \t]*+)*+)?+\}}")
 except re.error:  # pragma: no cover - Python 3.10
-    _SPARSE_RE = re.compile(
-        r"\{\s*(?:[0-9]+\s+[^\s,{}'\"%]+\s*(?:,\s*[0-9]+\s+[^\s,{}'\"%]+\s*)*)?\}", re.ASCII)
+    _SPARSE_RE = re.compile(rf"\{{[ \t]*(?:[0-9]+[ \t]+{_V}+[ \t]*"
+                            rf"(?:,[ \t]*[0-9]+[ \t]+{_V}+[ \t]*)*)?\}}")
+_SIMPLE_ATTR = re.compile(r"@attribute[ \t]+([^\s'\"{}%]+)[ \t]+(?:(numeric|real|integer)|"
+                          r"\{([^'\"{}%]*)\})[ \t]*", re.IGNORECASE | re.ASCII)
 _BAD_NUM_CHAR = re.compile(r"[^0-9eE+\-.,]")
 _NUM_TOKEN = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 _MEKA_C = re.compile(r"(?:^|[\s:])-C\s+(-?[0-9]+)(?![0-9])", re.ASCII)
@@ -248,7 +256,7 @@ def _read_quoted(s: str, i: int) -> tuple[str, int]:
 
 
 def _read_value(s: str, i: int, stops: str) -> tuple[str, bool, int]:
-    """Read one (possibly quoted) value starting at ``s[i]``; returns (value, quoted, next index)."""
+    """Read one (possibly quoted) value from ``s[i]``; returns (value, quoted, next index)."""
     i = _skip_ws(s, i)
     if i < len(s) and s[i] in "'\"":
         v, i = _read_quoted(s, i)
@@ -361,6 +369,7 @@ def _parse_header(lines: list[str], ctx: _Ctx) -> tuple[str, list[_Attr], int]:
     """Return (relation, attributes, index of the first line after @data)."""
     relation = ""
     attrs: list[_Attr] = []
+    simple = _SIMPLE_ATTR.fullmatch
     for li, raw in enumerate(lines):
         s = raw.strip()
         if not s or s[0] == "%":
@@ -380,6 +389,15 @@ def _parse_header(lines: list[str], ctx: _Ctx) -> tuple[str, list[_Attr], int]:
             else:
                 relation = rest.split("%", 1)[0].strip()
         elif kw == "attribute":
+            fm = simple(s)
+            if fm is not None:  # fast path: unquoted name, numeric or plain {v1,v2,...}
+                if fm.group(2) is not None:
+                    attrs.append(_Attr(fm.group(1), _NUMERIC, lineno))
+                    continue
+                values = [v.strip() for v in fm.group(3).split(",")]
+                if all(values) and len(set(values)) == len(values):
+                    attrs.append(_Attr(fm.group(1), _NOMINAL, lineno, values))
+                    continue
             attrs.append(_parse_attribute(s, m.end(), lineno, ctx))
         elif kw == "data":
             if not _rest_is_empty(s[m.end():]):
@@ -428,19 +446,19 @@ def _resolve_labels(attrs: list[_Attr], relation: str, relation_line: int | None
         index.setdefault(a.name, k)
     sources: list[tuple[str, list[int]]] = []
 
-    def from_count(c: int, desc: str) -> list[int]:
+    def from_count(c: int, desc: str, line: int | None) -> list[int]:
         if c == 0 or abs(c) > n:
             raise ctx.error(f"{desc}: label count must be non-zero and at most the number of "
-                            f"attributes ({n})", relation_line if "header" in desc else None)
+                            f"attributes ({n})", line)
         return list(range(c)) if c > 0 else list(range(n + c, n))
 
     m = _MEKA_C.search(relation)
     if m is not None:
         c = int(m.group(1))
-        sources.append((f"MEKA header '-C {c}'", from_count(c, "MEKA header")))
+        sources.append((f"MEKA header '-C {c}'", from_count(c, "MEKA header", relation_line)))
     if label_count is not None:
         c = int(label_count)
-        sources.append((f"label_count={c}", from_count(c, f"label_count={c}")))
+        sources.append((f"label_count={c}", from_count(c, f"label_count={c}", None)))
 
     def from_names(nms: Sequence[str], desc: str, path: str) -> list[int]:
         if isinstance(nms, str):
@@ -584,12 +602,13 @@ def _scan_row(s: str, n_attr: int, attrs: list[_Attr], lineno: int, ctx: _Ctx):
 def _parse_rows(lines: list[str], start: int, attrs: list[_Attr], ctx: _Ctx):
     """Tokenize every data row into flat entry lists; stop at the first structural error.
 
-    Sparse rows without quotes or comments take a fast path (one regex check, one split); anything
-    else goes through :func:`_scan_row`.  Attribute indices are kept as digit strings and converted
-    all at once later.  Returns (I, T, qq, row_len, row_line, row_sparse, pending_error).
+    Sparse rows without quotes or comments take a fast path: one regex check per row, and runs of
+    such rows are split into tokens in one go.  Anything else goes through :func:`_scan_row`.
+    Attribute indices are kept as digit strings and converted all at once later.
+    Returns (idx_s, T, qq, row_len, row_line, row_sparse, pending_error).
     """
     n_attr = len(attrs)
-    I: list[str] = []
+    idx_s: list[str] = []
     T: list[str] = []
     qq: list[int] = []
     row_len: list[int] = []
@@ -597,23 +616,36 @@ def _parse_rows(lines: list[str], start: int, attrs: list[_Attr], ctx: _Ctx):
     row_sparse: list[bool] = []
     attr_range = [str(k) for k in range(n_attr)]
     sparse_match = _SPARSE_RE.fullmatch
+    buf: list[str] = []  # bodies of fast-path sparse rows not yet split
+
+    def flush() -> None:
+        if buf:
+            toks = " ".join(buf).replace(",", " ").split()
+            idx_s.extend(toks[0::2])
+            T.extend(toks[1::2])
+            buf.clear()
+
     pending = None
     try:
         for li in range(start, len(lines)):
             s = lines[li].strip()
             if not s or s[0] == "%":
                 continue
-            if "'" in s or '"' in s or "%" in s or (s[0] == "{" and sparse_match(s) is None):
+            if s[0] == "{" and "'" not in s and '"' not in s and "%" not in s \
+                    and sparse_match(s) is not None:
+                body = s[1:-1]
+                buf.append(body)
+                row_len.append(body.count(",") + 1 if body.strip() else 0)
+                row_line.append(li + 1)
+                row_sparse.append(True)
+                continue
+            flush()
+            if "'" in s or '"' in s or "%" in s or s[0] == "{":
                 sparse, idx, toks, q = _scan_row(s, n_attr, attrs, li + 1, ctx)
                 if q:
                     base = len(T)
                     qq.extend(base + p for p in q)
                 idx = attr_range if not sparse else [str(a) for a in idx]
-            elif s[0] == "{":
-                sparse = True
-                toks = s[1:-1].replace(",", " ").split()
-                idx = toks[0::2]
-                toks = toks[1::2]
             else:
                 sparse = False
                 toks = s.split(",")
@@ -622,27 +654,28 @@ def _parse_rows(lines: list[str], start: int, attrs: list[_Attr], ctx: _Ctx):
                 if " " in s or "\t" in s:
                     toks = list(map(str.strip, toks))
                 idx = attr_range
-            I.extend(idx)
+            idx_s.extend(idx)
             T.extend(toks)
             row_len.append(len(toks))
             row_line.append(li + 1)
             row_sparse.append(sparse)
     except ArffError as e:
         pending = e
-    return I, T, qq, row_len, row_line, row_sparse, pending
+    flush()
+    return idx_s, T, qq, row_len, row_line, row_sparse, pending
 
 
-def _parse_indices(I: list[str]) -> np.ndarray:
+def _parse_indices(idx_s: list[str]) -> np.ndarray:
     """Digit strings -> int64 (C-level parser; saturates on overflow, caught by the range check)."""
-    if not I:
+    if not idx_s:
         return np.empty(0, dtype=np.int64)
     try:
-        out = np.fromstring(",".join(I), dtype=np.int64, sep=",")
-        if len(out) == len(I):
+        out = np.fromstring(",".join(idx_s), dtype=np.int64, sep=",")
+        if len(out) == len(idx_s):
             return out
     except (ValueError, AttributeError):  # pragma: no cover - numpy without text fromstring
         pass
-    return np.array([min(int(x), 2**62) for x in I], dtype=np.int64)  # pragma: no cover
+    return np.array([min(int(x), 2**62) for x in idx_s], dtype=np.int64)  # pragma: no cover
 
 
 def _first_structural_row(A: np.ndarray, R: np.ndarray, n_attr: int) -> int | None:
@@ -782,7 +815,6 @@ def read_arff(
     feature_columns: list[FeatureColumn] = []
     out_label_names: list[str] = ["root"] if hierarchy_root else []
     hier_anc: dict[str, list[int]] = {}
-    hier_attr = -1
     for k, a in enumerate(attrs):
         if a.name in drop:
             role[k] = _ROLE_DROP
@@ -815,7 +847,6 @@ def read_arff(
                 out_label_names.append(a.name)
             elif a.kind == _HIER:
                 enc[k] = _E_HIER
-                hier_attr = k
                 defaults[k] = []  # omission is an error, handled below
                 base = len(out_label_names)
                 pos = {nd: base + j for j, nd in enumerate(a.values)}
@@ -874,9 +905,12 @@ def read_arff(
             width[k] = len(attrs[k].values)
 
     # ---- tokenize ------------------------------------------------------------------------------
-    I, T, qq, row_len, row_line, row_sparse, pending = _parse_rows(lines, data_start, attrs, ctx)
-    A = _parse_indices(I)
-    del I
+    idx_s, T, qq, row_len, row_line, row_sparse, pending = _parse_rows(lines, data_start, attrs,
+                                                                       ctx)
+    A = _parse_indices(idx_s)
+    if len(A) != len(T):  # pragma: no cover - guarded by _SPARSE_RE
+        raise ctx.error("internal error: index/value count mismatch")
+    del idx_s
     R = np.repeat(np.arange(len(row_len), dtype=np.int64), np.array(row_len, dtype=np.int64))
     bad_row = _first_structural_row(A, R, n_attr)
     if bad_row is not None:
@@ -950,29 +984,28 @@ def read_arff(
     sel = np.flatnonzero((G == _G_NUM) & ok)
     if len(sel):
         toks = T_obj[sel].tolist()
-        bad_k = -1
-        joined = ",".join(toks)
-        if _BAD_NUM_CHAR.search(joined) is None:
+        vals = None
+        if _BAD_NUM_CHAR.search(",".join(toks)) is None:
             try:
                 vals = np.fromiter(map(float, toks), dtype=np.float64, count=len(toks))
             except ValueError:
-                vals = None
-        else:
-            vals = None
+                pass
         if vals is not None and len(vals) and float(np.abs(vals).max()) > _F32_MAX:
             vals = None
-        if vals is None:
+        if vals is None:  # report the first bad token; the ones before it are valid numbers
             bad_k, why = _first_bad_number(toks)
-            errors.append((int(sel[bad_k]), why, int(A[sel[bad_k]])))
-        else:
-            lab = ent_role[sel] == _ROLE_LABEL
-            if lab.any():
-                lv = vals[lab]
-                badl = np.flatnonzero((lv != 0.0) & (lv != 1.0))
-                if len(badl):
-                    e = int(sel[np.flatnonzero(lab)[badl[0]]])
-                    errors.append((e, f"label value {T[e]!r} is not 0 or 1", int(A[e])))
-            emit(sel, vals)
+            bad_k = max(bad_k, 0)
+            errors.append((int(sel[bad_k]), why or "bad number", int(A[sel[bad_k]])))
+            sel = sel[:bad_k]
+            vals = np.array([float(t) for t in toks[:bad_k]], dtype=np.float64)
+        lab = ent_role[sel] == _ROLE_LABEL
+        if lab.any():
+            lv = vals[lab]
+            badl = np.flatnonzero((lv != 0.0) & (lv != 1.0))
+            if len(badl):
+                e = int(sel[np.flatnonzero(lab)[badl[0]]])
+                errors.append((e, f"label value {T[e]!r} is not 0 or 1", int(A[e])))
+        emit(sel, vals)
 
     # {0,1} nominals (features and labels)
     sel = np.flatnonzero((G == _G_BIN) & ok)

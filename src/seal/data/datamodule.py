@@ -56,6 +56,30 @@ def _identity(batch):
     return batch
 
 
+class EpochSeededSampler(torch.utils.data.Sampler):
+    """Random permutation drawn from ``(seed, epoch)`` alone.
+
+    Unlike a ``RandomSampler`` that draws from the global RNG, the order of epoch ``e`` does not depend on
+    what happened before it, so a run resumed from a checkpoint sees exactly the batches the uninterrupted
+    run saw. Lightning calls :meth:`set_epoch` at the start of every epoch.
+    """
+
+    def __init__(self, n: int, seed: int = 0) -> None:
+        self.n = n
+        self.seed = seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def __iter__(self):
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+        return iter(torch.randperm(self.n, generator=g).tolist())
+
+
 @dataclass
 class MultiLabelArrays:
     """In-memory splits: ``{"train": (X, Y), "val": (X, Y), "test": (X, Y)}`` plus names."""
@@ -191,12 +215,20 @@ class MultiLabelDataModule(L.LightningDataModule):
         if split not in self._datasets:
             raise DataError(f"no {split!r} split in dataset {self.dataset!r}")
         ds = self._datasets[split]
+        sampler = None
+        if train:
+            import os
+
+            sampler = EpochSeededSampler(len(ds), seed=int(os.environ.get("PL_GLOBAL_SEED", 0)))
         return DataLoader(
             ds,
             batch_size=self.batch_size if train else self.eval_batch_size,
-            shuffle=train,
+            sampler=sampler,
             collate_fn=_identity,
             num_workers=0,
+            # own generator: creating an iterator must not draw from the global RNG, which drives dropout
+            # and the loss-net samples (resumed runs restore that RNG and must see the same stream)
+            generator=torch.Generator(),
         )
 
     def train_dataloader(self) -> DataLoader:

@@ -569,11 +569,22 @@ def _under(name: str, ignored: list[str]) -> bool:
 
 @functools.lru_cache(maxsize=1)
 def _torch_info() -> tuple[str | None, str | None]:
-    """``(torch.__version__, CUDA device name or None)``, imported lazily once."""
+    """``(torch version, CUDA device name or None)``, computed once.
+
+    torch is imported only when its build could have CUDA (a ``+cpu`` build answers from its metadata).
+    """
+    try:
+        from importlib.metadata import PackageNotFoundError, version
+
+        installed = version("torch")
+    except (ImportError, PackageNotFoundError):
+        installed = None
+    if installed is not None and installed.endswith("+cpu"):
+        return installed, None
     try:
         import torch
     except Exception:  # noqa: BLE001
-        return None, None
+        return installed, None
     cuda = None
     try:
         if torch.cuda.is_available():
@@ -776,7 +787,10 @@ def run_grid(
     results = Path(results)
 
     def say(msg: str) -> None:
-        print(msg, file=out, flush=True)
+        try:
+            print(msg, file=out, flush=True)
+        except (BrokenPipeError, OSError, ValueError):  # a closed console must not kill a long grid
+            pass
 
     existing = read_results(results)
     for p in existing.problems:

@@ -413,7 +413,7 @@ def gradient_based_inference(
 
             g = None
             if obj_g.requires_grad:
-                obj_g.sum().backward(); g = y_leaf.grad
+                (g,) = torch.autograd.grad(obj_g.sum(), y_leaf, allow_unused=True)
             g = torch.zeros_like(y) if g is None else g.detach()
             # one host sync per step for both finiteness checks
             if not bool(torch.isfinite(obj).all() & torch.isfinite(g).all()):

@@ -31,10 +31,10 @@ def to_plain(obj: Any) -> Any:
     """
     import numpy as np
 
+    if isinstance(obj, np.generic):  # before the float check: np.float64 subclasses float
+        return obj.item()
     if obj is None or isinstance(obj, (bool, int, float, str, bytes, torch.Tensor, torch.dtype, torch.device)):
         return obj
-    if isinstance(obj, np.generic):
-        return obj.item()
     if isinstance(obj, np.ndarray):
         return torch.from_numpy(obj.copy())
     if isinstance(obj, Path):

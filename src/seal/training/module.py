@@ -230,18 +230,23 @@ class MultilabelModule(L.LightningModule):
 
     def _check(self, value: torch.Tensor, network: str, what: str) -> None:
         if not torch.isfinite(value).all():
+            epoch = self.current_epoch if self._trainer is not None else 0
             raise NonFiniteError(
-                f"non-finite {what} in the {network} at epoch {self.current_epoch}, batch {self.batches_seen} "
+                f"non-finite {what} in the {network} at epoch {epoch}, batch {self.batches_seen} "
                 f"(value {value.detach().flatten()[:4].tolist()}); the last good checkpoint is kept"
             )
 
     def _step(self, opt, loss: torch.Tensor, params: Sequence[nn.Parameter], clip: float | None, network: str) -> None:
         self._check(loss, network, "loss")
         opt.zero_grad(set_to_none=True)
-        ddp = self.trainer.world_size > 1 if self._trainer is not None else False
-        ctx = self.trainer.model.no_sync() if ddp and hasattr(self.trainer.model, "no_sync") else nullcontext()
-        with ctx:
-            self.manual_backward(loss)
+        if self._trainer is None:  # used outside a Trainer (unit tests, the estimator's helpers)
+            loss.backward()
+            ddp = False
+        else:
+            ddp = self.trainer.world_size > 1
+            ctx = self.trainer.model.no_sync() if ddp and hasattr(self.trainer.model, "no_sync") else nullcontext()
+            with ctx:
+                self.manual_backward(loss)
         if ddp:
             _all_reduce_grads(params, self.trainer.world_size)
         if clip is not None:
