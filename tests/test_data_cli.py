@@ -234,3 +234,21 @@ def test_dispatch_from_top_level(capsys, tmp_path):
     rc = seal_main(["data", "list", "--data-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert rc == 0 and "bibtex" in out
+
+
+def test_malformed_file_is_one_line_error(capsys, tmp_path):
+    p = tmp_path / "data" / "toy_bad" / "all.arff"
+    p.parent.mkdir(parents=True)
+    p.write_text("@relation r\n@attribute a numeric\n@attribute y {0,1}\n@data\n1,0\nabc,1\n")
+    spec = DatasetSpec(
+        name="toy_bad", task="mlc", title="broken", files=(DataFile("toy_bad/all.arff", "all"),),
+        n_instances=None, n_features=1, n_labels=1, protocols=("paper",), reader=ReaderOptions(label_count=-1),
+    )
+    reg.register_dataset(spec, overwrite=True)
+    try:
+        rc, _, err = run(capsys, "info", "toy_bad", "--data-dir", str(tmp_path / "data"))
+    finally:
+        reg.unregister_dataset("toy_bad")
+    assert rc == 1
+    assert_one_line_error(err)
+    assert "all.arff, line 6, attribute 'a'" in err

@@ -333,3 +333,31 @@ def test_report_plots(tmp_path, capsys):
     assert (figs / "val_f1_bibtex_seal-dynamic-nce_cpu_1.png").is_file()
     assert "](figures/val_f1_bibtex_seal-dynamic-nce_cpu_1.png)" in out.read_text()
     assert report_main([*argv[:-1], "nope/none"]) == 2
+
+
+def test_sigterm_stops_runs_in_progress(workdir):
+    import os
+    import signal
+    import subprocess
+    import time
+
+    (workdir / "slow_fit.py").write_text(
+        "import os, sys, time\nopen(sys.argv[1] + '.pid', 'w').write(str(os.getpid()))\ntime.sleep(60)\n"
+    )
+    grid = _write_grid(workdir / "grid.yaml", datasets=["bibtex"], methods=["cross-entropy"], seeds=[0],
+                       command=[sys.executable, "slow_fit.py", "{metrics_file}"])
+    proc = subprocess.Popen([sys.executable, "-m", "seal.cli.main", "experiment", str(grid)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    pidfile = workdir / "runs" / "bibtex" / "cross-entropy.cpu" / "seed0" / "metrics.json.pid"
+    deadline = time.time() + 15
+    while not (pidfile.is_file() and pidfile.read_text()) and time.time() < deadline:
+        time.sleep(0.05)
+    child = int(pidfile.read_text())
+    proc.send_signal(signal.SIGTERM)
+    out, _ = proc.communicate(timeout=15)
+    assert proc.returncode == 130, out
+    assert "interrupted" in out
+    time.sleep(0.2)
+    with pytest.raises(ProcessLookupError):
+        os.kill(child, 0)  # the run was terminated (and reaped) by the runner
+    assert not (workdir / "results" / "runs.jsonl").exists()

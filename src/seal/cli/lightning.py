@@ -140,8 +140,20 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
 
 
 def fit_main(argv: list[str]) -> int:
-    _friendly(lambda: make_cli(["fit", *argv]))
+    try:
+        _friendly(lambda: make_cli(["fit", *argv]))
+    finally:
+        _teardown_distributed()
     return 0
+
+
+def _teardown_distributed() -> None:
+    """Destroy the process group of a DDP run so that gloo/NCCL shut down cleanly at exit."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
 
 
 def test_main(argv: list[str]) -> int:

@@ -580,13 +580,13 @@ def register_dataset(spec: DatasetSpec, *, overwrite: bool = False) -> None:
     if spec.name in _REGISTRY and not overwrite:
         raise ValueError(f"dataset {spec.name!r} is already registered")
     _REGISTRY[spec.name] = spec
-    clear_cache()
+    _forget(spec.name)
 
 
 def unregister_dataset(name: str) -> None:
     """Remove a dataset added with :func:`register_dataset` (no error if absent)."""
     _REGISTRY.pop(name, None)
-    clear_cache()
+    _forget(name)
 
 
 def dataset_names() -> list[str]:
@@ -954,6 +954,12 @@ def clear_cache() -> None:
     """Forget datasets parsed in this process."""
     with _CACHE_LOCK:
         _CACHE.clear()
+
+
+def _forget(name: str) -> None:
+    with _CACHE_LOCK:
+        for key in [k for k in _CACHE if k[0] == name]:
+            del _CACHE[key]
 
 
 def _read_part(path: Path, spec: DatasetSpec, xml_path: Path | None):

@@ -38,9 +38,11 @@ import math
 import os
 import platform
 import shlex
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
@@ -753,6 +755,11 @@ class _Active:
         self.started = time.time()
 
 
+def _raise_terminated(signum, frame):  # noqa: ARG001 - signal handler signature
+    """SIGTERM handler during a grid: unwind like Ctrl-C so that the runs in progress are stopped."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _run_env(threads: int) -> dict[str, str]:
     env = dict(os.environ)
     for var in THREAD_ENV_VARS:
@@ -883,6 +890,9 @@ def run_grid(
         if note:
             say(f"    {note}")
 
+    previous_term = None
+    if threading.current_thread() is threading.main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         while pending or active:
             while pending and len(active) < jobs:
@@ -912,6 +922,9 @@ def run_grid(
             a.log.close()
         say(f"interrupted: {len(active)} run(s) in progress were stopped and not recorded")
         raise
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
 
     ok = [r for r in summary.results if r.ok]
     say(

@@ -304,6 +304,13 @@ class MultilabelModule(L.LightningModule):
         if loss_s is not None:
             self.log("train/loss_net_loss", loss_s, on_step=False, on_epoch=True, batch_size=len(y))
 
+    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
+        """Move ``(x, y)`` to ``device``; a no-op (without Lightning's generic tree walk) when already there."""
+        x, y = batch
+        if x.device == device and y.device == device:
+            return batch
+        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch, batch_idx: int) -> None:
         x, y = batch
@@ -313,7 +320,8 @@ class MultilabelModule(L.LightningModule):
         values = self.val_metrics.compute()
         self.val_metrics.reset()
         for k, v in values.items():
-            self.log(f"val/{k}", v.float() if torch.is_tensor(v) else float(v), prog_bar=(k == "example_f1"), sync_dist=False)
+            # already synchronised by the metric; sync_dist=True only averages identical values
+            self.log(f"val/{k}", float(v), prog_bar=(k == "example_f1"), sync_dist=True)
         if self.trainer.sanity_checking:
             return
         f1 = float(values["example_f1"])
@@ -337,7 +345,7 @@ class MultilabelModule(L.LightningModule):
         self.test_results = {k: float(v) for k, v in values.items()}
         self.infer_examples_per_s = self._test_n / elapsed if elapsed > 0 else None
         for k, v in values.items():
-            self.log(f"test/{k}", float(v), sync_dist=False)
+            self.log(f"test/{k}", float(v), sync_dist=True)
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
