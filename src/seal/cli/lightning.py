@@ -129,6 +129,11 @@ def format_metrics(metrics: dict, title: str = "metrics") -> str:
 
 
 def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
+    threads = os.environ.get("SEAL_NUM_THREADS")
+    if threads:
+        import torch
+
+        torch.set_num_threads(int(threads))
     return SEALCLI(
         MultilabelModule,
         MultiLabelDataModule,
