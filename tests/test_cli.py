@@ -68,7 +68,7 @@ def test_fit_then_test_on_genbase_writes_metrics_and_config(data_dir, tmp_path):
     [
         (["--model.not_a_key", "1"], "not_a_key"),
         (["--data.dataset", "no_such_dataset"], "no_such_dataset"),
-        (["--data.num_labels", "99"], "num_labels=99 but dataset 'genbase' has 27 labels"),
+        (["--data.expect_num_labels", "99"], "expect_num_labels=99 but dataset 'genbase' has 27 labels"),
         (["--model.num_samples", "0", "--model.method", "seal-dynamic-nce", "--model.score_loss_weight", "1"], "num_samples"),
     ],
 )

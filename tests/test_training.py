@@ -131,8 +131,8 @@ def test_non_finite_features_rejected_with_feature_name():
 
 
 def test_label_count_mismatch_rejected():
-    with pytest.raises(DataError, match="num_labels=7 but dataset 'toy' has 6 labels"):
-        MultiLabelDataModule.from_arrays(_arrays(), num_labels=7)
+    with pytest.raises(DataError, match="expect_num_labels=7 but dataset 'toy' has 6 labels"):
+        MultiLabelDataModule.from_arrays(_arrays(), expect_num_labels=7)
 
 
 # ----------------------------------------------------------------------------- fitting helpers

@@ -104,12 +104,12 @@ class MultiLabelDataModule(L.LightningDataModule):
         eval_batch_size: batch size for validation/test/predict.
         drop_empty: drop rows with an empty label set (the original code did this silently; here it is
             explicit and the count is logged either way).
-        num_labels: if given, must equal the dataset's label count (guards configs against wrong data).
+        expect_num_labels: if given, must equal the dataset's label count (guards configs against wrong data).
         download: allow fetching missing files into the user cache.
         max_dense_bytes: densify the whole feature matrix when it fits in this many bytes.
 
     Raises:
-        DataError: non-finite features, a label count that disagrees with ``num_labels``, an empty split.
+        DataError: non-finite features, a label count that disagrees with ``expect_num_labels``, an empty split.
         seal.data.registry.DatasetNotFoundError: unknown dataset or missing files.
     """
 
@@ -122,11 +122,13 @@ class MultiLabelDataModule(L.LightningDataModule):
         batch_size: int = 32,
         eval_batch_size: int = 1024,
         drop_empty: bool = False,
-        num_labels: int | None = None,
+        expect_num_labels: int | None = None,
         download: bool = True,
         max_dense_bytes: int = 1 << 30,
     ) -> None:
         super().__init__()
+        # stored in checkpoints (``datamodule_hyper_parameters``) so that ``seal predict`` can rebuild the splits
+        self.save_hyperparameters()
         if batch_size < 1 or eval_batch_size < 1:
             raise ValueError(f"batch sizes must be >= 1, got {batch_size}, {eval_batch_size}")
         self.dataset = dataset
@@ -136,7 +138,7 @@ class MultiLabelDataModule(L.LightningDataModule):
         self.batch_size = batch_size
         self.eval_batch_size = eval_batch_size
         self.drop_empty = drop_empty
-        self.expected_num_labels = num_labels
+        self.expected_num_labels = expect_num_labels
         self.download = download
         self.max_dense_bytes = max_dense_bytes
         self._arrays: MultiLabelArrays | None = getattr(self, "_arrays", None)
@@ -204,7 +206,7 @@ class MultiLabelDataModule(L.LightningDataModule):
             self._datasets[split] = _ArrayDataset(X, Y, self.max_dense_bytes)
         if self.expected_num_labels is not None and self.expected_num_labels != num_labels:
             raise DataError(
-                f"config says num_labels={self.expected_num_labels} but dataset {arrays.name!r} has {num_labels} labels"
+                f"config says expect_num_labels={self.expected_num_labels} but dataset {arrays.name!r} has {num_labels} labels"
             )
         self.num_features = int(num_features)
         self.num_labels = int(num_labels)

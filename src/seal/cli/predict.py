@@ -1,0 +1,404 @@
+"""``seal predict``: write a trained model's predictions for a dataset split or an ARFF file.
+
+::
+
+    seal predict --ckpt_path CKPT (--dataset NAME [--split test] [--data-dir D] | --input FILE.arff
+                 [--label-count N | --xml FILE]) --output OUT.jsonl|OUT.csv [--format jsonl|csv]
+                 [--threshold T] [--batch-size 1024]
+
+The checkpoint is loaded with ``torch.load(..., weights_only=True)`` (nothing is unpickled); the model is
+rebuilt from its ``hyper_parameters`` and ``state_dict`` and run in eval mode (task-net only: one forward
+pass per batch).
+
+* ``--dataset``: the split is rebuilt with the protocol, split seed, ``drop_empty`` and data directory the
+  model was trained with (from the checkpoint's ``datamodule_hyper_parameters``, when it names that
+  dataset); ``--protocol``, ``--split-seed``, ``--drop-empty``/``--no-drop-empty`` and ``--data-dir``
+  override them.
+* ``--input``: an ARFF file. Labels are located by ``--label-count`` (MEKA ``-C`` semantics), ``--xml``
+  (MULAN label file), the file's own MEKA header, or else the checkpoint's label names. When the model was
+  trained on a registry dataset, that dataset's reader options (e.g. genbase's dropped ``protein``
+  attribute) apply too, and its feature preprocessing (standardisation fitted on the training split) must
+  be reproduced; see :func:`_registry_preprocessor`.
+
+Output, one line/row per instance, in input order:
+
+* JSONL: ``{"index": i, "labels": [names with p >= threshold], "probabilities": {name: p, ...}}``,
+  probabilities rounded to 6 decimals;
+* CSV: header ``index,labels,<label names...>``, predicted labels joined by ``;``, probabilities with 6
+  decimals.
+
+The file is written atomically (temporary file in the same directory, then ``os.replace``); on any error
+nothing is written and an existing output is left untouched. A one-line summary (instances, mean predicted
+labels per instance, example-F1 against the gold labels when there are any, followed by the metric
+conventions) goes to stdout. Errors are one line on stderr and exit code 2 (``SEAL_DEBUG=1`` shows the
+traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import inspect
+import io
+import json
+import os
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+FORMATS = ("jsonl", "csv")
+
+
+class PredictError(Exception):
+    """A user-facing problem with ``seal predict``'s inputs (one-line message, exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="seal predict",
+        description="Write a trained model's label predictions for a dataset split or an ARFF file.",
+    )
+    p.add_argument("--ckpt_path", "--ckpt-path", dest="ckpt_path", required=True, help="checkpoint (.ckpt) to load")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--dataset", help="a registered dataset name (seal data list)")
+    src.add_argument("--input", help="an ARFF file (.arff or a .zip holding one)")
+    p.add_argument("--split", default="test", choices=("train", "val", "test"), help="with --dataset (default: test)")
+    p.add_argument("--data-dir", "--data_dir", dest="data_dir", default=None, help="with --dataset: data directory")
+    p.add_argument("--protocol", default=None, choices=("paper", "official"), help="with --dataset: split protocol")
+    p.add_argument("--split-seed", "--split_seed", dest="split_seed", type=int, default=None, help="with --dataset")
+    p.add_argument(
+        "--drop-empty", dest="drop_empty", action=argparse.BooleanOptionalAction, default=None, help="with --dataset"
+    )
+    lab = p.add_mutually_exclusive_group()
+    lab.add_argument("--label-count", "--label_count", dest="label_count", type=int, default=None,
+                     help="with --input: n > 0 labels are the first n attributes, n < 0 the last |n| (MEKA -C)")
+    lab.add_argument("--xml", default=None, help="with --input: MULAN XML label file")
+    p.add_argument("--output", required=True, help="output file (.jsonl or .csv)")
+    p.add_argument("--format", choices=FORMATS, default=None, help="default: from the output's extension")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="a label is predicted when p >= threshold (default: the model's, normally 0.5)")
+    p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=1024, help="rows per forward pass")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``seal predict``; returns the exit code (0 ok, 2 usage or input error)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:  # --help (0) or a usage error (2, message already printed)
+        return int(e.code or 0)
+    try:
+        summary = run(args)
+    except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
+        if os.environ.get("SEAL_DEBUG") or not _is_user_error(exc):
+            raise
+        print(f"seal predict: error: {_one_line(exc)}", file=sys.stderr)
+        return 2
+    print(summary)
+    return 0
+
+
+def _is_user_error(exc: BaseException) -> bool:
+    return isinstance(exc, (PredictError, OSError, ValueError, KeyError, pickle.UnpicklingError, NotImplementedError))
+
+
+def _one_line(exc: BaseException) -> str:
+    msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+# ------------------------------------------------------------------------------------------- run
+
+
+def run(args: argparse.Namespace) -> str:
+    """Do the work of ``seal predict`` for parsed ``args``; returns the summary text.
+
+    Raises:
+        PredictError, OSError, ValueError (incl. ``ArffError``, ``DatasetError``): bad inputs; nothing
+        has been written then.
+    """
+    fmt = _output_format(args.output, args.format)
+    if args.batch_size < 1:
+        raise PredictError(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.dataset is not None and (args.label_count is not None or args.xml is not None):
+        raise PredictError("--label-count/--xml only apply to --input")
+    if args.input is not None and (
+        args.protocol is not None or args.split_seed is not None or args.drop_empty is not None
+    ):
+        raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
+
+    ckpt = _load(args.ckpt_path)
+    module = build_module(ckpt, args.ckpt_path)
+    hp = module.hparams
+    threshold = float(hp.get("threshold", 0.5)) if args.threshold is None else float(args.threshold)
+    if not 0.0 <= threshold <= 1.0:
+        raise PredictError(f"--threshold must lie in [0, 1], got {threshold}")
+    dm_hp = dict(ckpt.get("datamodule_hyper_parameters") or {})
+
+    if args.dataset is not None:
+        X, Y, source_names, where = _dataset_inputs(args, dm_hp)
+    else:
+        X, Y, source_names, where = _file_inputs(args, dm_hp, hp)
+
+    n_features = int(hp["in_features"])
+    if X.shape[1] != n_features:
+        raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {n_features}")
+    n_labels = int(hp["num_labels"])
+    if Y is not None and Y.shape[1] != n_labels:
+        raise PredictError(f"{where} has {Y.shape[1]} label columns, but the model predicts {n_labels}")
+    names = list(hp.get("label_names") or source_names or [f"label_{j}" for j in range(n_labels)])
+    if len(names) != n_labels:
+        raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
+
+    from seal.estimator import predict_proba_batched
+
+    probs = predict_proba_batched(module, X, batch_size=args.batch_size)
+    pred = probs >= threshold
+    _write_atomic(args.output, fmt, probs, pred, names)
+
+    n = probs.shape[0]
+    mean_labels = float(pred.sum(axis=1).mean()) if n else 0.0
+    summary = (
+        f"seal predict: {n} instances from {where}, mean {mean_labels:.3f} predicted labels per instance "
+        f"(threshold {threshold:g})"
+    )
+    if Y is not None and n:
+        import torch
+
+        from seal.metrics import CONVENTIONS, example_f1
+
+        f1 = float(example_f1(torch.from_numpy(probs), torch.from_numpy(Y), threshold=threshold))
+        summary += f", example-F1 {f1:.4f}; wrote {args.output}\n{CONVENTIONS}"
+        if threshold != 0.5:
+            summary += f" (here the threshold is {threshold:g}, not 0.5)"
+    else:
+        summary += f"; wrote {args.output}"
+    return summary
+
+
+def _output_format(output: str, fmt: str | None) -> str:
+    if fmt is not None:
+        return fmt
+    ext = Path(output).suffix.lower().lstrip(".")
+    if ext in FORMATS:
+        return ext
+    raise PredictError(f"cannot tell the format of --output {output!r} from its extension; use .jsonl/.csv or --format")
+
+
+def _load(path: str) -> dict:
+    from seal.training.checkpoint import load_checkpoint
+
+    p = Path(path)
+    if not p.is_file():
+        raise PredictError(f"checkpoint not found: {path}")
+    try:
+        ckpt = load_checkpoint(p, map_location="cpu")
+    except pickle.UnpicklingError as e:
+        raise PredictError(
+            f"{path} is not a weights-only checkpoint (loading it would unpickle code, which seal never does): "
+            f"{_one_line(e)}"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as e:
+        raise PredictError(f"cannot read checkpoint {path}: {_one_line(e)}") from None
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
+        raise PredictError(f"{path} is not a seal model checkpoint (no 'state_dict'/'hyper_parameters')")
+    return ckpt
+
+
+def build_module(ckpt: dict, path: str = "checkpoint"):
+    """Rebuild a :class:`~seal.training.module.MultilabelModule` from a loaded checkpoint, in eval mode.
+
+    Raises:
+        PredictError: missing or inconsistent hyper-parameters / state dict.
+    """
+    from seal.training.module import MultilabelModule
+
+    hp = dict(ckpt["hyper_parameters"])
+    accepted = set(inspect.signature(MultilabelModule.__init__).parameters) - {"self"}
+    kwargs = {k: v for k, v in hp.items() if k in accepted}
+    for key in ("in_features", "num_labels"):
+        if not kwargs.get(key):
+            raise PredictError(f"checkpoint {path} has no {key!r} hyper-parameter")
+    try:
+        module = MultilabelModule(**kwargs)
+    except (ValueError, KeyError, TypeError) as e:
+        raise PredictError(f"checkpoint {path}: cannot rebuild the model: {_one_line(e)}") from None
+    try:
+        module.load_state_dict(ckpt["state_dict"])
+    except RuntimeError as e:
+        raise PredictError(
+            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {_one_line(e)}"
+        ) from None
+    return module.eval()
+
+
+# ------------------------------------------------------------------------------------------ inputs
+
+
+def _same_dataset(a: Any, b: Any) -> bool:
+    from seal.data.registry import get_spec
+
+    if not a or not b:
+        return False
+    try:
+        return get_spec(str(a)).name == get_spec(str(b)).name
+    except Exception:  # noqa: BLE001 - an unregistered name matches nothing
+        return False
+
+
+def _dataset_kwargs(dm_hp: dict, name: str, data_dir=None, protocol=None, split_seed=None, drop_empty=None) -> dict:
+    """``load_dataset`` options: the checkpoint's DataModule settings for the same dataset, overridden by flags."""
+    kw: dict[str, Any] = {}
+    if _same_dataset(dm_hp.get("dataset"), name):
+        stored_dir = dm_hp.get("data_dir")
+        if stored_dir and Path(stored_dir).expanduser().is_dir():  # a path from another machine is skipped
+            kw["data_dir"] = stored_dir
+        for key in ("protocol", "split_seed", "drop_empty", "download"):
+            if dm_hp.get(key) is not None:
+                kw[key] = dm_hp[key]
+    for key, value in (("data_dir", data_dir), ("protocol", protocol), ("split_seed", split_seed),
+                       ("drop_empty", drop_empty)):
+        if value is not None:
+            kw[key] = value
+    return kw
+
+
+def _dataset_inputs(args, dm_hp: dict):
+    from seal.data.registry import load_dataset
+
+    kw = _dataset_kwargs(dm_hp, args.dataset, args.data_dir, args.protocol, args.split_seed, args.drop_empty)
+    ds = load_dataset(args.dataset, **kw)
+    X, Y = ds.subset(args.split)
+    where = f"dataset {ds.name!r} split {args.split!r} (protocol {ds.split_protocol}, split seed {ds.split_seed})"
+    return X, np.asarray(Y, dtype=np.uint8), list(ds.label_names), where
+
+
+def _file_inputs(args, dm_hp: dict, hp):
+    from seal.data.arff import ArffError, read_arff
+    from seal.data.registry import get_spec
+
+    path = args.input
+    if not Path(path).is_file():
+        raise PredictError(f"input file not found: {path}")
+    spec = None
+    trained_on = dm_hp.get("dataset")
+    if trained_on:
+        try:
+            spec = get_spec(str(trained_on))
+        except Exception:  # noqa: BLE001 - in-memory arrays ("SEALClassifier", ...): no registry entry
+            spec = None
+    opts: dict[str, Any] = {}
+    if spec is not None:
+        opts.update(
+            missing=spec.reader.missing,
+            drop_attributes=tuple(spec.reader.drop_attributes),
+            hierarchy_root=bool(spec.reader.hierarchy_root),
+        )
+    pre = _registry_preprocessor(spec, dm_hp, args.data_dir) if spec is not None and spec.preprocess else None
+
+    if args.label_count is not None:
+        data = read_arff(path, label_count=args.label_count, **opts)
+    elif args.xml is not None:
+        data = read_arff(path, xml=args.xml, **opts)
+    else:
+        try:  # the file's own MEKA -C header (or a hierarchical class attribute)
+            data = read_arff(path, **opts)
+        except ArffError as first:
+            names = hp.get("label_names")
+            if not names:
+                raise
+            try:  # else the label attributes are the ones named like the model's labels
+                data = read_arff(path, label_names=list(names), **opts)
+            except ArffError:
+                raise first from None
+    X = data.X
+    where = str(path)
+    if pre is not None:
+        if X.shape[1] != pre.n_features_in_:
+            raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {pre.n_features_in_}")
+        X = pre.transform(X)
+    return X, np.asarray(data.Y, dtype=np.uint8), list(data.label_names), where
+
+
+def _registry_preprocessor(spec, dm_hp: dict, data_dir: str | None = None):
+    """The :class:`~seal.data.preprocess.FeaturePreprocessor` the registry fitted on ``spec``'s training split
+    under the checkpoint's protocol/split seed, so an ARFF file's features get exactly the training transform.
+
+    Uses the fitted instance the registry exposes on the loaded dataset (``MultiLabelDataset.preprocessor``).
+
+    Raises:
+        PredictError: the registry does not expose it (then ``--dataset`` is the way to predict).
+    """
+    from seal.data.registry import MultiLabelDataset, load_dataset
+
+    fields = getattr(MultiLabelDataset, "__dataclass_fields__", {})
+    if "preprocessor" not in fields and not hasattr(MultiLabelDataset, "preprocessor"):
+        raise PredictError(
+            f"the model was trained on {spec.name!r}, whose features are preprocessed ({dict(spec.preprocess)}, "
+            "statistics of its training split); seal predict --input cannot reproduce that yet because the "
+            f"registry does not expose the fitted preprocessor -- use --dataset {spec.name} --split ... instead"
+        )
+    ds = load_dataset(spec.name, **_dataset_kwargs(dm_hp, spec.name, data_dir=data_dir))
+    pre = getattr(ds, "preprocessor", None)
+    if pre is None or not hasattr(pre, "n_features_in_"):
+        raise PredictError(f"the registry returned no fitted preprocessor for {spec.name!r}")
+    return pre
+
+
+# ------------------------------------------------------------------------------------------ output
+
+
+def _format_rows(fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]) -> str:
+    buf = io.StringIO()
+    if fmt == "jsonl":
+        for i in range(probs.shape[0]):
+            row = probs[i].tolist()
+            rec = {
+                "index": i,
+                "labels": [names[j] for j in np.flatnonzero(pred[i])],
+                "probabilities": {name: round(p, 6) for name, p in zip(names, row)},
+            }
+            buf.write(json.dumps(rec, ensure_ascii=False))
+            buf.write("\n")
+    else:
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["index", "labels", *names])
+        for i in range(probs.shape[0]):
+            labels = ";".join(names[j] for j in np.flatnonzero(pred[i]))
+            w.writerow([i, labels, *(f"{p:.6f}" for p in probs[i].tolist())])
+    return buf.getvalue()
+
+
+def _write_atomic(output: str, fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]) -> None:
+    """Write the predictions to ``output`` via a temporary file in the same directory and ``os.replace``."""
+    text = _format_rows(fmt, probs, pred, names)
+    out = Path(output)
+    if out.is_dir():
+        raise PredictError(f"--output {output} is a directory")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
+        os.replace(tmp, out)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
