@@ -70,6 +70,9 @@ def workdir(tmp_path, monkeypatch):
     (tmp_path / "configs" / "bibtex" / "cross-entropy.cpu.yaml").write_text(
         yaml.safe_dump({"model": {"method": "cross-entropy", "hidden": 8}, "data": {"dataset": "bibtex", "protocol": "paper"}})
     )
+    (tmp_path / "configs" / "bibtex" / "seal-dynamic-nce.cpu.yaml").write_text(
+        yaml.safe_dump({"model": {"method": "seal-dynamic-nce"}, "data": {"dataset": "bibtex", "protocol": "paper"}})
+    )
     return tmp_path
 
 
@@ -140,7 +143,7 @@ def test_grid_runs_records_and_resumes(workdir, capsys):
     results.write_text("\n".join(kept) + "\n")
     assert experiment_main([str(grid), "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert out.count("  skip  ") == 7 and out.count("  run   ") == 1 and "genbase/cross-entropy (cpu) seed 1" in out
+    assert out.count("  skip  ") == 7 and out.count("  run   ") == 1 and "genbase/cross-entropy seed 1" in out
     assert experiment_main([str(grid)]) == 0
     out = capsys.readouterr().out
     assert "1 to run" in out and "summary: 1 ok" in out
@@ -159,7 +162,7 @@ def test_failed_run_not_recorded_and_exit_nonzero(workdir, capsys):
 
     assert experiment_main([str(grid)]) == 1
     out = capsys.readouterr().out
-    assert "FAILED genbase/seal-dynamic-nce (cpu) seed 0" in out and "exit code 3" in out
+    assert "FAILED genbase/seal-dynamic-nce seed 0" in out and "exit code 3" in out
     assert "fake fit: boom" in out  # last lines of the log are shown
     records = read_results(results).records
     assert len(records) == 3
@@ -298,7 +301,7 @@ def test_report_verdict_line(tmp_path):
     _write_records(results, recs)
     out = tmp_path / "results.md"
     assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **bibtex** (cpu"))
+    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **bibtex** (SEAL cpu variant"))
     assert "**beats**" in line and "Δ +1.00" in line and "paper (secondary): Δ +2.36" in line
 
 
@@ -361,3 +364,14 @@ def test_sigterm_stops_runs_in_progress(workdir):
     with pytest.raises(ProcessLookupError):
         os.kill(child, 0)  # the run was terminated (and reaped) by the runner
     assert not (workdir / "results" / "runs.jsonl").exists()
+
+
+def test_report_verdict_compares_cpu_variant_with_base_cross_entropy(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("genbase", "cross-entropy", s, f1) for s, f1 in ((0, 0.97), (1, 0.98))]
+    recs += [_record("genbase", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in ((0, 0.95), (1, 0.96))]
+    _write_records(results, recs)
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
+    assert "does **not** beat" in line and "Δ −2.00" in line  # typographic minus

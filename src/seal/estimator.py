@@ -63,7 +63,7 @@ except ImportError:  # pragma: no cover - exercised only without scikit-learn
             for key, value in params.items():
                 if key not in valid:
                     raise ValueError(
-                        f"invalid parameter {key!r} for estimator {type(self).__name__}; valid parameters: {valid}"
+                        f"Invalid parameter {key!r} for estimator {type(self).__name__}. Valid parameters are: {valid}."
                     )
                 setattr(self, key, value)
             return self
@@ -245,7 +245,6 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
             X_tr, Y_tr, X_val, Y_val = X[tr_idx], Y[tr_idx], X[val_idx], Y[val_idx]
 
         import lightning as L_
-        import torch
         from lightning.pytorch.callbacks import EarlyStopping
 
         from seal.data.datamodule import MultiLabelArrays, MultiLabelDataModule
@@ -404,6 +403,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
     def __sklearn_tags__(self):  # pragma: no cover - only with scikit-learn >= 1.6
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False  # Y is always (n, L)
         tags.input_tags.sparse = True
         if tags.classifier_tags is not None:
             tags.classifier_tags.multi_label = True

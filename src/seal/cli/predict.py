@@ -156,9 +156,7 @@ def run(args: argparse.Namespace) -> str:
     if len(names) != n_labels:
         raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
 
-    from seal.estimator import predict_proba_batched
-
-    probs = predict_proba_batched(module, X, batch_size=args.batch_size)
+    probs = _predict_proba(module, X, args.batch_size)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)
 
@@ -238,6 +236,26 @@ def build_module(ckpt: dict, path: str = "checkpoint"):
     return module.eval()
 
 
+def _predict_proba(module, X, batch_size: int) -> np.ndarray:
+    """Task-net probabilities ``(n, L)`` float32 for ``X`` ``(n, d)`` (dense or sparse, densified per batch).
+
+    (``seal.estimator.predict_proba_batched`` does the same; not imported here so that ``seal predict`` does
+    not pay for importing scikit-learn.)
+    """
+    import scipy.sparse as sp
+    import torch
+
+    n = X.shape[0]
+    out = np.empty((n, int(module.hparams.num_labels)), dtype=np.float32)
+    with torch.no_grad():
+        for start in range(0, n, batch_size):
+            block = X[start : start + batch_size]
+            block = block.toarray() if sp.issparse(block) else np.asarray(block)
+            x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
+            out[start : start + len(x)] = module.predict_proba(x).float().numpy()
+    return out
+
+
 # ------------------------------------------------------------------------------------------ inputs
 
 
@@ -302,19 +320,31 @@ def _file_inputs(args, dm_hp: dict, hp):
         )
     pre = _registry_preprocessor(spec, dm_hp, args.data_dir) if spec is not None and spec.preprocess else None
 
+    def read(**label_opts):
+        while True:
+            try:
+                return read_arff(path, **label_opts, **opts)
+            except ArffError as e:
+                # the training dataset's dropped attributes (genbase's `protein`) may be absent from this file
+                drop = opts.get("drop_attributes", ())
+                if e.attribute in drop and e.reason.startswith("drop_attributes names an attribute the file does not"):
+                    opts["drop_attributes"] = tuple(a for a in drop if a != e.attribute)
+                    continue
+                raise
+
     if args.label_count is not None:
-        data = read_arff(path, label_count=args.label_count, **opts)
+        data = read(label_count=args.label_count)
     elif args.xml is not None:
-        data = read_arff(path, xml=args.xml, **opts)
+        data = read(xml=args.xml)
     else:
         try:  # the file's own MEKA -C header (or a hierarchical class attribute)
-            data = read_arff(path, **opts)
+            data = read()
         except ArffError as first:
             names = hp.get("label_names")
             if not names:
                 raise
             try:  # else the label attributes are the ones named like the model's labels
-                data = read_arff(path, label_names=list(names), **opts)
+                data = read(label_names=list(names))
             except ArffError:
                 raise first from None
     X = data.X

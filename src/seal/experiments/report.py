@@ -390,45 +390,54 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
 
 
 def _verdicts(groups: list[Group], metric: str) -> list[str]:
-    """One line per (dataset, variant, split) that has a cross-entropy row and at least one SEAL row."""
+    """One line per (dataset, split, SEAL variant) that has a cross-entropy row and at least one SEAL row.
+
+    A SEAL variant (e.g. ``cpu``) is compared with the cross-entropy row of the same variant when there is
+    one, else with the base cross-entropy row (cross-entropy needs no CPU-sized variant).
+    """
     lines = []
-    cells: dict[tuple, dict[str, Group]] = {}
+    cells: dict[tuple, dict[tuple, Group]] = {}
     for g in groups:
-        cells.setdefault((g.dataset, g.variant, g.split_protocol), {})[g.method] = g
-    for (dataset, variant, split), methods in cells.items():
-        ce = methods.get("cross-entropy")
-        seal = {m: g for m, g in methods.items() if m.startswith("seal-")}
-        if ce is None or not seal:
-            continue
-        ce_vals = [100 * v for v in ce.values("metrics", "test", metric)]
-        if not ce_vals:
-            continue
-        where = f"**{dataset}** ({variant + ', ' if variant else ''}split {split})"
-        ce_s = _fmt_mean_std([v / 100 for v in ce_vals])
-        nce = seal.get("seal-dynamic-nce")
-        nce_vals = [100 * v for v in nce.values("metrics", "test", metric)] if nce else []
-        if nce_vals:
-            d = statistics.fmean(nce_vals) - statistics.fmean(ce_vals)
-            verdict = "**beats**" if d > 0 else ("ties with" if d == 0 else "does **not** beat")
-            line = (
-                f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} cross-entropy "
-                f"{ce_s} (Δ {_fmt_signed(d)})"
+        cells.setdefault((g.dataset, g.split_protocol), {})[(g.method, g.variant)] = g
+    for (dataset, split), methods in cells.items():
+        variants = sorted({v for (m, v) in methods if m.startswith("seal-")}, key=lambda v: v or "")
+        for variant in variants:
+            ce = methods.get(("cross-entropy", variant)) or methods.get(("cross-entropy", None))
+            seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
+            if ce is None or not seal:
+                continue
+            ce_vals = [100 * v for v in ce.values("metrics", "test", metric)]
+            if not ce_vals:
+                continue
+            where = f"**{dataset}** ({'SEAL ' + variant + ' variant, ' if variant else ''}split {split})"
+            ce_s = _fmt_mean_std([v / 100 for v in ce_vals]) + (f" ({ce.variant})" if ce.variant else "")
+            nce = seal.get("seal-dynamic-nce")
+            nce_vals = [100 * v for v in nce.values("metrics", "test", metric)] if nce else []
+            if nce_vals:
+                d = statistics.fmean(nce_vals) - statistics.fmean(ce_vals)
+                verdict = "**beats**" if d > 0 else ("ties with" if d == 0 else "does **not** beat")
+                line = (
+                    f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
+                    f"cross-entropy {ce_s} (Δ {_fmt_signed(d)})"
+                )
+                p_nce, w1 = paper_number("seal-dynamic-nce", dataset)
+                p_ce, w2 = paper_number("cross-entropy", dataset)
+                if metric == "example_f1" and p_nce is not None and p_ce is not None:
+                    line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
+            else:
+                line = f"- {where}: no SEAL-dynamic NCE run; cross-entropy {ce_s}"
+            best_m, best_g = max(
+                ((m, g) for m, g in seal.items() if g.values("metrics", "test", metric)),
+                key=lambda mg: statistics.fmean(mg[1].values("metrics", "test", metric)),
+                default=(None, None),
             )
-            p_nce, w1 = paper_number("seal-dynamic-nce", dataset)
-            p_ce, w2 = paper_number("cross-entropy", dataset)
-            if metric == "example_f1" and p_nce is not None and p_ce is not None:
-                line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
-        else:
-            line = f"- {where}: no SEAL-dynamic NCE run; cross-entropy {ce_s}"
-        best_m, best_g = max(
-            ((m, g) for m, g in seal.items() if g.values("metrics", "test", metric)),
-            key=lambda mg: statistics.fmean(mg[1].values("metrics", "test", metric)),
-            default=(None, None),
-        )
-        if best_g is not None and best_m != "seal-dynamic-nce":
-            best = 100 * statistics.fmean(best_g.values("metrics", "test", metric))
-            line += f". Best SEAL row here: {best_m} {best:.2f} (Δ vs cross-entropy {_fmt_signed(best - statistics.fmean(ce_vals))})"
-        lines.append(line + ".")
+            if best_g is not None and best_m != "seal-dynamic-nce":
+                best = 100 * statistics.fmean(best_g.values("metrics", "test", metric))
+                line += (
+                    f". Best SEAL row here: {best_m} {best:.2f} "
+                    f"(Δ vs cross-entropy {_fmt_signed(best - statistics.fmean(ce_vals))})"
+                )
+            lines.append(line + ".")
     return lines
 
 

@@ -365,13 +365,18 @@ def plan_runs(grid: Grid, runs_dir: str | os.PathLike = "runs") -> list[RunSpec]
             if protocol is None and cfg is not None:
                 protocol = _config_section(_read_yaml(cfg), "data").get("protocol")
             protocol = resolve_split_protocol(dataset, protocol)
-            leaf = f"{method}.{grid.variant}" if grid.variant else method
+            # a run is labelled with the grid's variant only when that variant's config exists; otherwise
+            # it runs (and is reported as) the base config, e.g. cross-entropy needs no CPU-sized variant
+            variant = grid.variant
+            if variant and (cfg is None or cfg.name != f"{method}.{variant}.yaml"):
+                variant = None
+            leaf = f"{method}.{variant}" if variant else method
             for seed in grid.seeds:
                 specs.append(
                     RunSpec(
                         dataset=dataset,
                         method=method,
-                        variant=grid.variant,
+                        variant=variant,
                         seed=int(seed),
                         config_file=cfg,
                         run_dir=runs_dir / dataset / leaf / f"seed{seed}",
