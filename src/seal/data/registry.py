@@ -847,6 +847,9 @@ class MultiLabelDataset:
         fold_ids: ``(n,)`` int64 fold of each row (1..10) under ``paper``; ``None`` otherwise.
         preprocessing: what was done to the features (``FeaturePreprocessor.describe()``).
         files: absolute paths of the files read.
+        preprocessor: the fitted :class:`~seal.data.preprocess.FeaturePreprocessor` (statistics from the
+            training split), or ``None`` when the features are used raw; ``seal predict`` applies it to
+            new ARFF files.
     """
 
     name: str
@@ -862,6 +865,7 @@ class MultiLabelDataset:
     fold_ids: np.ndarray | None = None
     preprocessing: dict = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    preprocessor: FeaturePreprocessor | None = None
 
     @property
     def n_instances(self) -> int:
@@ -1144,4 +1148,5 @@ def load_dataset(
         fold_ids=fold_ids,
         preprocessing=pre.describe() if not pre.is_identity else {"impute": None, "scale": None},
         files=list(pooled.files),
+        preprocessor=None if pre.is_identity else pre,
     )

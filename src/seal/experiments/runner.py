@@ -773,6 +773,30 @@ def _run_env(threads: int) -> dict[str, str]:
     return env
 
 
+def format_metrics_table(records: Sequence[dict]) -> str:
+    """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath."""
+    cols = [("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"), ("hamming_loss", "Hamming")]
+    rows = []
+    for rec in records:
+        label = f"{rec['dataset']}/{rec['method']}" + (f" ({rec['variant']})" if rec.get("variant") else "") + f" seed {rec['seed']}"
+        test = rec.get("metrics", {}).get("test", {})
+        vals = [f"{100 * test[k]:.2f}" if isinstance(test.get(k), (int, float)) else "-" for k, _ in cols]
+        t = rec.get("timings", {}).get("epoch_s_mean")
+        rows.append([label, *vals, str(rec.get("epochs", "-")), f"{t:.2f}" if isinstance(t, (int, float)) else "-"])
+    header = ["run", *(h for _, h in cols), "epochs", "s/epoch"]
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["", "test metrics (x100):", "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
+    for r in rows:
+        lines.append("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
+    try:
+        from seal.metrics import CONVENTIONS
+
+        lines.append(CONVENTIONS)
+    except ImportError:  # pragma: no cover
+        pass
+    return "\n".join(lines)
+
+
 def run_grid(
     grid: Grid,
     *,
@@ -939,6 +963,8 @@ def run_grid(
     )
     for r in ok:
         say(f"  ok      {r.spec.label}: test example-F1 {100 * r.record['metrics']['test']['example_f1']:.2f} ({r.wall_s:.1f}s)")
+    if ok:
+        say(format_metrics_table([r.record for r in ok]))
     for r in summary.failed:
         say(f"  FAILED  {r.spec.label}: {r.message} (log: {r.spec.log_file})")
     return summary
