@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from lightning.pytorch.callbacks import ModelCheckpoint
 
+from seal.cli.lightning import best_and_last_checkpoints
 from seal.data.datamodule import DataError, MultiLabelArrays, MultiLabelDataModule
 from seal.training.checkpoint import AtomicCheckpointIO, atomic_torch_save, load_checkpoint, to_plain
 from seal.training.module import MultilabelModule, NonFiniteError
@@ -140,11 +140,12 @@ def _fit(tmp_path: Path, method: str, max_epochs: int, seed: int = 0, ckpt_path=
     L.seed_everything(seed, verbose=False)
     dm = MultiLabelDataModule.from_arrays(_arrays(), batch_size=32)
     m = _module(method)
-    ckpt = ModelCheckpoint(dirpath=tmp_path / sub, monitor="val/example_f1", mode="max", save_last=True, filename="best")
+    callbacks = best_and_last_checkpoints(tmp_path / sub)
+    ckpt = callbacks[1]
     trainer = L.Trainer(
         max_epochs=max_epochs,
         logger=False,
-        callbacks=[ckpt],
+        callbacks=callbacks,
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
@@ -179,7 +180,7 @@ def test_same_seed_identical_different_seed_differs(tmp_path):
 def test_checkpoint_loads_weights_only_and_predicts_bit_identically(tmp_path):
     """Case B18: checkpoints hold only tensors and plain values."""
     m, trainer, ckpt = _fit(tmp_path, "seal-dynamic-nce", 1)
-    state = torch.load(ckpt.last_model_path, weights_only=True)
+    state = torch.load(ckpt.best_model_path, weights_only=True)
     assert isinstance(state["seal"]["batches_seen"], int)
     fresh = _module()
     fresh.load_state_dict(state["state_dict"])
@@ -222,3 +223,30 @@ def test_failed_checkpoint_write_keeps_previous_file(tmp_path, monkeypatch):
     monkeypatch.undo()
     assert load_checkpoint(path) == {"v": 1}
     assert sorted(os.listdir(tmp_path)) == ["last.ckpt"]
+
+
+def test_non_finite_loss_stops_training_and_keeps_last_good_checkpoint(tmp_path):
+    """A NaN appearing in epoch 2 stops training with an error naming network, epoch and batch; the
+    checkpoint written after epoch 1 stays intact and loadable."""
+
+    class PoisonAtEpoch2(MultilabelModule):
+        def training_step(self, batch, batch_idx):
+            x, y = batch
+            if self.current_epoch == 2:
+                x = x.clone()
+                x[0, 0] = float("nan")
+            return super().training_step((x, y), batch_idx)
+
+    L.seed_everything(0, verbose=False)
+    dm = MultiLabelDataModule.from_arrays(_arrays(), batch_size=32)
+    args = dict(in_features=D, num_labels=NL, method="seal-dynamic-nce", hidden=16, num_layers=2, **SEAL_KW)
+    m = PoisonAtEpoch2(**args)
+    trainer = L.Trainer(
+        max_epochs=4, logger=False, callbacks=best_and_last_checkpoints(tmp_path), enable_progress_bar=False, enable_model_summary=False,
+        num_sanity_val_steps=0, inference_mode=False, plugins=[AtomicCheckpointIO()],
+    )
+    with pytest.raises(NonFiniteError, match=r"non-finite loss in the loss-net at epoch 2, batch 10"):
+        trainer.fit(m, datamodule=dm)
+    state = torch.load(tmp_path / "last.ckpt", weights_only=True)
+    assert state["epoch"] == 1 and state["seal"]["batches_seen"] == 10
+    assert all(torch.isfinite(v).all() for v in state["state_dict"].values())

@@ -63,9 +63,7 @@ class SEALCLI(LightningCLI):
             cb for cb in trainer.callbacks if not (isinstance(cb, ModelCheckpoint) and cb.monitor is None)
         ]
         if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
-            trainer.callbacks.append(
-                ModelCheckpoint(monitor="val/example_f1", mode="max", save_top_k=1, save_last=True, filename="best")
-            )
+            trainer.callbacks += best_and_last_checkpoints()
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
             trainer.callbacks.append(EarlyStopping(monitor="val/example_f1", mode="max", patience=patience))
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
@@ -117,6 +115,16 @@ class SEALCLI(LightningCLI):
                 os.replace(tmp, out)
             if test:
                 print(format_metrics(test, title=f"test metrics ({model.hparams.method})"))
+
+
+def best_and_last_checkpoints(dirpath=None) -> list[ModelCheckpoint]:
+    """``best.ckpt`` (highest validation example-F1, restored for testing) and ``last.ckpt`` (every epoch,
+    for resuming). Lightning's own ``save_last`` only refreshes ``last`` when the best improves, so the
+    latest state is kept by a second, unmonitored checkpoint callback that overwrites one file."""
+    return [
+        ModelCheckpoint(dirpath=dirpath, monitor="val/example_f1", mode="max", save_top_k=1, filename="best"),
+        ModelCheckpoint(dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False),
+    ]
 
 
 def _tuned_threshold(model, datamodule) -> dict:
