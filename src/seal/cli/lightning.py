@@ -81,6 +81,9 @@ class SEALCLI(LightningCLI):
         best_val = float(ckpt.best_model_score) if ckpt is not None and ckpt.best_model_score is not None else None
         if trainer.interrupted:
             return
+        # the test below restores the best checkpoint, whose history ends at the best epoch: keep the full one
+        val_history = list(model.val_history)
+        epoch_times = list(model.epoch_times)
         test = {}
         if not config.get("no_test", False):
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
@@ -88,9 +91,8 @@ class SEALCLI(LightningCLI):
             if trainer.world_size == 1:
                 test.update(_tuned_threshold(model, self.datamodule))
         best_epoch = None
-        if model.val_history:
-            best_epoch = max(model.val_history, key=lambda h: h["example_f1"])["epoch"]
-        epoch_times = list(model.epoch_times)
+        if val_history:
+            best_epoch = max(val_history, key=lambda h: h["example_f1"])["epoch"]
         self.results = {
             "metrics": {"test": test, "val": {"example_f1": best_val}},
             "epochs": int(trainer.current_epoch),
@@ -101,7 +103,7 @@ class SEALCLI(LightningCLI):
                 "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
                 "infer_examples_per_s": model.infer_examples_per_s,
             },
-            "val_history": list(model.val_history),
+            "val_history": val_history,
             "best_checkpoint": best_path,
             "log_dir": trainer.log_dir,
         }

@@ -15,7 +15,7 @@ expr_fun       hmlc   561      500      3779      official     tondach01/hiclass
 spo_fun        hmlc   86       500      3703      official     tondach01/hiclass@b4d65a1
 eurlex_ev      mlc    5000     3993     19350     paper        not public (SEAL authors' MEKA folds)
 yeast, scene, emotions, enron: extra MULAN sets, ``official`` protocol
-weizmann_horse segmentation, files only (loader provided elsewhere)
+weizmann_horse segmentation, 160 / 40 / 128 images (load_segmentation_dataset)
 ============== ====== ======== ======== ========= ============ =========================================
 
 Files are addressed by paths relative to a data root laid out like ``shared/data``
@@ -79,6 +79,7 @@ __all__ = [
     "fetch_dataset",
     "get_spec",
     "load_dataset",
+    "load_segmentation_dataset",
     "locate_files",
     "register_dataset",
     "verify_dataset",
@@ -191,6 +192,10 @@ class DatasetSpec:
         used_in_paper: whether SEAL reports results on it.
         paper_split_sizes: train/val/test sizes reported for the paper (secondary source), if any.
         source, citation, license, notes: provenance text shown by ``seal data info``.
+        obtain: how to get files that cannot be downloaded (shown in "not found" errors).
+        fetcher: ``"module:function"`` that produces a missing file that has no direct URL (e.g. by
+            downloading and converting an upstream format); called as ``fn(file, dest, progress)`` and
+            must return the written path; the result is verified against ``file.sha256``.
     """
 
     name: str
@@ -211,6 +216,7 @@ class DatasetSpec:
     license: str = ""
     notes: str = ""
     obtain: str = ""
+    fetcher: str = ""
 
     @property
     def default_protocol(self) -> str | None:
@@ -555,15 +561,19 @@ _SPECS: list[DatasetSpec] = [
         n_labels=None,
         protocols=("official",),
         loader="segmentation",
+        fetcher="seal.data.weizmann:fetch_converted",
         used_in_paper=True,
         paper_split_sizes=(160, 40, 128),
         source="iesl/seal-neurips-2022@989dc07509ce6b5705293f0784461ff9d5185c00:data/weizmann_horse_seg/weizmann_horse_{train,val,test}.npy (pickled); converted to pickle-free .npz",
         citation="Borenstein & Ullman, Class-specific, top-down segmentation, ECCV 2002; 32x32 version from Li, Tarlow & Zemel, CVPR 2013",
         license="none stated; research use",
-        notes="images (N,32,32,3) uint8, masks (N,32,32) uint8 in {0,1}. The .npz files are a local pickle-free "
-        "conversion of the upstream .npy, so there is no download URL; their loader is provided by the "
-        "segmentation data module, not by load_dataset.",
-        obtain="copy the three .npz files from the project's shared data (or convert the upstream .npy files)",
+        notes="images (N,32,32,3) uint8, masks (N,32,32) uint8 in {0,1}. The .npz files are a pickle-free "
+        "conversion of the upstream pickled .npy files: `seal data fetch weizmann_horse` downloads those, decodes "
+        "them with a restricted unpickler (numpy array reconstruction only) and writes byte-identical .npz files, "
+        "verified against the sha256 here. Loaded by load_segmentation_dataset (seal.data.weizmann), not by "
+        "load_dataset.",
+        obtain="copy the three .npz files from the project's shared data, or run `seal data fetch weizmann_horse` "
+        "(downloads and converts the upstream .npy files)",
     ),
 ]
 
@@ -685,7 +695,7 @@ def _missing_message(spec: DatasetSpec, missing: list[DataFile], roots: list[Pat
             digest = f"sha256 {f.sha256}" if f.sha256 else "sha256 unknown"
             described.append(f"{f.path} ({digest})")
     where = ", ".join(str(r) for r in roots)
-    downloadable = all(f.url for f in missing)
+    downloadable = all(f.url or spec.fetcher for f in missing)
     if downloadable and not download:
         how = f"run `seal data fetch {spec.name}` or call load_dataset(..., download=True)"
     else:
@@ -748,7 +758,7 @@ def _locate(
             missing.append(f)
         else:
             found[f.path] = p
-    if missing and (not download or not all(f.url and f.sha256 for f in missing)):
+    if missing and (not download or not all(_obtainable(spec, f) for f in missing)):
         raise DatasetNotFoundError(
             _missing_message(spec, missing, roots, download),
             name=spec.name,
@@ -756,9 +766,7 @@ def _locate(
             searched=roots,
         )
     for f in missing:
-        dest = cache_dir() / f.path
-        cb = (lambda got, total, _p=f.path: progress(_p, got, total)) if progress else None
-        found[f.path] = download_file(f.url, dest, sha256=f.sha256, size=f.size, progress=cb)
+        found[f.path] = _obtain(spec, f, progress)
     if verify:
         for f in files:
             if f.sha256 is None or f in missing:  # downloads were verified while streaming
@@ -769,6 +777,28 @@ def _locate(
                     found[f.path], f.sha256, actual, what=f"{spec.name!r} file", hint=_MISMATCH_HINT
                 )
     return found
+
+
+def _obtainable(spec: DatasetSpec, f: DataFile) -> bool:
+    """Whether a missing file can be produced: a pinned URL or the dataset's fetcher, and a known sha256."""
+    return bool(f.sha256 and (f.url or spec.fetcher))
+
+
+def _obtain(spec: DatasetSpec, f: DataFile, progress=None) -> Path:
+    """Download ``f`` (direct URL) or produce it with ``spec.fetcher`` into the cache; verified by sha256."""
+    dest = cache_dir() / f.path
+    cb = (lambda got, total, _p=f.path: progress(_p, got, total)) if progress else None
+    if f.url:
+        return download_file(f.url, dest, sha256=f.sha256, size=f.size, progress=cb)
+    import importlib
+
+    module, _, func = spec.fetcher.partition(":")
+    path = Path(getattr(importlib.import_module(module), func)(f, dest, cb))
+    actual = sha256_file(path, memo=False)
+    if actual != f.sha256:
+        path.unlink(missing_ok=True)
+        raise ChecksumMismatchError(path, f.sha256, actual, what=f"{spec.name!r} file produced by {spec.fetcher}")
+    return path
 
 
 def fetch_dataset(
@@ -789,7 +819,7 @@ def fetch_dataset(
     """
     spec = get_spec(name)
     roots = search_dirs(data_dir)
-    unobtainable = [f for f in spec.files if find_file(f.path, roots) is None and not (f.url and f.sha256)]
+    unobtainable = [f for f in spec.files if find_file(f.path, roots) is None and not _obtainable(spec, f)]
     if unobtainable:
         raise DatasetNotFoundError(
             _missing_message(spec, unobtainable, roots, True),
@@ -809,9 +839,8 @@ def fetch_dataset(
                     )
             result.append((f, present, "present"))
             continue
-        cb = (lambda got, total, _p=f.path: progress(_p, got, total)) if progress else None
-        path = download_file(f.url, cache_dir() / f.path, sha256=f.sha256, size=f.size, progress=cb)
-        result.append((f, path, "downloaded"))
+        path = _obtain(spec, f, progress)
+        result.append((f, path, "downloaded" if f.url else "converted"))
     return result
 
 
@@ -1064,7 +1093,8 @@ def load_dataset(
 
     Raises:
         UnknownDatasetError: unknown name.
-        NotImplementedError: a registered dataset that is not multi-label (``weizmann_horse``).
+        NotImplementedError: a registered dataset that is not multi-label (``weizmann_horse``: use
+            :func:`load_segmentation_dataset`).
         DatasetNotFoundError: files missing and not downloadable (``eurlex_ev``) or ``download=False``.
         DatasetError: unsupported protocol; counts differing from the registry; non-finite features.
         DownloadError, ChecksumMismatchError: a failed download or a local file with the wrong digest.
@@ -1074,8 +1104,8 @@ def load_dataset(
     if spec.loader != "arff":
         raise NotImplementedError(
             f"dataset {spec.name!r} is a {spec.task} dataset; load_dataset only loads multi-label ARFF "
-            f"datasets. Its files are registered (see `seal data info {spec.name}`); its loader is provided "
-            f"by the {spec.task} data module."
+            f"datasets. Its files are registered (see `seal data info {spec.name}`); load it with "
+            f"seal.data.registry.load_segmentation_dataset({spec.name!r}) (the {spec.task} loader)."
         )
     protocol = protocol or spec.default_protocol
     spec.check_protocol(protocol)
@@ -1150,3 +1180,43 @@ def load_dataset(
         files=list(pooled.files),
         preprocessor=None if pre.is_identity else pre,
     )
+
+
+def load_segmentation_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    verify: bool = True,
+):
+    """Load a registered segmentation dataset (``weizmann_horse``) with its given train/val/test split.
+
+    Files are located like :func:`load_dataset`'s (``data_dir`` or ``$SEAL_DATA_DIR``, then the user cache),
+    verified against the registry's sha256 and read without pickle (:func:`seal.data.weizmann.read_npz`).
+    Missing files are produced by the dataset's fetcher (download of the upstream ``.npy`` + safe conversion)
+    when ``download`` is true.
+
+    Returns:
+        :class:`seal.data.weizmann.SegmentationDataset` whose ``splits`` map ``train``/``val``/``test`` to
+        ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8 ``(N, 32, 32)``.
+
+    Raises:
+        UnknownDatasetError, DatasetNotFoundError, ChecksumMismatchError, DownloadError;
+        DatasetError: ``name`` is not a segmentation dataset, or a split's size differs from the registry;
+        seal.data.weizmann.WeizmannDataError: bad arrays (names the file and the array).
+    """
+    from seal.data.weizmann import SegmentationDataset, read_npz
+
+    spec = get_spec(name)
+    if spec.loader != "segmentation":
+        raise DatasetError(f"dataset {spec.name!r} is a {spec.task} dataset; use load_dataset")
+    paths = _locate(spec, list(spec.files), data_dir=data_dir, download=download, verify=verify)
+    splits = {}
+    for f in spec.files:
+        split = read_npz(paths[f.path])
+        if f.n_instances is not None and len(split) != f.n_instances:
+            raise DatasetError(
+                f"dataset {spec.name!r}: {paths[f.path]} holds {len(split)} images, the registry expects {f.n_instances}"
+            )
+        splits[f.role] = split
+    return SegmentationDataset(spec.name, splits, [str(paths[f.path]) for f in spec.files], spec.default_protocol or "official")

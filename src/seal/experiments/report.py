@@ -345,6 +345,23 @@ def _provenance(records: Sequence[dict]) -> list[str]:
         f"- torch: {', '.join(distinct('env', 'torch'))}; devices: {', '.join(distinct('env', 'device'))}; "
         f"threads per run: {', '.join(distinct('env', 'threads'))}; hosts: {', '.join(distinct('env', 'hostname'))}",
     ]
+    # the commands that produced the runs: the experiment grid where recorded, else the per-run `seal fit`
+    commands: dict[str, int] = {}
+    for r in records:
+        grid = r.get("grid") if isinstance(r.get("grid"), dict) else {}
+        if grid.get("argv"):
+            cmd = " ".join(grid["argv"])
+        elif grid.get("file"):
+            cmd = f"seal experiment {grid['file']}"
+        elif r.get("config_file"):
+            extra = " ".join(r.get("overrides") or [])
+            cmd = f"seal fit --config {r['config_file']} --seed_everything SEED" + (f" {extra}" if extra else "")
+        else:
+            continue
+        commands[cmd] = commands.get(cmd, 0) + 1
+    if commands:
+        lines.append("- Produced by (runs per command):")
+        lines += [f"  - `{cmd}` ({n})" for cmd, n in commands.items()]
     return lines
 
 
