@@ -13,6 +13,16 @@ A grid is a YAML file::
                             # keys; shell-style wildcards allowed ("*/seal-dynamic-nce", "bibtex/*")
     threads: 1              # torch threads per run (OMP_NUM_THREADS / MKL_NUM_THREADS)
     command: [...]          # optional: replaces the default command template (see DEFAULT_COMMAND)
+    after:                  # optional chaining: method -> the method whose checkpoint it starts from
+      nce-gbi: cross-entropy                    # --model.task_checkpoint=<best ckpt of that CE run>
+      seal-static-nce: nce-gbi                  # --model.score_checkpoint=<best ckpt of that nce-gbi run>
+      my-method: {from: cross-entropy, arg: model.task_checkpoint}   # explicit CLI argument
+
+Chaining (``after``): a run of method ``M`` with ``after: {M: P}`` waits for the run of ``P`` with the same
+dataset and seed in this grid (or one already recorded), then gets ``--<arg>=<P's best checkpoint>``
+appended to its command (``best_checkpoint`` from P's ``metrics.json``, else the newest ``best*.ckpt``
+under P's run directory). The argument is the method's ``chain_argument`` in :mod:`seal.methods.registry`
+unless given explicitly. If ``P`` fails (or has no checkpoint), ``M`` is not started and counts as failed.
 
 Every run is one subprocess (by default ``python -m seal.cli.main fit --config CFG --seed_everything SEED
 --trainer.default_root_dir RUN_DIR --metrics_file RUN_DIR/metrics.json`` followed by the overrides) with its
@@ -46,7 +56,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
@@ -87,7 +97,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 _GRID_KEYS = {
     "datasets", "methods", "seeds", "variant", "config_dir", "overrides", "per_run_overrides", "threads",
-    "command",
+    "command", "after",
 }  # fmt: skip
 
 RunKey = tuple[str, str, "str | None", int, str]
@@ -113,6 +123,7 @@ class Grid:
         threads: torch threads per run process.
         command: command template replacing :data:`DEFAULT_COMMAND`, or ``None``.
         path: the grid file this came from, if any.
+        after: chaining, ``{method: (parent method, CLI argument)}`` (see the module docstring).
     """
 
     datasets: list[str]
@@ -125,6 +136,56 @@ class Grid:
     threads: int = 1
     command: list[str] | None = None
     path: Path | None = None
+    after: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+def _chain_argument(method: str) -> str | None:
+    """The registry's ``chain_argument`` of ``method`` (``None`` if unknown or not chainable)."""
+    try:
+        from seal.methods.registry import METHODS
+    except Exception:  # noqa: BLE001 - registry unavailable: explicit arguments still work
+        return None
+    spec = METHODS.get(method)
+    return getattr(spec, "chain_argument", None) if spec is not None else None
+
+
+def _parse_after(value: Any, methods: list[str], where: str) -> dict[str, tuple[str, str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise GridError(f"{where}: 'after' must map a method to the method it starts from, got {value!r}")
+    out: dict[str, tuple[str, str]] = {}
+    for child, parent in value.items():
+        child = str(child)
+        arg = None
+        if isinstance(parent, dict):
+            unknown = sorted(set(parent) - {"from", "arg"})
+            if unknown or "from" not in parent:
+                raise GridError(f"{where}: after[{child}] must be a method name or {{from: METHOD, arg: ARGUMENT}}")
+            arg = parent.get("arg")
+            parent = parent["from"]
+        if not isinstance(parent, str) or not parent:
+            raise GridError(f"{where}: after[{child}] must name a method, got {parent!r}")
+        for name in (child, parent):
+            if name not in methods:
+                raise GridError(f"{where}: after: {child} <- {parent}: {name!r} is not in the grid's methods")
+        if child == parent:
+            raise GridError(f"{where}: after: {child!r} cannot start from itself")
+        arg = arg or _chain_argument(child)
+        if not arg:
+            raise GridError(
+                f"{where}: after[{child}]: method {child!r} takes no checkpoint argument in the registry; "
+                "write {from: METHOD, arg: model.task_checkpoint|model.score_checkpoint}"
+            )
+        out[child] = (parent, str(arg).lstrip("-"))
+    for start in out:  # no cycles
+        seen, node = {start}, start
+        while node in out:
+            node = out[node][0]
+            if node in seen:
+                raise GridError(f"{where}: 'after' has a cycle through {node!r}")
+            seen.add(node)
+    return out
 
 
 def _str_list(value: Any, name: str, where: str) -> list[str]:
@@ -180,9 +241,10 @@ def load_grid(path: str | os.PathLike) -> Grid:
         command = shlex.split(command) if isinstance(command, str) else _str_list(command, "command", where)
         if not command:
             raise GridError(f"{where}: 'command' is empty")
+    methods = _str_list(data["methods"], "methods", where)
     return Grid(
         datasets=_str_list(data["datasets"], "datasets", where),
-        methods=_str_list(data["methods"], "methods", where),
+        methods=methods,
         seeds=list(seeds),
         variant=variant,
         config_dir=str(data.get("config_dir", "configs")),
@@ -191,6 +253,7 @@ def load_grid(path: str | os.PathLike) -> Grid:
         threads=threads,
         command=command,
         path=path,
+        after=_parse_after(data.get("after"), methods, where),
     )
 
 
@@ -207,6 +270,7 @@ class RunSpec:
         run_dir: ``<runs_dir>/<dataset>/<method>[.<variant>]/seed<seed>``.
         overrides: CLI arguments appended to the command (grid-wide, then per-run).
         split_protocol: the split protocol expected from the config (checked again after the run).
+        after: ``(parent method, CLI argument)`` when this run starts from another run's checkpoint.
     """
 
     dataset: str
@@ -217,6 +281,7 @@ class RunSpec:
     run_dir: Path
     overrides: tuple[str, ...]
     split_protocol: str
+    after: tuple[str, str] | None = None
 
     @property
     def key(self) -> RunKey:
@@ -382,6 +447,7 @@ def plan_runs(grid: Grid, runs_dir: str | os.PathLike = "runs") -> list[RunSpec]
                         run_dir=runs_dir / dataset / leaf / f"seed{seed}",
                         overrides=tuple(overrides),
                         split_protocol=protocol,
+                        after=grid.after.get(method),
                     )
                 )
     return specs
@@ -742,6 +808,7 @@ def _collect_record(
         "run_dir": str(spec.run_dir),
         "finished_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         "command": argv,
+        "grid": {"file": str(grid.path) if grid.path else None, "argv": ["seal", "experiment", *sys.argv[2:]] if sys.argv[1:2] == ["experiment"] else None},
     }
     note = ""
     if cfg_path is None:
@@ -797,6 +864,40 @@ def format_metrics_table(records: Sequence[dict]) -> str:
     return "\n".join(lines)
 
 
+def _parent_spec(spec: RunSpec, planned: Sequence[RunSpec]) -> RunSpec | None:
+    """The planned run ``spec`` starts from (same dataset and seed, the ``after`` method)."""
+    if spec.after is None:
+        return None
+    for p in planned:
+        if p.method == spec.after[0] and p.dataset == spec.dataset and p.seed == spec.seed:
+            return p
+    return None
+
+
+def best_checkpoint_of(run_dir: str | os.PathLike) -> Path | None:
+    """The best checkpoint a finished run left: ``best_checkpoint`` of its ``metrics.json`` when that file
+    exists, else the newest ``best*.ckpt`` under ``run_dir``; ``None`` if there is none."""
+    run_dir = Path(run_dir)
+    try:
+        doc = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        doc = {}
+    best = doc.get("best_checkpoint") if isinstance(doc, dict) else None
+    if isinstance(best, str) and best and Path(best).is_file():
+        return Path(best).resolve()
+    found = []
+    for p in run_dir.rglob("best*.ckpt"):
+        try:
+            found.append((p.stat().st_mtime, str(p), p))
+        except OSError:
+            continue
+    return max(found)[2].resolve() if found else None
+
+
+def _chain_placeholder(parent: RunSpec) -> str:
+    return f"<best checkpoint of {parent.label}>"
+
+
 def run_grid(
     grid: Grid,
     *,
@@ -849,13 +950,22 @@ def run_grid(
             + (f"{grid.config_dir}/{s.dataset}/{s.method}.{s.variant}.yaml nor " if s.variant else "")
             + f"{grid.config_dir}/{s.dataset}/{s.method}.yaml exists"
         )
+    for s in planned:
+        if s.after is not None and _parent_spec(s, planned) is None:  # pragma: no cover - load_grid checks
+            raise GridError(f"{s.label}: the run it starts from ({s.after[0]}) is not in the grid")
     if dry_run:
         for s in planned:
             if s in skipped:
                 say(f"  skip  {s.label}  [split {s.split_protocol}]  (already recorded)")
             elif s.config_file is not None:
-                say(f"  run   {s.label}  [split {s.split_protocol}]  {s.config_file} -> {s.run_dir}")
-                say(f"        {shlex.join(build_command(s, grid))}")
+                shown = s
+                after = ""
+                if s.after is not None:
+                    parent = _parent_spec(s, planned)
+                    shown = replace(s, overrides=(*s.overrides, f"--{s.after[1]}={_chain_placeholder(parent)}"))
+                    after = f"  (after {parent.label})"
+                say(f"  run   {s.label}  [split {s.split_protocol}]  {s.config_file} -> {s.run_dir}{after}")
+                say(f"        {shlex.join(build_command(shown, grid))}")
         return summary
 
     ignore = [results, Path(runs_dir)]
@@ -865,6 +975,58 @@ def run_grid(
     pending = deque(enumerate(todo, 1))
     active: list[_Active] = []
     t_grid = time.perf_counter()
+    # chaining: run key -> "ok" / "failed" once known (recorded runs count as ok)
+    status: dict[RunKey, str] = {s.key: "ok" for s in skipped}
+    status.update({s.key: "failed" for s in missing})
+
+    def parent_state(spec: RunSpec) -> tuple[str, RunSpec | None]:
+        """("ready" | "wait" | "failed", parent spec) of a pending run."""
+        if spec.after is None:
+            return "ready", None
+        parent = _parent_spec(spec, planned)
+        state = status.get(parent.key) if parent is not None else "failed"
+        if state is None:
+            return "wait", parent
+        return ("ready" if state == "ok" else "failed"), parent
+
+    def chained(index: int, spec: RunSpec, parent: RunSpec) -> RunSpec | None:
+        """``spec`` with ``--ARG=<parent's best checkpoint>`` appended, or ``None`` (reported as failed)."""
+        run_dir = parent.run_dir
+        for rec in read_results(results).records:
+            try:
+                if record_key(rec) == parent.key and rec.get("run_dir"):
+                    run_dir = Path(rec["run_dir"])
+            except (TypeError, ValueError):
+                continue
+        ckpt = best_checkpoint_of(run_dir)
+        if ckpt is None:
+            fail_unstarted(index, spec, f"no best checkpoint found for {parent.label} under {run_dir}")
+            return None
+        return replace(spec, overrides=(*spec.overrides, f"--{spec.after[1]}={ckpt}"))
+
+    def fail_unstarted(index: int, spec: RunSpec, why: str) -> None:
+        status[spec.key] = "failed"
+        res = RunResult(spec, False, None, 0.0, f"not started: {why}")
+        summary.results.append(res)
+        say(f"[{index}/{total}] FAILED {spec.label}: {res.message}")
+
+    def next_ready() -> tuple[int, RunSpec, RunSpec | None] | None:
+        """Pop the first pending run whose parent (if any) has finished; failed parents fail their children."""
+        rescan = True
+        while rescan:  # a failure can release (as failed) runs already passed over in this scan
+            rescan = False
+            for item in list(pending):
+                index, spec = item
+                state, parent = parent_state(spec)
+                if state == "wait":
+                    continue
+                pending.remove(item)
+                if state == "failed":
+                    fail_unstarted(index, spec, f"the run it starts from ({parent.label if parent else spec.after[0]}) failed")
+                    rescan = True
+                    break
+                return index, spec, parent
+        return None
 
     def start(index: int, spec: RunSpec) -> None:
         argv = build_command(spec, grid)
@@ -884,6 +1046,7 @@ def run_grid(
         except OSError as exc:
             log.write(f"seal experiment: cannot start the run: {exc}\n")
             log.close()
+            status[spec.key] = "failed"
             res = RunResult(spec, False, None, 0.0, f"cannot start {argv[0]!r}: {exc}")
             summary.results.append(res)
             say(f"[{index}/{total}] FAILED {spec.label}: {res.message}")
@@ -899,6 +1062,7 @@ def run_grid(
             record, note = _collect_record(spec, a.argv, grid, a.started, wall, ignore)
         else:
             record, note = None, f"exit code {rc}"
+        status[spec.key] = "ok" if record is not None else "failed"
         if record is None:
             tail = _tail(spec.log_file, a.offset)
             summary.results.append(RunResult(spec, False, rc, wall, note, None, tail))
@@ -925,11 +1089,23 @@ def run_grid(
     try:
         while pending or active:
             while pending and len(active) < jobs:
-                index, spec = pending.popleft()
+                picked = next_ready()
+                if picked is None:
+                    if not active:  # nothing can make progress (cannot happen with a validated grid)
+                        while pending:
+                            index, spec = pending.popleft()
+                            fail_unstarted(index, spec, "the run it starts from never finished")
+                    break
+                index, spec, parent = picked
                 if spec.key in read_results(results).keys():  # another grid may have done it meanwhile
                     summary.skipped.append(spec)
+                    status[spec.key] = "ok"
                     say(f"[{index}/{total}] skip  {spec.label}: recorded meanwhile")
                     continue
+                if parent is not None:
+                    spec = chained(index, spec, parent)
+                    if spec is None:
+                        continue
                 start(index, spec)
             for a in list(active):
                 rc = a.proc.poll()
