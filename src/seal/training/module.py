@@ -1,7 +1,8 @@
-"""The LightningModule for feature-based multi-label classification: cross-entropy and SEAL-dynamic.
+"""The LightningModule for feature-based multi-label classification: every registered method.
 
-One module with manual optimization covers every method that trains a task-net, because they differ
-only in the loss-net objective and the schedule (``seal-method.md`` A.3, A.4, A.6):
+One module with manual optimization covers every method, because they differ only in which network is
+trained, the loss-net objective, the schedule and how predictions are made (``seal-method.md`` A.2-A.7,
+C.1, C.2):
 
 * ``cross-entropy``: task-net loss = batch mean of summed BCE (no loss-net is built or trained).
 * ``seal-dynamic-{nce,ranking,regression,regression-s}``: per batch, ``T x (S loss-net steps, then one
@@ -9,6 +10,20 @@ only in the loss-net objective and the schedule (``seal-method.md`` A.3, A.4, A.
 * ``seal-dynamic-margin`` (InfNet form): per batch, ``S x (T task-net steps, then one loss-net step)``
   (``inner_mode = task_nn`` in the released configs), with the cost-augmented network trained by the
   task-net optimizer.
+* energy-network baselines ``spen-gbi``, ``dvn-gbi``, ``nce-gbi``: only the loss-net has an optimizer
+  (``S`` loss-net steps per batch; ``task_net_steps`` is ignored); validation, test and prediction run
+  gradient-based inference (GBI) on the score network. ``spen-gbi`` / ``nce-gbi`` load a fixed
+  cross-entropy task-net from ``task_checkpoint`` (GBI initialiser / noise distribution, in the
+  module's mode, i.e. with dropout during training as in the release, H.9); ``dvn-gbi`` builds a
+  task-net too but never uses or optimizes it (the released ``pdvn`` has none).
+* SEAL-static ``seal-static-{margin,regression,nce}``: the loss-net is loaded from ``score_checkpoint``
+  (a baseline run of the same dataset and architecture, checked) and frozen (``requires_grad=False``, no
+  optimizer); the task-net is trained with the SEAL-dynamic task-net objective, ``T`` task-net steps per
+  batch (``loss_net_steps`` is ignored). The frozen net keeps dropout active in training (H.11).
+
+Checkpoints named by ``task_checkpoint`` / ``score_checkpoint`` are read (``weights_only=True``) when
+fitting starts (``setup("fit")``), not in ``__init__``: a model rebuilt from a saved run's
+hyper-parameters (``seal test``, ``seal predict``) takes those weights from its own ``state_dict``.
 
 "Step" means one training batch, counted here (``batches_seen``), never ``trainer.global_step`` (which
 counts every optimizer step under manual optimization).
@@ -29,8 +44,12 @@ import lightning as L
 import torch
 from torch import nn
 
+from seal.inference.gbi import GBIError
+from seal.methods.gbi import GBISettings
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.mlc import MLCTaskNet
+
+DVN_SAMPLES = ("inference", "adversarial", "gold")
 
 # Largest candidate tensor (B x (K+1) x L float32, in bytes) a loss-net step may allocate.
 MAX_CANDIDATE_BYTES = 2 << 30
@@ -68,10 +87,23 @@ class MultilabelModule(L.LightningModule):
             (same distribution as S sequential passes, since the task-net does not change in between;
             ``False`` reproduces the sequential loop, e.g. for benchmarks).
         label_names: label names, stored in checkpoints for ``seal predict``.
+        task_checkpoint: checkpoint of a cross-entropy run whose task-net is loaded and kept fixed
+            (``spen-gbi``: GBI initialiser; ``nce-gbi``: noise distribution). Required by those methods.
+        score_checkpoint: checkpoint of an energy-network run whose loss-net (``score_net.*``) is
+            loaded and frozen (SEAL-static). Required by ``seal-static-*``.
+        gbi_init, gbi_lr, gbi_steps, gbi_num_inits, gbi_train_steps: GBI settings (``None`` = the
+            method's default, :class:`seal.methods.registry.GBIDefaults`): initial point
+            (``"task-net"``, ``"zeros"``, ``"uniform"``), Adam step size, steps at validation/test/
+            prediction, initial points per example, steps of the training samplers.
+        gbi_method: GBI update rule (``"adam"`` as released; ``"sgd"``, ``"mirror"``).
+        gbi_eval_seed: seed of the uniform GBI initialisations at evaluation (each batch draws from
+            its own generator, so predictions do not depend on the training RNG).
+        dvn_samples: the samples the ``dvn-gbi`` loss-net regresses on, a non-empty subset of
+            ``["inference", "adversarial", "gold"]`` (default: all three, as ``pdvn``).
 
     Raises:
         ValueError: unknown method or an out-of-range hyper-parameter (K, S, T < 1; negative weights
-            or learning rates), before any training.
+            or learning rates; bad GBI settings), before any training.
     """
 
     def __init__(
@@ -105,6 +137,16 @@ class MultilabelModule(L.LightningModule):
         threshold: float = 0.5,
         batch_task_forward: bool = True,
         label_names: list[str] | None = None,
+        task_checkpoint: str | None = None,
+        score_checkpoint: str | None = None,
+        gbi_init: str | None = None,
+        gbi_lr: float | None = None,
+        gbi_steps: int | None = None,
+        gbi_num_inits: int | None = None,
+        gbi_train_steps: int | None = None,
+        gbi_method: str = "adam",
+        gbi_eval_seed: int = 0,
+        dvn_samples: list[str] | None = None,
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -127,12 +169,28 @@ class MultilabelModule(L.LightningModule):
         ):
             if not (value >= 0 and math.isfinite(value)):
                 raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if spec.name != "cross-entropy" and score_loss_weight == 0 and spec.loss_net_objective != "margin":
+        if (
+            spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0
+            and spec.loss_net_objective != "margin"
+        ):
             raise ValueError(f"method {spec.name!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
         if sample_std <= 0:
             raise ValueError(f"sample_std must be > 0, got {sample_std}")
+        d = spec.gbi
+        self.gbi_settings = GBISettings(
+            init=d.init if gbi_init is None else gbi_init,
+            lr=d.lr if gbi_lr is None else gbi_lr,
+            steps=d.steps if gbi_steps is None else gbi_steps,
+            num_inits=(d.num_inits if gbi_init in (None, d.init) else 1) if gbi_num_inits is None else gbi_num_inits,
+            method=gbi_method,
+            train_steps=d.train_steps if gbi_train_steps is None else gbi_train_steps,
+        )
+        self.dvn_samples = tuple(dvn_samples) if dvn_samples is not None else ("inference", "adversarial", "gold")
+        bad = [k for k in self.dvn_samples if k not in DVN_SAMPLES]
+        if bad or not self.dvn_samples or len(set(self.dvn_samples)) != len(self.dvn_samples):
+            raise ValueError(f"dvn_samples must be a non-empty list of distinct names from {DVN_SAMPLES}, got {dvn_samples!r}")
 
         self.task_net = MLCTaskNet(in_features, num_labels, hidden, num_layers, dropout)
         self.score_net: nn.Module | None = None
@@ -152,7 +210,14 @@ class MultilabelModule(L.LightningModule):
             from seal.task_nets.cost_augmented import CostAugmentedNet
 
             self.cost_augmented = CostAugmentedNet(num_labels)
+        # fixed networks: never optimized, no gradients (the task-net of the energy baselines, the
+        # loss-net of SEAL-static); dropout still follows the module's train/eval mode
+        if not spec.trains_task_net:
+            self.task_net.requires_grad_(False)
+        if spec.frozen_score_net:
+            self.score_net.requires_grad_(False)
         self.loss_net_loss, self.task_loss = spec.build_objectives(self.hparams)
+        self._pretrained_loaded = False
 
         from seal.metrics import multilabel_metrics
 
@@ -169,13 +234,43 @@ class MultilabelModule(L.LightningModule):
 
     # ------------------------------------------------------------------ forward / inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """Task-net logits ``(B, L)`` for features ``(B, D)``: the only network used at test time."""
+        """Logits ``(B, L)`` for features ``(B, D)`` such that ``sigmoid(forward(x))`` are the model's
+        label probabilities: the task-net's logits, or, for methods that predict by GBI, the logits
+        ``logit(clamp(ŷ, 1e-6, 1 - 1e-6))`` of the GBI output ``ŷ``."""
+        if self.spec.predict_with_gbi:
+            return torch.logit(self.predict_probs(x), eps=1e-6)
         return self.task_net(x)
+
+    def predict_probs(self, x: torch.Tensor, batch_idx: int = 0, stage: str = "prediction") -> torch.Tensor:
+        """Label probabilities ``(B, L)`` in the module's current mode: ``sigmoid(task-net(x))``, or the
+        relaxed GBI output in ``[0, 1]`` for the energy-network baselines (``seal-method.md`` A.7).
+
+        GBI's uniform initialisations draw from a generator seeded by ``(gbi_eval_seed, batch_idx)``.
+
+        Raises:
+            seal.inference.GBIError: GBI met a non-finite energy or gradient; the message names the
+                example (within the batch), the step, the stage and the batch.
+        """
+        if not self.spec.predict_with_gbi:
+            return torch.sigmoid(self.task_net(x))
+        from seal.methods.gbi import gbi_predict
+
+        gen = None
+        if self.gbi_settings.init == "uniform":
+            gen = torch.Generator(device=x.device)
+            gen.manual_seed(int(self.hparams.gbi_eval_seed) * 1_000_003 + int(batch_idx))
+        try:
+            return gbi_predict(
+                self.score_net, x, self.gbi_settings, self.spec.gbi_transform, task_net=self.task_net, generator=gen
+            )
+        except GBIError as exc:
+            raise GBIError(f"{exc} ({stage} batch {batch_idx}; no prediction is returned)") from None
 
     @torch.no_grad()
     def predict_proba(self, x: torch.Tensor) -> torch.Tensor:
-        """Label probabilities ``sigmoid(F(x))``, shape ``(B, L)``."""
-        return torch.sigmoid(self.task_net(x))
+        """Label probabilities, shape ``(B, L)``: ``sigmoid(F(x))``, or the GBI output for the
+        energy-network baselines (see :meth:`predict_probs`)."""
+        return self.predict_probs(x)
 
     # ------------------------------------------------------------------ optimizers
     def task_parameters(self) -> list[nn.Parameter]:
@@ -184,21 +279,37 @@ class MultilabelModule(L.LightningModule):
             params += list(self.cost_augmented.parameters())
         return params
 
+    def optimizer_roles(self) -> list[str]:
+        """Which network each optimizer of :meth:`configure_optimizers` trains, in order:
+        ``["task", "score"]`` (SEAL-dynamic), ``["task"]`` (cross-entropy, SEAL-static) or
+        ``["score"]`` (energy-network baselines)."""
+        roles = ["task"] if self.spec.trains_task_net else []
+        if self.score_net is not None and self.spec.trains_score_net:
+            roles.append("score")
+        return roles
+
     def configure_optimizers(self):
+        """AdamW per trained network; ReduceLROnPlateau (validation example-F1) on the first one, i.e.
+        the task-net's, or the loss-net's for the energy-network baselines (``seal-method.md`` G)."""
         hp = self.hparams
-        opts = [_adamw(self.task_parameters(), hp.lr, hp.weight_decay)]
+        opts = []
+        for role in self.optimizer_roles():
+            if role == "task":
+                opts.append(_adamw(self.task_parameters(), hp.lr, hp.weight_decay))
+            else:
+                opts.append(_adamw(self.score_net.parameters(), hp.score_lr, hp.score_weight_decay))
         scheds = [
             torch.optim.lr_scheduler.ReduceLROnPlateau(
                 opts[0], mode="max", factor=hp.plateau_factor, patience=hp.plateau_patience
             )
         ]
-        if self.score_net is not None and self.spec.trains_score_net:
-            opts.append(_adamw(self.score_net.parameters(), hp.score_lr, hp.score_weight_decay))
         return opts, scheds
 
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
         dm = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+        if stage == "fit":
+            self.load_pretrained(dataset=getattr(dm, "dataset", None))
         bs = getattr(dm, "batch_size", None)
         if bs and self.spec.uses_samples:
             need = bs * (self.hparams.num_samples + 1) * self.hparams.num_labels * 4
@@ -208,6 +319,94 @@ class MultilabelModule(L.LightningModule):
                     f"needs {need / 2**30:.1f} GiB per candidate tensor (limit {MAX_CANDIDATE_BYTES / 2**30:.0f} GiB); "
                     "lower num_samples or batch_size"
                 )
+
+    # ------------------------------------------------------------------ pre-trained networks
+    def load_pretrained(self, dataset: str | None = None, *, force: bool = False) -> None:
+        """Load ``task_checkpoint`` / ``score_checkpoint`` as the method requires (once per module).
+
+        Args:
+            dataset: the training data's dataset name, compared with the checkpoints' (if stored).
+            force: load again even if already loaded.
+
+        Raises:
+            ValueError: a required checkpoint is not configured; a checkpoint that does not match
+                (:class:`seal.methods.pretrained.CheckpointMismatchError`, listing every differing
+                shape / hyper-parameter).
+            FileNotFoundError: a configured checkpoint does not exist.
+        """
+        if self._pretrained_loaded and not force:
+            return
+        hp, spec = self.hparams, self.spec
+        if spec.needs_task_checkpoint:
+            if not hp.task_checkpoint:
+                role = "the GBI initialiser" if spec.gbi.init == "task-net" else "the noise distribution"
+                raise ValueError(
+                    f"method {spec.name!r} needs model.task_checkpoint: the checkpoint of a cross-entropy run on the "
+                    f"same dataset (its task-net is kept fixed as {role}); "
+                    "pass --model.task_checkpoint=PATH or chain the runs with a grid's 'after:' key"
+                )
+            self.load_task_checkpoint(hp.task_checkpoint, dataset=dataset)
+        elif hp.task_checkpoint:
+            raise ValueError(f"model.task_checkpoint is set but method {spec.name!r} does not use a pre-trained task-net")
+        if spec.frozen_score_net:
+            if not hp.score_checkpoint:
+                raise ValueError(
+                    f"method {spec.name!r} needs model.score_checkpoint: the checkpoint of a {spec.score_source} run on "
+                    "the same dataset with the same loss-net architecture; pass --model.score_checkpoint=PATH or chain "
+                    "the runs with a grid's 'after:' key"
+                )
+            self.load_score_checkpoint(hp.score_checkpoint, dataset=dataset)
+        elif hp.score_checkpoint:
+            raise ValueError(f"model.score_checkpoint is set but method {spec.name!r} does not load a frozen loss-net")
+        self._pretrained_loaded = True
+
+    def _score_arch(self, hp) -> dict:
+        return {
+            "in_features": hp.get("in_features"),
+            "num_labels": hp.get("num_labels"),
+            "score_hidden": hp.get("score_hidden") or hp.get("hidden", 400),
+            "score_num_layers": hp.get("score_num_layers") or hp.get("num_layers", 2),
+            "global_hidden": hp.get("global_hidden", 200),
+        }
+
+    def load_score_checkpoint(self, path: str, dataset: str | None = None) -> dict:
+        """Copy ``score_net.*`` of the checkpoint at ``path`` into this model's loss-net (checked first).
+
+        Compared: every tensor shape, ``in_features``, ``num_labels``, the loss-net width / depth /
+        global width, the label names and the dataset name (when stored). A checkpoint of another
+        method than :attr:`MethodSpec.score_source` is accepted with a warning.
+        """
+        from seal.methods.pretrained import load_subnetwork, read_checkpoint
+
+        if self.score_net is None:
+            raise ValueError(f"method {self.spec.name!r} has no loss-net to load")
+        ckpt = read_checkpoint(path, "score checkpoint")
+        theirs = dict(ckpt.get("hyper_parameters") or {})
+        load_subnetwork(
+            path, "score_net.", self.score_net, ckpt=ckpt, what="score checkpoint",
+            expect=self._score_arch(dict(self.hparams)), checkpoint_hparams=self._score_arch(theirs),
+            label_names=self.hparams.label_names, dataset=dataset,
+        )
+        source = theirs.get("method")
+        if self.spec.score_source and source and source != self.spec.score_source:
+            from lightning.pytorch.utilities import rank_zero_warn
+
+            rank_zero_warn(
+                f"{self.spec.name}: the loss-net in {path} was trained with {source!r}, not {self.spec.score_source!r} "
+                "as in the paper's pairing"
+            )
+        return ckpt
+
+    def load_task_checkpoint(self, path: str, dataset: str | None = None) -> dict:
+        """Copy ``task_net.*`` of the checkpoint at ``path`` into this model's task-net (checked first)."""
+        from seal.methods.pretrained import load_subnetwork
+
+        hp = self.hparams
+        keys = ("in_features", "num_labels", "hidden", "num_layers")
+        return load_subnetwork(
+            path, "task_net.", self.task_net, what="task checkpoint", expect={k: hp.get(k) for k in keys},
+            label_names=hp.label_names, dataset=dataset,
+        )
 
     def on_train_epoch_start(self) -> None:
         if self._pending_rng is not None:
@@ -219,9 +418,13 @@ class MultilabelModule(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         self.epoch_times.append(time.perf_counter() - self._epoch_t0)
         n = max(int(self._epoch_losses[2]), 1)
-        self.log("train/task_loss", float(self._epoch_losses[0]) / n, prog_bar=True, sync_dist=True)
+        if self.spec.trains_task_net:
+            self.log("train/task_loss", float(self._epoch_losses[0]) / n, prog_bar=True, sync_dist=True)
         if self.spec.trains_score_net:
-            self.log("train/loss_net_loss", float(self._epoch_losses[1]) / n, sync_dist=True)
+            self.log(
+                "train/loss_net_loss", float(self._epoch_losses[1]) / n, prog_bar=not self.spec.trains_task_net,
+                sync_dist=True,
+            )
         self.log("train/epoch_s", self.epoch_times[-1])
 
     @contextmanager
@@ -279,6 +482,11 @@ class MultilabelModule(L.LightningModule):
 
     def _loss_net_step(self, opt_s, x, y, z: torch.Tensor | None = None) -> torch.Tensor:
         hp = self.hparams
+        objective = self.spec.loss_net_objective
+        if objective in ("ssvm", "regression-gbi"):
+            loss = self._ssvm_loss(x, y) if objective == "ssvm" else self._dvn_gbi_loss(x, y)
+            self._step(opt_s, loss, list(self.score_net.parameters()), hp.score_grad_clip, "loss-net")
+            return loss.detach()
         with torch.no_grad():
             if z is None:
                 z = self.task_net(x)
@@ -288,6 +496,59 @@ class MultilabelModule(L.LightningModule):
         loss = self.loss_net_loss(self.score_net, x, y, z, **extra)
         self._step(opt_s, loss, list(self.score_net.parameters()), hp.score_grad_clip, "loss-net")
         return loss.detach()
+
+    @contextmanager
+    def _gbi_errors(self, what: str):
+        """Add training context (epoch, batch) to a GBI error raised by a training sampler."""
+        try:
+            yield
+        except GBIError as exc:
+            epoch = self.current_epoch if self._trainer is not None else 0
+            raise GBIError(f"{exc} ({what} during training, epoch {epoch}, batch {self.batches_seen})") from None
+
+    def _ssvm_loss(self, x, y) -> torch.Tensor:
+        """SPEN: cost-augmented GBI from the fixed task-net's probabilities, then the SSVM hinge."""
+        from seal.methods.gbi import init_points, run_gbi
+        from seal.objectives.ssvm import cost_augmented_objective
+
+        g = self.gbi_settings
+        with torch.no_grad():
+            local = self.score_net.local_logits(x)
+            probs = torch.sigmoid(self.task_net(x)) if g.init == "task-net" else None
+        init = init_points(g.init, g.num_inits, *local.shape, task_probs=probs, device=local.device, dtype=local.dtype)
+        objective = cost_augmented_objective(self.score_net, local, y, self.loss_net_loss.released_behaviour)
+        with self._gbi_errors("cost-augmented GBI"):
+            y_hat = run_gbi(objective, init, g, g.train_steps).y
+        return self.loss_net_loss(self.score_net, x, y, y_hat)
+
+    def dvn_samples_for(self, x, y) -> torch.Tensor:
+        """The ``dvn-gbi`` training samples ``(B, K, L)`` in the order of ``dvn_samples``: the GBI
+        inference sample (``−σ(S)``), the adversarial GBI sample (maximising the regression loss) and
+        the gold output (``seal-method.md`` A.4 (a) ``pdvn``, C.2), both GBI searches from the configured
+        init with ``gbi_train_steps`` steps."""
+        from seal.methods.gbi import adversarial_objective, init_points, run_gbi, score_objective
+
+        g = self.gbi_settings
+        with torch.no_grad():
+            local = self.score_net.local_logits(x)
+            probs = torch.sigmoid(self.task_net(x)) if g.init == "task-net" else None
+        out = []
+        for kind in self.dvn_samples:
+            if kind == "gold":
+                out.append(y.to(local.dtype))
+                continue
+            init = init_points(g.init, g.num_inits, *local.shape, task_probs=probs, device=local.device, dtype=local.dtype)
+            if kind == "inference":
+                objective = score_objective(self.score_net, local, "sigmoid")
+            else:
+                objective = adversarial_objective(self.score_net, local, y)
+            with self._gbi_errors(f"{kind} GBI sampler"):
+                out.append(run_gbi(objective, init, g, g.train_steps).y)
+        return torch.stack(out, dim=1)
+
+    def _dvn_gbi_loss(self, x, y) -> torch.Tensor:
+        samples = self.dvn_samples_for(x, y)
+        return self.loss_net_loss(self.score_net, x, y, None, samples=samples)
 
     def _task_net_step(self, opt_t, x, y) -> torch.Tensor:
         hp = self.hparams
@@ -304,13 +565,19 @@ class MultilabelModule(L.LightningModule):
     def training_step(self, batch, batch_idx: int):
         x, y = batch
         opts = self.optimizers()
-        opts = opts if isinstance(opts, list) else [opts]
-        opt_t = opts[0]
-        opt_s = opts[1] if len(opts) > 1 else None
+        opts = dict(zip(self.optimizer_roles(), opts if isinstance(opts, list) else [opts]))
+        opt_t = opts.get("task")
+        opt_s = opts.get("score")
         hp = self.hparams
         S, T = hp.loss_net_steps, hp.task_net_steps
-        loss_s = None
-        if opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
+        loss_s = loss_t = None
+        if opt_t is None:  # energy-network baselines: S loss-net steps, the task-net stays fixed
+            z_all = None
+            if self.spec.loss_net_objective == "nce" and hp.batch_task_forward:
+                z_all = self._task_outputs(x, S)
+            for s in range(S):
+                loss_s = self._loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
+        elif opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
             for _ in range(T if self.score_net is not None else 1):
                 loss_t = self._task_net_step(opt_t, x, y)
         elif self.spec.inner_mode == "score_nn":
@@ -328,7 +595,8 @@ class MultilabelModule(L.LightningModule):
                 loss_s = self._loss_net_step(opt_s, x, y)
         self.batches_seen += 1
         # accumulate on-device; logged once per epoch (per-step self.log costs ~1.7 ms, 17% of a CE epoch)
-        self._epoch_losses[0] += loss_t
+        if loss_t is not None:
+            self._epoch_losses[0] += loss_t
         if loss_s is not None:
             self._epoch_losses[1] += loss_s
         self._epoch_losses[2] += 1
@@ -343,7 +611,7 @@ class MultilabelModule(L.LightningModule):
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch, batch_idx: int) -> None:
         x, y = batch
-        self.val_metrics.update(torch.sigmoid(self.task_net(x)), y.int())
+        self.val_metrics.update(self.predict_probs(x, batch_idx, "validation"), y.int())
 
     def on_validation_epoch_end(self) -> None:
         values = self.val_metrics.compute()
@@ -364,7 +632,7 @@ class MultilabelModule(L.LightningModule):
 
     def test_step(self, batch, batch_idx: int) -> None:
         x, y = batch
-        self.test_metrics.update(torch.sigmoid(self.task_net(x)), y.int())
+        self.test_metrics.update(self.predict_probs(x, batch_idx, "test"), y.int())
         self._test_n += len(y)
 
     def on_test_epoch_end(self) -> None:
@@ -378,7 +646,7 @@ class MultilabelModule(L.LightningModule):
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
         x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        return torch.sigmoid(self.task_net(x))
+        return self.predict_probs(x, batch_idx, "prediction")
 
     # ------------------------------------------------------------------ checkpoints
     def on_save_checkpoint(self, checkpoint: dict) -> None:

@@ -1,0 +1,222 @@
+"""Inference benchmark: task-net forward pass vs gradient-based inference (GBI) on the same energy network.
+
+SEAL predicts with one forward pass of its task-net; the energy-network baselines (SPEN / DVN / NCE with
+GBI, ``seal-method.md`` A.7, C.2) predict by 20-30 steps of gradient-based inference on the score network.
+This script measures both in one process and prints, for each batch size:
+
+* examples per second of the task-net (``sigmoid(F(x))``, eval mode, no grad);
+* examples per second of GBI with 20 and 30 steps (``seal.methods.gbi.gbi_predict``: the score network's
+  local logits once per call, then per step the score of ``y``, its gradient and an Adam update);
+* the ratio task-net / GBI (how many times faster the task-net is);
+* peak memory per example of one call: on CUDA ``torch.cuda.max_memory_allocated`` above the memory
+  allocated before the call; on CPU the growth of the process's peak resident set size (Linux ``VmHWM``,
+  reset through ``/proc/self/clear_refs`` before the call), which is coarse: small batches stay below its
+  resolution (page-sized allocations the allocator already holds) and show ~0.
+
+Networks: ``--score-checkpoint CKPT`` (any seal checkpoint holding a loss-net: ``spen-gbi``, ``dvn-gbi``,
+``nce-gbi``, SEAL-static or SEAL-dynamic) rebuilds the model from the checkpoint's hyper-parameters and
+weights (loaded with ``weights_only=True``) and uses its GBI settings and task-net. Without a checkpoint,
+freshly initialised networks of the bibtex paper architecture are used (1836 features, 159 labels,
+task-net and loss-net 400x2, global energy 200; GBI from zeros, lr 0.1): speed and memory do not depend on
+the weights, and the output says so.
+
+Usage::
+
+    python benchmarks/bench_inference.py                       # bibtex architecture, batch 1 / 32 / 1024
+    python benchmarks/bench_inference.py --score-checkpoint runs/bibtex/nce-gbi.cpu/seed0/.../best.ckpt
+    python benchmarks/bench_inference.py --quick               # tiny networks, a few seconds (smoke test)
+    python benchmarks/bench_inference.py --device cuda
+
+Absolute numbers vary by machine (and by +-25 % on a shared VM); the ratios measured side by side travel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+if str(REPO / "src") not in sys.path:  # running from a checkout without installing
+    sys.path.insert(0, str(REPO / "src"))
+
+BIBTEX = dict(in_features=1836, num_labels=159, hidden=400, num_layers=2, global_hidden=200)
+QUICK = dict(in_features=64, num_labels=16, hidden=32, num_layers=2, global_hidden=16)
+
+
+def build(args):
+    """``(task_net, score_net, GBISettings, transform, description, in_features)``, nets in eval mode on
+    ``args.device``."""
+    from seal.methods.gbi import GBISettings
+    from seal.training.module import MultilabelModule
+
+    if args.score_checkpoint:
+        from seal.methods.pretrained import read_checkpoint
+
+        ckpt = read_checkpoint(args.score_checkpoint, "checkpoint")
+        import inspect
+
+        hp = dict(ckpt.get("hyper_parameters") or {})
+        known = inspect.signature(MultilabelModule.__init__).parameters
+        module = MultilabelModule(**{k: v for k, v in hp.items() if k in known})  # rebuilding never reads the task/score checkpoints it names
+        module.load_state_dict(ckpt["state_dict"])
+        if module.score_net is None:
+            raise SystemExit(f"{args.score_checkpoint}: method {hp.get('method')!r} has no loss-net to run GBI on")
+        g = module.gbi_settings
+        if args.gbi_init:
+            g = GBISettings(init=args.gbi_init, lr=g.lr, steps=g.steps, num_inits=1, method=g.method)
+        transform = module.spec.gbi_transform
+        desc = (
+            f"trained networks from {args.score_checkpoint} (method {hp.get('method')}, {hp.get('in_features')} features, "
+            f"{hp.get('num_labels')} labels)"
+        )
+    else:
+        arch = QUICK if args.quick else BIBTEX
+        torch.manual_seed(0)
+        module = MultilabelModule(method="nce-gbi", **arch)
+        g = GBISettings(init=args.gbi_init or "zeros", lr=0.1, steps=20, num_inits=1)
+        transform = "raw"
+        name = "tiny (--quick)" if args.quick else "bibtex paper"
+        desc = (
+            f"FRESHLY INITIALISED networks of the {name} architecture ({arch['in_features']} features, "
+            f"{arch['num_labels']} labels, {arch['hidden']}x{arch['num_layers']}, global {arch['global_hidden']}): "
+            "no trained weights, timings and memory only"
+        )
+    module.eval().to(args.device)
+    return module.task_net, module.score_net, g, transform, desc, int(module.hparams.in_features)
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def throughput(fn, batch: int, device: torch.device, min_time: float, min_reps: int = 3) -> float:
+    """Examples per second of ``fn()`` (one warm-up call, then repeated for at least ``min_time`` s)."""
+    fn()
+    _sync(device)
+    reps, t0 = 0, time.perf_counter()
+    while True:
+        fn()
+        reps += 1
+        _sync(device)
+        elapsed = time.perf_counter() - t0
+        if reps >= min_reps and elapsed >= min_time:
+            return batch * reps / elapsed
+
+
+def _vm_hwm_kib() -> int | None:
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        return None
+    return None
+
+
+def peak_memory_per_example(fn, batch: int, device: torch.device) -> float | None:
+    """Peak extra bytes per example of one call of ``fn()`` (see the module docstring), or ``None``."""
+    if device.type == "cuda":
+        _sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        fn()
+        _sync(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / batch
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")  # reset VmHWM to the current RSS
+    except OSError:
+        return None
+    before = _vm_hwm_kib()
+    fn()
+    after = _vm_hwm_kib()
+    if before is None or after is None:
+        return None
+    return max(after - before, 0) * 1024 / batch
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--score-checkpoint", default=None, help="a seal checkpoint with a loss-net (default: fresh bibtex-sized nets)")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=None, help="default 1 32 1024 (--quick: 1 32 256)")
+    p.add_argument("--steps", type=int, nargs="+", default=[20, 30], help="GBI step counts to time (default 20 30)")
+    p.add_argument("--gbi-init", choices=("task-net", "zeros", "uniform"), default=None, help="override the GBI init")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
+    p.add_argument("--min-time", type=float, default=None, help="seconds per measurement (default 1.0; --quick 0.05)")
+    p.add_argument("--quick", action="store_true", help="tiny networks and short measurements (a smoke test)")
+    args = p.parse_args(argv)
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    batch_sizes = args.batch_sizes or ([1, 32, 256] if args.quick else [1, 32, 1024])
+    min_time = args.min_time if args.min_time is not None else (0.05 if args.quick else 1.0)
+
+    from seal.methods.gbi import gbi_predict
+
+    task_net, score_net, g, transform, desc, in_features = build(args)
+    print("inference benchmark: task-net forward pass vs gradient-based inference on the same energy network")
+    print(f"networks: {desc}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu, {torch.get_num_threads()} thread(s)"
+    print(f"device: {where}; torch {torch.__version__}")
+    print(
+        f"GBI: {g.method}, init {g.init} x{g.num_inits}, lr {g.lr}, objective "
+        f"{'-sigmoid(S)' if transform == 'sigmoid' else '-S'}, best iterate over steps; steps timed: {args.steps}"
+    )
+    mem_note = "CUDA max_memory_allocated" if device.type == "cuda" else "peak RSS growth (coarse; ~0 below page/allocator resolution)"
+
+    gen = torch.Generator(device=device)
+    rows = []
+    for bs in batch_sizes:
+        gen.manual_seed(0)
+        x = (torch.rand(bs, in_features, generator=gen, device=device) > 0.95).float()
+
+        def task():
+            with torch.no_grad():
+                return torch.sigmoid(task_net(x))
+
+        def gbi(steps):
+            def run():
+                with torch.no_grad():
+                    return gbi_predict(score_net, x, g, transform, task_net=task_net, generator=gen, steps=steps)
+
+            return run
+
+        row = {"bs": bs, "task": throughput(task, bs, device, min_time), "task_mem": peak_memory_per_example(task, bs, device)}
+        for n in args.steps:
+            row[f"gbi{n}"] = throughput(gbi(n), bs, device, min_time)
+            row[f"gbi{n}_mem"] = peak_memory_per_example(gbi(n), bs, device)
+        rows.append(row)
+
+    def mem(v):
+        return "n/a" if v is None else f"{v / 1024:.1f}"
+
+    header = ["batch", "task-net ex/s"]
+    for n in args.steps:
+        header += [f"GBI-{n} ex/s", f"task/GBI-{n}"]
+    header += ["KiB/ex task"] + [f"KiB/ex GBI-{n}" for n in args.steps]
+    table = [header]
+    for r in rows:
+        line = [str(r["bs"]), f"{r['task']:.0f}"]
+        for n in args.steps:
+            line += [f"{r[f'gbi{n}']:.0f}", f"{r['task'] / r[f'gbi{n}']:.1f}x"]
+        line += [mem(r["task_mem"])] + [mem(r[f"gbi{n}_mem"]) for n in args.steps]
+        table.append(line)
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    print()
+    for row in table:
+        print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
+    print(f"\nratio = task-net examples/s / GBI examples/s (one process, same inputs); memory = {mem_note}, per example.")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
