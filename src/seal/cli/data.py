@@ -238,11 +238,24 @@ def _cmd_info(args) -> int:
     if spec.loader != "arff":
         sizes = {s.file.role: s.file.n_instances for s in statuses}
         report["protocol_stats"]["official"] = {"splits": {k: {"instances": v} for k, v in sizes.items()}}
+        loaded = None
+        if spec.loader == "segmentation":
+            try:
+                loaded = reg.load_segmentation_dataset(spec.name, data_dir=args.data_dir, download=args.download)
+                report["protocol_stats"]["official"] = loaded.summary()
+            except reg.DatasetNotFoundError as e:
+                report["protocol_stats"]["official"]["error"] = str(e)
         if args.json:
             print(json.dumps(report, indent=2))
         else:
             print(f"\nsplit sizes (official, from the registry): " + " / ".join(f"{k} {_num(v)}" for k, v in sizes.items()))
-            print(f"(statistics need the {spec.task} loader; load_dataset handles multi-label ARFF datasets only)")
+            if loaded is None:
+                print("(files not found locally: statistics need them; see `seal data fetch`)")
+            else:
+                rows = [[k, str(v["instances"]), "x".join(map(str, v["image_shape"])), f"{v['foreground_fraction']:.4f}"]
+                        for k, v in loaded.summary()["splits"].items()]
+                table = _fmt_table(rows, ["split", "images", "image", "foreground"], right=(1, 3))
+                print("  " + table.replace("\n", "\n  "))
         return 0
 
     protocols = [args.protocol] if args.protocol else list(spec.protocols)

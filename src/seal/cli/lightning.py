@@ -4,6 +4,11 @@ Configs are YAML (``configs/<dataset>/<method>.yaml``) with ``model:``, ``data:`
 sections; ``--print_config`` prints the resolved config and every run saves it as ``config.yaml`` in its
 log directory. ``seal fit`` trains with early stopping on validation example-F1, then restores the best
 weights and evaluates on the test split, printing a table and writing ``metrics.json`` beside the logs.
+
+A config (or the command line) with ``task: segmentation`` selects the segmentation classes instead
+(:class:`seal.training.segmentation.SegmentationModule` over :class:`seal.data.weizmann.WeizmannDataModule`),
+monitored on validation mean IoU (36-crop); the multi-label path is unchanged (``task: multilabel``, the
+default).
 """
 
 from __future__ import annotations
@@ -24,8 +29,16 @@ from seal.training.module import MultilabelModule
 from seal.metrics import CONVENTIONS
 
 
+TASKS = ("multilabel", "segmentation")
+
+
 class SEALCLI(LightningCLI):
-    """LightningCLI with SEAL's links, callbacks and the fit-then-test behaviour."""
+    """LightningCLI with SEAL's links, callbacks and the fit-then-test behaviour (multi-label classification)."""
+
+    #: the task this CLI trains (the ``--task`` value), the validation metric it monitors, and its key
+    task_name = "multilabel"
+    monitor = "val/example_f1"
+    metric_key = "example_f1"
 
     def __init__(self, *args, **kwargs):
         self.results: dict = {}
@@ -45,11 +58,20 @@ class SEALCLI(LightningCLI):
         )
         super().__init__(*args, **kwargs)
 
-    def add_arguments_to_parser(self, parser) -> None:
+    def link_arguments(self, parser) -> None:
         parser.link_arguments("data.num_features", "model.in_features", apply_on="instantiate")
         parser.link_arguments("data.num_labels", "model.num_labels", apply_on="instantiate")
         parser.link_arguments("data.label_names", "model.label_names", apply_on="instantiate")
-        parser.add_argument("--early_stopping_patience", type=int, default=20, help="epochs without a better val example-F1")
+
+    def add_arguments_to_parser(self, parser) -> None:
+        self.link_arguments(parser)
+        parser.add_argument(
+            "--task", type=str, default=self.task_name,
+            help=f"which model/data classes the config is for: {' or '.join(TASKS)} (read before parsing)",
+        )
+        parser.add_argument(
+            "--early_stopping_patience", type=int, default=20, help=f"epochs without a better {self.monitor}"
+        )
         parser.add_argument("--no_test", type=bool, default=False, help="skip the test evaluation after fit")
         parser.add_argument("--metrics_file", type=str | None, default=None, help="where to write metrics.json")
 
@@ -63,9 +85,9 @@ class SEALCLI(LightningCLI):
             cb for cb in trainer.callbacks if not (isinstance(cb, ModelCheckpoint) and cb.monitor is None)
         ]
         if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
-            trainer.callbacks += best_and_last_checkpoints()
+            trainer.callbacks += best_and_last_checkpoints(monitor=self.monitor)
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
-            trainer.callbacks.append(EarlyStopping(monitor="val/example_f1", mode="max", patience=patience))
+            trainer.callbacks.append(EarlyStopping(monitor=self.monitor, mode="max", patience=patience))
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         return trainer
 
@@ -89,12 +111,13 @@ class SEALCLI(LightningCLI):
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
             test = dict(model.test_results)
             if trainer.world_size == 1:
-                test.update(_tuned_threshold(model, self.datamodule))
+                test.update(self.extra_test_metrics(model))
         best_epoch = None
         if val_history:
-            best_epoch = max(val_history, key=lambda h: h["example_f1"])["epoch"]
+            best_epoch = max(val_history, key=lambda h: h[self.metric_key])["epoch"]
         self.results = {
-            "metrics": {"test": test, "val": {"example_f1": best_val}},
+            **({"task": self.task_name} if self.task_name != "multilabel" else {}),
+            "metrics": {"test": test, "val": {self.metric_key: best_val}},
             "epochs": int(trainer.current_epoch),
             "best_epoch": best_epoch,
             "batches_seen": int(model.batches_seen),
@@ -118,13 +141,64 @@ class SEALCLI(LightningCLI):
             if test:
                 print(format_metrics(test, title=f"test metrics ({model.hparams.method})"))
 
+    def extra_test_metrics(self, model) -> dict:
+        """Metrics added to the test results after fit (multi-label: example-F1 at a tuned threshold)."""
+        return _tuned_threshold(model, self.datamodule)
 
-def best_and_last_checkpoints(dirpath=None) -> list[ModelCheckpoint]:
-    """``best.ckpt`` (highest validation example-F1, restored for testing) and ``last.ckpt`` (every epoch,
+
+class SegmentationCLI(SEALCLI):
+    """:class:`SEALCLI` for ``task: segmentation``: no data->model links, monitored on validation mean IoU."""
+
+    task_name = "segmentation"
+    monitor = "val/mean_iou"
+    metric_key = "mean_iou"
+
+    def link_arguments(self, parser) -> None:
+        pass
+
+    def extra_test_metrics(self, model) -> dict:
+        return {}
+
+
+def detect_task(argv: list[str]) -> str:
+    """The ``task`` a command line is for: ``--task`` if given, else the last ``--config`` file that sets
+    ``task:``, else ``"multilabel"``. Unreadable config files are left for LightningCLI to report.
+
+    Raises:
+        ValueError: an unknown task name.
+    """
+    import yaml
+
+    task = cli_task = None
+    for i, arg in enumerate(argv):
+        value = None
+        if arg.startswith("--config="):
+            value = arg.split("=", 1)[1]
+        elif arg == "--config" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value is not None:
+            try:
+                data = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+            except (OSError, yaml.YAMLError):
+                data = None
+            if isinstance(data, dict) and data.get("task") is not None:
+                task = str(data["task"])
+        if arg.startswith("--task="):
+            cli_task = arg.split("=", 1)[1]
+        elif arg == "--task" and i + 1 < len(argv):
+            cli_task = argv[i + 1]
+    task = cli_task or task or "multilabel"
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r} (from --task or the config's 'task:' key); known: {', '.join(TASKS)}")
+    return task
+
+
+def best_and_last_checkpoints(dirpath=None, monitor: str = "val/example_f1") -> list[ModelCheckpoint]:
+    """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (every epoch,
     for resuming). Lightning's own ``save_last`` only refreshes ``last`` when the best improves, so the
     latest state is kept by a second, unmonitored checkpoint callback that overwrites one file."""
     return [
-        ModelCheckpoint(dirpath=dirpath, monitor="val/example_f1", mode="max", save_top_k=1, filename="best"),
+        ModelCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
         ModelCheckpoint(dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False),
     ]
 
@@ -168,6 +242,18 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         import torch
 
         torch.set_num_threads(int(threads))
+    if detect_task(list(sys.argv[1:] if args is None else args)) == "segmentation":
+        from seal.data.weizmann import WeizmannDataModule
+        from seal.training.segmentation import SegmentationModule
+
+        return SegmentationCLI(
+            SegmentationModule,
+            WeizmannDataModule,
+            args=args,
+            run=run,
+            seed_everything_default=0,
+            parser_kwargs={"prog": "seal", "description": __doc__},
+        )
     return SEALCLI(
         MultilabelModule,
         MultiLabelDataModule,

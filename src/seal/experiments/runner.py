@@ -755,6 +755,19 @@ def _fmt_elapsed(seconds: float) -> str:
     return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def main_metric(doc: dict) -> str:
+    """The main test metric of a ``metrics.json`` document or results record: ``mean_iou`` for segmentation
+    runs (``task: segmentation``, or a test section with ``mean_iou`` and no ``example_f1``), else ``example_f1``."""
+    test = (doc.get("metrics") or {}).get("test") or {}
+    if doc.get("task") == "segmentation" or ("mean_iou" in test and "example_f1" not in test):
+        return "mean_iou"
+    return "example_f1"
+
+
+def _metric_label(key: str) -> str:
+    return {"example_f1": "example-F1", "mean_iou": "mean IoU"}.get(key, key)
+
+
 def _collect_record(
     spec: RunSpec, argv: list[str], grid: Grid, started: float, wall_s: float, ignore: Iterable[Path]
 ) -> tuple[dict | None, str]:
@@ -769,8 +782,9 @@ def _collect_record(
         return None, f"{spec.metrics_file} is not a JSON object"
     metrics = metrics_doc.get("metrics") if isinstance(metrics_doc.get("metrics"), dict) else {}
     test = metrics.get("test") if isinstance(metrics.get("test"), dict) else {}
-    if not isinstance(test.get("example_f1"), (int, float)):
-        return None, f"{spec.metrics_file} has no metrics.test.example_f1 (was the test evaluation skipped?)"
+    main = main_metric(metrics_doc)
+    if not isinstance(test.get(main), (int, float)):
+        return None, f"{spec.metrics_file} has no metrics.test.{main} (was the test evaluation skipped?)"
     cfg_path = find_resolved_config(spec.run_dir, since=started)
     config = _read_yaml(cfg_path) if cfg_path else None
     protocol = resolve_split_protocol(spec.dataset, _config_section(config, "data").get("protocol")) if config else spec.split_protocol
@@ -843,6 +857,8 @@ def _run_env(threads: int) -> dict[str, str]:
 def format_metrics_table(records: Sequence[dict]) -> str:
     """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath."""
     cols = [("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"), ("hamming_loss", "Hamming")]
+    if any(main_metric(r) == "mean_iou" for r in records):
+        cols += [("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")]
     rows = []
     for rec in records:
         label = f"{rec['dataset']}/{rec['method']}" + (f" ({rec['variant']})" if rec.get("variant") else "") + f" seed {rec['seed']}"
@@ -1075,11 +1091,12 @@ def run_grid(
         else:
             append_result(results, record)
         summary.results.append(RunResult(spec, True, rc, wall, note, record))
-        f1 = record["metrics"]["test"]["example_f1"]
-        val = record["metrics"]["val"].get("example_f1")
+        key = main_metric(record)
+        f1 = record["metrics"]["test"][key]
+        val = record["metrics"]["val"].get(key)
         val_s = f", val {100 * val:.2f}" if isinstance(val, (int, float)) else ""
         ep = f", best epoch {record['best_epoch']} of {record['epochs']}" if record.get("epochs") is not None else ""
-        say(f"{head} done  {spec.label} in {wall:.1f}s: test example-F1 {100 * f1:.2f}{val_s}{ep}")
+        say(f"{head} done  {spec.label} in {wall:.1f}s: test {_metric_label(key)} {100 * f1:.2f}{val_s}{ep}")
         if note:
             say(f"    {note}")
 
@@ -1138,7 +1155,8 @@ def run_grid(
         + f"; elapsed {_fmt_elapsed(time.perf_counter() - t_grid)}; results in {results}"
     )
     for r in ok:
-        say(f"  ok      {r.spec.label}: test example-F1 {100 * r.record['metrics']['test']['example_f1']:.2f} ({r.wall_s:.1f}s)")
+        key = main_metric(r.record)
+        say(f"  ok      {r.spec.label}: test {_metric_label(key)} {100 * r.record['metrics']['test'][key]:.2f} ({r.wall_s:.1f}s)")
     if ok:
         say(format_metrics_table([r.record for r in ok]))
     for r in summary.failed:
