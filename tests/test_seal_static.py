@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
-import time
 
 import lightning as L
 import pytest
@@ -130,7 +129,6 @@ def test_rebuilt_model_does_not_need_the_baseline_file(tmp_path):
 
 
 def test_chain_cross_entropy_then_nce_gbi_then_seal_static_nce(tmp_path):
-    t0 = time.perf_counter()
     dm = MultiLabelDataModule.from_arrays(_arrays(), batch_size=32)
 
     def fit(method, sub, **kw):
@@ -153,7 +151,6 @@ def test_chain_cross_entropy_then_nce_gbi_then_seal_static_nce(tmp_path):
     assert all(torch.equal(nce_state[k], v) for k, v in ce_state.items() if k.startswith("task_net."))
     assert all(torch.equal(static_state[k], v) for k, v in nce_state.items() if k.startswith("score_net."))
     assert any(not torch.equal(static_state[k], v) for k, v in nce_state.items() if k.startswith("task_net."))
-    assert time.perf_counter() - t0 < 20
 
 
 # ------------------------------------------------------------------------------------ grid chaining
