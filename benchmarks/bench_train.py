@@ -170,22 +170,23 @@ def main(argv=None) -> int:
         secs, done, gflop = time_batches(module, dm, n)
         epoch_s = secs / done * n_epoch
         loss_up, task_up = count_updates(module)
-        rows.append((method, module.hparams, done, n_epoch, epoch_s, loss_up, task_up, gflop, gflop * done / secs))
+        n_train = len(dm.train_dataloader().dataset)
+        rows.append((method, module.hparams, done, n_epoch, epoch_s, loss_up, task_up, gflop, gflop * done / secs, n_train / epoch_s))
     peak_after = matmul_peak()
     peak = statistics.median([peak_before, peak_after])
 
     ce = next((r for r in rows if r[0] == "cross-entropy"), None)
     print(f"dataset {args.dataset}; torch {torch.__version__}; threads {torch.get_num_threads()}")
     print(f"fp32 matmul peak (2048^3, median): {peak:.1f} GFLOP/s (before {peak_before:.1f}, after {peak_after:.1f})")
-    hdr = f"{'method':<27}{'S/T/K':>11}{'batches':>10}{'s/epoch':>10}{'x CE':>8}{'updates/batch':>15}{'GFLOP/batch':>13}{'GFLOP/s':>9}{'% peak':>8}"
+    hdr = f"{'method':<27}{'S/T/K':>11}{'batches':>10}{'s/epoch':>10}{'x CE':>8}{'updates/batch':>15}{'GFLOP/batch':>13}{'GFLOP/s':>9}{'% peak':>8}{'train ex/s':>12}"
     print(hdr)
     print("-" * len(hdr))
-    for method, hp, done, n_epoch, epoch_s, loss_up, task_up, gflop, rate in rows:
+    for method, hp, done, n_epoch, epoch_s, loss_up, task_up, gflop, rate, ex_s in rows:
         stk = "-" if method == "cross-entropy" else f"{hp.loss_net_steps}/{hp.task_net_steps}/{hp.num_samples}"
         ratio = f"{epoch_s / ce[4]:.1f}" if ce else "-"
         print(
             f"{method:<27}{stk:>11}{f'{done}/{n_epoch}':>10}{epoch_s:>10.2f}{ratio:>8}"
-            f"{f'{loss_up}+{task_up}':>15}{gflop:>13.3f}{rate:>9.1f}{100 * rate / peak:>7.1f}%"
+            f"{f'{loss_up}+{task_up}':>15}{gflop:>13.3f}{rate:>9.1f}{100 * rate / peak:>7.1f}%{ex_s:>12.0f}"
         )
     print("updates/batch = loss-net + task-net optimizer steps; s/epoch scaled from the timed batches.")
     if ce and not args.no_lightning_split:
