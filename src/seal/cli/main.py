@@ -66,6 +66,8 @@ def _quiet_known_noise() -> None:
     if os.environ.get("SEAL_VERBOSE"):
         return
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
+    # `seal fit ...` hands LightningCLI its own argv explicitly; the CLI warns that sys.argv is also set
+    warnings.filterwarnings("ignore", message=r".*LightningCLI's args parameter is intended.*")
     warnings.filterwarnings("ignore", message=r".*number of training batches.*logging interval.*")
     warnings.filterwarnings("ignore", message=r".*tensorboardX.*")
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
