@@ -37,8 +37,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 
 import lightning as L
 import torch
@@ -48,6 +47,7 @@ from seal.inference.gbi import GBIError
 from seal.methods.gbi import GBISettings
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.mlc import MLCTaskNet
+from seal.training.steps import AlternatingUpdates, NonFiniteError  # noqa: F401 (re-exported)
 
 DVN_SAMPLES = ("inference", "adversarial", "gold")
 
@@ -55,11 +55,7 @@ DVN_SAMPLES = ("inference", "adversarial", "gold")
 MAX_CANDIDATE_BYTES = 2 << 30
 
 
-class NonFiniteError(FloatingPointError):
-    """A loss, energy or gradient became NaN/inf; the message names network, epoch and batch."""
-
-
-class MultilabelModule(L.LightningModule):
+class MultilabelModule(AlternatingUpdates, L.LightningModule):
     """Task-net (+ loss-net) training for feature-based multi-label classification.
 
     Args:
@@ -427,47 +423,6 @@ class MultilabelModule(L.LightningModule):
             )
         self.log("train/epoch_s", self.epoch_times[-1])
 
-    @contextmanager
-    def _frozen(self, module: nn.Module | None):
-        """Temporarily stop gradients into ``module``; restores each parameter's original flag."""
-        if module is None:
-            yield
-            return
-        flags = [(p, p.requires_grad) for p in module.parameters()]
-        for p, _ in flags:
-            p.requires_grad_(False)
-        try:
-            yield
-        finally:
-            for p, flag in flags:
-                p.requires_grad_(flag)
-
-    def _check(self, value: torch.Tensor, network: str, what: str) -> None:
-        if not torch.isfinite(value).all():
-            epoch = self.current_epoch if self._trainer is not None else 0
-            raise NonFiniteError(
-                f"non-finite {what} in the {network} at epoch {epoch}, batch {self.batches_seen} "
-                f"(value {value.detach().flatten()[:4].tolist()}); the last good checkpoint is kept"
-            )
-
-    def _step(self, opt, loss: torch.Tensor, params: Sequence[nn.Parameter], clip: float | None, network: str) -> None:
-        self._check(loss, network, "loss")
-        opt.zero_grad(set_to_none=True)
-        if self._trainer is None:  # used outside a Trainer (unit tests, the estimator's helpers)
-            loss.backward()
-            ddp = False
-        else:
-            ddp = self.trainer.world_size > 1
-            ctx = self.trainer.model.no_sync() if ddp and hasattr(self.trainer.model, "no_sync") else nullcontext()
-            with ctx:
-                self.manual_backward(loss)
-        if ddp:
-            _all_reduce_grads(params, self.trainer.world_size)
-        if clip is not None:
-            norm = torch.nn.utils.clip_grad_norm_(params, clip)
-            self._check(norm, network, "gradient norm")
-        opt.step()
-
     @torch.no_grad()
     def _task_outputs(self, x: torch.Tensor, n: int) -> torch.Tensor:
         """``n`` task-net forward passes on the same batch, in one call: logits ``(n, B, L)``.
@@ -685,14 +640,3 @@ def _as_list(x):
     if x is None:
         return []
     return x if isinstance(x, list) else [x]
-
-
-def _all_reduce_grads(params: Sequence[nn.Parameter], world_size: int) -> None:
-    """Average gradients across processes (used instead of DDP's reducer, which expects one backward
-    per forward, while SEAL alternates several backward passes per batch)."""
-    import torch.distributed as dist
-
-    for p in params:
-        if p.grad is not None:
-            dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-            p.grad.div_(world_size)

@@ -37,18 +37,16 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import lightning as L
 import torch
-from torch import nn
 
 from seal.data.weizmann import CROP_SIZE, predict_36_crops
 from seal.energies.segmentation import SegmentationScoreNet
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
+from seal.training.steps import AlternatingUpdates
 
 __all__ = ["SEG_METHODS", "SegMethod", "SegmentationModule", "get_seg_method", "resolve_pretrained"]
 
@@ -136,7 +134,7 @@ def resolve_pretrained(path: str, seed: int | None = None) -> Path:
     return p
 
 
-class SegmentationModule(L.LightningModule):
+class SegmentationModule(AlternatingUpdates, L.LightningModule):
     """FCN task-net (+ CNN score network) training for binary segmentation.
 
     Args:
@@ -367,43 +365,6 @@ class SegmentationModule(L.LightningModule):
         if self.spec.trains_score_net:
             self.log("train/loss_net_loss", float(self._epoch_losses[1]) / n)
         self.log("train/epoch_s", self.epoch_times[-1])
-
-    @contextmanager
-    def _frozen(self, module: nn.Module | None):
-        """Temporarily stop gradients into ``module``; restores each parameter's original flag."""
-        if module is None:
-            yield
-            return
-        flags = [(p, p.requires_grad) for p in module.parameters()]
-        for p, _ in flags:
-            p.requires_grad_(False)
-        try:
-            yield
-        finally:
-            for p, flag in flags:
-                p.requires_grad_(flag)
-
-    def _check(self, value: torch.Tensor, network: str, what: str) -> None:
-        if not torch.isfinite(value).all():
-            from seal.training.module import NonFiniteError
-
-            epoch = self.current_epoch if self._trainer is not None else 0
-            raise NonFiniteError(
-                f"non-finite {what} in the {network} at epoch {epoch}, batch {self.batches_seen} "
-                f"(value {value.detach().flatten()[:4].tolist()}); the last good checkpoint is kept"
-            )
-
-    def _step(self, opt, loss: torch.Tensor, params: Sequence[nn.Parameter], clip: float | None, network: str) -> None:
-        self._check(loss, network, "loss")
-        opt.zero_grad(set_to_none=True)
-        if self._trainer is None:
-            loss.backward()
-        else:
-            self.manual_backward(loss)
-        if clip is not None:
-            norm = torch.nn.utils.clip_grad_norm_(params, clip)
-            self._check(norm, network, "gradient norm")
-        opt.step()
 
     @torch.no_grad()
     def _task_outputs(self, x: torch.Tensor, n: int) -> torch.Tensor:
