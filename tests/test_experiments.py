@@ -375,3 +375,30 @@ def test_report_verdict_compares_cpu_variant_with_base_cross_entropy(tmp_path):
     assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
     line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
     assert "does **not** beat" in line and "Δ −2.00" in line  # typographic minus
+
+
+def test_report_energy_static_dynamic_ordering_table(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("genbase", "spen-gbi", s, f1, variant="cpu") for s, f1 in ((0, 0.90), (1, 0.92))]
+    recs += [_record("genbase", "seal-static-margin", s, f1, variant="cpu") for s, f1 in ((0, 0.95), (1, 0.95))]
+    recs += [_record("genbase", "seal-dynamic-margin", s, f1, variant="cpu") for s, f1 in ((0, 0.97), (1, 0.98))]
+    # a second SEAL-dynamic variant must not replace the one with the energy network's variant
+    recs += [_record("genbase", "seal-dynamic-margin", 0, 0.10, variant="cpu-t")]
+    recs += [_record("cal500", "dvn-gbi", 0, 0.40, variant="cpu"), _record("cal500", "seal-static-regression", 0, 0.38, variant="cpu")]
+    _write_records(results, recs)
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    lines = out.read_text().splitlines()
+    start = lines.index("**margin** (spen-gbi / seal-static-margin / seal-dynamic-margin)")
+    assert lines[start + 2] == "| | genbase |"
+    assert lines[start + 4] == "| Energy network (GBI): spen-gbi | 91.00 ± 1.41 (n=2) [cpu] / 32.13 |"
+    assert lines[start + 5] == "| SEAL-static: seal-static-margin | 95.00 ± 0.00 (n=2) [cpu] / 57.45 |"
+    assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-margin | 97.50 ± 0.71 (n=2) [cpu] / 96.53 |"
+    assert lines[start + 7] == "| ordering holds (ours) | **yes** |"
+    assert lines[start + 8] == "| ordering holds (paper) | **yes** |"
+    start = lines.index("**regression** (dvn-gbi / seal-static-regression / seal-dynamic-regression)")
+    assert lines[start + 2] == "| | cal500 |"
+    assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-regression | — / 37.97 |"
+    assert lines[start + 7] == "| ordering holds (ours) | — |"  # no SEAL-dynamic run: no verdict
+    assert lines[start + 8] == "| ordering holds (paper) | no (static ≤ energy) |"  # F.2: DVN 47.74 > static 37.63
+    assert "**NCE ranking**" not in out.read_text()  # no run of that loss type: no table

@@ -3,7 +3,9 @@
 The report has, per dataset family: a table of test example-F1 (mean ± sample std over seeds) beside the
 paper's numbers (a SECONDARY source, ``docs/seal-method.md`` F.2, with its suspicious cells marked ⚠), a
 table of the other test metrics and timings (means over seeds), one line per (dataset, variant) saying
-whether SEAL-dynamic NCE beats cross-entropy, and validation-F1 curves (PNG, matplotlib, optional).
+whether SEAL-dynamic NCE beats cross-entropy, per loss type (margin, regression, NCE) the rows Energy
+network / SEAL-static / SEAL-dynamic side by side with whether that ordering holds (ours and the paper's),
+and validation-F1 curves (PNG, matplotlib, optional).
 
 Nothing here imports torch; matplotlib is imported only when a plot is drawn.
 """
@@ -442,7 +444,96 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
     verdicts = _verdicts(groups, fam.metric)
     if verdicts:
         lines += ["", "### Does SEAL-dynamic NCE beat cross-entropy? (mean over seeds)", ""] + verdicts
+    lines += _ordering_tables(groups, fam.metric)
     lines.append("")
+    return lines
+
+
+#: per loss type, the (energy network with GBI, SEAL-static, SEAL-dynamic) methods compared in the paper's
+#: central table (seal-method.md C.1: Energy network < SEAL-static < SEAL-dynamic), per task family metric
+LOSS_TYPE_CHAINS: dict[str, tuple[tuple[str, tuple[str, str, str]], ...]] = {
+    "example_f1": (
+        ("margin", ("spen-gbi", "seal-static-margin", "seal-dynamic-margin")),
+        ("regression", ("dvn-gbi", "seal-static-regression", "seal-dynamic-regression")),
+        ("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),
+    ),
+    "mean_iou": (("regression", ("dvn-gbi", "seal-static-regression", "seal-dynamic-regression-s")),),
+}
+
+_STAGES = ("Energy network (GBI)", "SEAL-static", "SEAL-dynamic")
+
+
+def _pick_group(candidates: Sequence[Group], prefer: str | None) -> Group | None:
+    """The group of one (dataset, method) to compare: the ``prefer`` variant, else the base one, else the first."""
+    if not candidates:
+        return None
+    for want in (prefer, None):
+        hit = next((g for g in candidates if g.variant == want), None)
+        if hit is not None:
+            return hit
+    return candidates[0]
+
+
+def _order_verdict(means: Sequence[float | None]) -> str:
+    """``yes`` when ``means[0] < means[1] < means[2]``, else which inequality fails; ``—`` if one is missing."""
+    if any(m is None for m in means):
+        return _NONE
+    e, st, dy = means
+    fails = [name for ok, name in ((e < st, "static ≤ energy"), (st < dy, "dynamic ≤ static")) if not ok]
+    return "**yes**" if not fails else "no (" + ", ".join(fails) + ")"
+
+
+def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
+    """Per loss type: Energy network / SEAL-static / SEAL-dynamic rows × datasets, ours beside the paper's,
+    and a last row saying whether Energy network < SEAL-static < SEAL-dynamic holds (means over seeds).
+
+    A table is shown for a loss type when at least one of its three methods has a run. Per (dataset, method)
+    the variant compared is the energy network's variant when present (the CPU-sized grid runs all three with
+    the same variant), else the base config, else the first variant; the cell names it.
+    """
+    chains = LOSS_TYPE_CHAINS.get(metric, ())
+    by: dict[tuple[str, str], list[Group]] = {}
+    for g in groups:
+        if g.split_protocol == "paper" or metric != "example_f1":
+            by.setdefault((g.dataset, g.method), []).append(g)
+    lines: list[str] = []
+    for loss, methods in chains:
+        datasets = [d for d in dict.fromkeys(g.dataset for g in groups) if any((d, m) in by for m in methods)]
+        if not datasets:
+            continue
+        if not lines:
+            lines += [
+                "",
+                "### Energy network < SEAL-static < SEAL-dynamic? (per loss type, means over seeds)",
+                "",
+                "Cells: ours `mean ± std (n) [variant]`, then the paper's number (secondary, F.2) after `/`. "
+                "The last rows say whether the strict ordering holds in our measurement and in the paper's numbers.",
+            ]
+        lines += ["", f"**{loss}** ({' / '.join(methods)})", ""]
+        lines += ["| | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
+        ours_means: dict[str, list[float | None]] = {d: [] for d in datasets}
+        paper_means: dict[str, list[float | None]] = {d: [] for d in datasets}
+        for stage, method in zip(_STAGES, methods):
+            cells = []
+            for d in datasets:
+                energy = _pick_group(by.get((d, methods[0]), []), None)
+                g = _pick_group(by.get((d, method), []), energy.variant if energy else None)
+                vals = g.values("metrics", "test", metric) if g else []
+                ours_means[d].append(100 * statistics.fmean(vals) if vals else None)
+                paper, warn = paper_number(method, d) if metric == "example_f1" else (None, False)
+                paper_means[d].append(paper)
+                cell = _fmt_mean_std(vals) if vals else _NONE
+                if g is not None and g.variant and vals:
+                    cell += f" [{g.variant}]"
+                if metric == "example_f1":
+                    cell += " / " + (_NONE if paper is None else f"{paper:.2f}" + (" ⚠" if warn else ""))
+                cells.append(cell)
+            lines.append(f"| {stage}: {method} | " + " | ".join(cells) + " |")
+        lines.append("| ordering holds (ours) | " + " | ".join(_order_verdict(ours_means[d]) for d in datasets) + " |")
+        if metric == "example_f1":
+            lines.append(
+                "| ordering holds (paper) | " + " | ".join(_order_verdict(paper_means[d]) for d in datasets) + " |"
+            )
     return lines
 
 
