@@ -402,3 +402,41 @@ def test_report_energy_static_dynamic_ordering_table(tmp_path):
     assert lines[start + 7] == "| ordering holds (ours) | — |"  # no SEAL-dynamic run: no verdict
     assert lines[start + 8] == "| ordering holds (paper) | no (static ≤ energy) |"  # F.2: DVN 47.74 > static 37.63
     assert "**NCE ranking**" not in out.read_text()  # no run of that loss type: no table
+
+
+def test_grid_restricted_to_seeds_datasets_methods(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml")
+    results = workdir / "results" / "runs.jsonl"
+    assert experiment_main([str(grid), "--seeds", "1", "--datasets", "genbase", "bibtex"]) == 0
+    assert "4 runs planned, 0 already in" in capsys.readouterr().out
+    keys = [(r["dataset"], r["method"], r["seed"]) for r in map(json.loads, _lines(results))]
+    assert sorted(keys) == [("bibtex", "cross-entropy", 1), ("bibtex", "seal-dynamic-nce", 1),
+                            ("genbase", "cross-entropy", 1), ("genbase", "seal-dynamic-nce", 1)]
+    assert experiment_main([str(grid), "--methods", "cross-entropy"]) == 0
+    assert "4 runs planned, 2 already in" in capsys.readouterr().out
+    # the full grid afterwards runs only what is left (8 - 6)
+    assert experiment_main([str(grid)]) == 0
+    assert "8 runs planned, 6 already in" in capsys.readouterr().out
+    assert len(_lines(results)) == 8
+
+
+def test_grid_restricted_to_a_chained_method_keeps_its_parent(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", after={"seal-dynamic-nce": {"from": "cross-entropy", "arg": "model.x"}})
+    assert experiment_main([str(grid), "--dry-run", "--seeds", "0", "--datasets", "genbase", "--methods", "seal-dynamic-nce"]) == 0
+    captured = capsys.readouterr()
+    assert "cross-entropy added: seal-dynamic-nce starts from its checkpoints" in captured.err
+    planned = [ln.split()[1] for ln in captured.out.splitlines() if ln.startswith("  run ")]
+    assert planned == ["genbase/cross-entropy", "genbase/seal-dynamic-nce"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "msg"),
+    [("--seeds", "7", "--seeds 7: not in the grid's seeds (0, 1)"),
+     ("--datasets", "yeast", "--datasets yeast: not in the grid's datasets (bibtex, genbase)"),
+     ("--methods", "spen-gbi", "--methods spen-gbi: not in the grid's methods (cross-entropy, seal-dynamic-nce)")],
+)
+def test_grid_restriction_outside_the_grid_is_rejected(workdir, capsys, flag, value, msg):
+    grid = _write_grid(workdir / "grid.yaml")
+    assert experiment_main([str(grid), flag, value]) == 2
+    assert msg in capsys.readouterr().err
+    assert not (workdir / "results" / "runs.jsonl").exists()

@@ -31,12 +31,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="list the planned runs and which would be skipped; run nothing")
     parser.add_argument("--results", default="results/runs.jsonl", help="results file, appended to (default results/runs.jsonl)")
     parser.add_argument("--runs-dir", default="runs", help="root of the run directories (default runs)")
+    parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
+                        help="run only these of the grid's datasets (default: all)")
+    parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
+                        help="run only these of the grid's methods (default: all); a method chained with "
+                        "`after` keeps the method it starts from")
+    parser.add_argument("--seeds", nargs="+", type=int, default=None, metavar="N",
+                        help="run only these of the grid's seeds (default: all), e.g. one seed of every run "
+                        "first and the others in a later session")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``seal experiment``; returns the exit status (0 ok, 1 a run failed, 2 bad usage, 130 interrupted)."""
-    from seal.experiments.runner import GridError, load_grid, run_grid
+    from seal.experiments.runner import GridError, load_grid, restrict_grid, run_grid
 
     args = build_parser().parse_args(argv)
     if args.jobs < 1:
@@ -48,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.threads < 1:
                 raise GridError("--threads must be >= 1")
             grid.threads = args.threads
+        if args.datasets or args.methods or args.seeds:
+            grid, notes = restrict_grid(grid, datasets=args.datasets, methods=args.methods, seeds=args.seeds)
+            for note in notes:
+                print(f"seal experiment: {note}", file=sys.stderr)
         summary = run_grid(grid, results=args.results, runs_dir=args.runs_dir, jobs=args.jobs, dry_run=args.dry_run)
     except GridError as exc:
         print(f"seal experiment: error: {exc}", file=sys.stderr)

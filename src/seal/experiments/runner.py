@@ -77,6 +77,7 @@ __all__ = [
     "read_results",
     "record_key",
     "record_key_str",
+    "restrict_grid",
     "run_grid",
 ]
 
@@ -186,6 +187,57 @@ def _parse_after(value: Any, methods: list[str], where: str) -> dict[str, tuple[
                 raise GridError(f"{where}: 'after' has a cycle through {node!r}")
             seen.add(node)
     return out
+
+
+def restrict_grid(
+    grid: Grid,
+    *,
+    datasets: Sequence[str] | None = None,
+    methods: Sequence[str] | None = None,
+    seeds: Sequence[int] | None = None,
+) -> tuple[Grid, list[str]]:
+    """A copy of ``grid`` running only the given datasets / methods / seeds (each ``None`` = all).
+
+    The grid's order is kept. A selected method that starts from another one (``after``) keeps its parent in
+    the plan (already recorded parent runs are skipped as usual, so nothing is rerun).
+
+    Returns:
+        ``(restricted grid, notes)``: the notes say which parent methods were added.
+
+    Raises:
+        GridError: a requested dataset, method or seed that the grid does not have (named in the message).
+    """
+    where = str(grid.path) if grid.path else "grid"
+    notes: list[str] = []
+
+    def pick(kind: str, have: list, want: Sequence | None) -> list:
+        if want is None:
+            return list(have)
+        unknown = [w for w in want if w not in have]
+        if unknown:
+            raise GridError(
+                f"{where}: --{kind} {' '.join(map(str, unknown))}: not in the grid's {kind} "
+                f"({', '.join(map(str, have))})"
+            )
+        return [h for h in have if h in set(want)]
+
+    keep_methods = pick("methods", grid.methods, methods)
+    closure = set(keep_methods)
+    for m in list(keep_methods):
+        node = m
+        while node in grid.after:
+            node = grid.after[node][0]
+            if node not in closure:
+                closure.add(node)
+                notes.append(f"{node} added: {m} starts from its checkpoints")
+    restricted = replace(
+        grid,
+        datasets=pick("datasets", grid.datasets, datasets),
+        methods=[m for m in grid.methods if m in closure],
+        seeds=pick("seeds", grid.seeds, seeds),
+        after={c: a for c, a in grid.after.items() if c in closure},
+    )
+    return restricted, notes
 
 
 def _str_list(value: Any, name: str, where: str) -> list[str]:
