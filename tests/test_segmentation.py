@@ -268,6 +268,10 @@ def test_predict_png_and_jsonl(trained, tmp_path, capsys):
     text = capsys.readouterr().out
     assert rc == 0, text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the command that drew the grid is written beside it
+    assert (tmp_path / "grid.command.txt").read_text() == (
+        f"seal predict --ckpt_path {ce} --input {npz} --png {png} --images 0 2 --compare {nce} --output {out}\n"
+    )
     rows = [json.loads(line) for line in out.read_text().splitlines()]
     assert len(rows) == 4 and len(rows[0]["mask"]) == 32 and set(rows[0]) == {"index", "iou", "pixel_accuracy", "foreground_fraction", "mask"}
     assert "mean IoU" in text and "seal-dynamic-nce" in text
@@ -372,8 +376,10 @@ def test_write_report_plots_iou_and_embeds_the_prediction_grid(tmp_path):
     figs = tmp_path / "docs" / "figures"
     figs.mkdir(parents=True)
     (figs / "weizmann_horse_predictions.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    (figs / "weizmann_horse_predictions.command.txt").write_text("seal predict --ckpt_path a.ckpt --png x.png\n")
     out = write_report(results, tmp_path / "docs" / "results.md", figures_dir=figs, plots=["weizmann_horse/cross-entropy/cpu/0"])
     text = out.read_text()
     assert "Validation mean IoU per epoch: weizmann_horse/cross-entropy/cpu/0" in text
     assert "](figures/weizmann_horse_predictions.png)" in text and "## Segmentation predictions" in text
+    assert "drawn by `seal predict --png`: `seal predict --ckpt_path a.ckpt --png x.png`*" in text
     assert (figs / "val_f1_weizmann_horse_cross-entropy_cpu_0.png").is_file()

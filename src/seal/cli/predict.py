@@ -54,6 +54,7 @@ import io
 import json
 import os
 import pickle
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -109,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:  # --help (0) or a usage error (2, message already printed)
         return int(e.code or 0)
     try:
+        args.command_line = "seal predict " + shlex.join(argv)
         summary = run(args)
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         if os.environ.get("SEAL_DEBUG") or not _is_user_error(exc):
@@ -117,6 +119,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(summary)
     return 0
+
+
+def png_command_path(png: str | os.PathLike) -> Path:
+    """Where the command that drew ``png`` is written: ``<name>.command.txt`` beside it."""
+    png = Path(png)
+    return png.with_name(png.stem + ".command.txt")
 
 
 def _is_user_error(exc: BaseException) -> bool:
@@ -301,6 +309,9 @@ def _run_segmentation(args, ckpt: dict) -> str:
         for (path, m), p in zip(modules, all_probs):
             cols.append((str(m.hparams.get("method", Path(path).stem)), p > threshold, iou_per_image(p, y, threshold)))
         save_segmentation_grid(args.png, split.images, split.masks, chosen, cols)
+        command = getattr(args, "command_line", None)
+        if command:  # the command beside the figure (`seal report` quotes it under the embedded grid)
+            _write_text_atomic(png_command_path(args.png), command + "\n")
     mean_iou = float(iou.mean()) if n else float("nan")
     summary = (
         f"seal predict: {n} images from {where} ({modules[0][1].hparams.get('method')}, 36-crop average), "

@@ -702,14 +702,23 @@ def _history_metric(runs: Sequence[dict]) -> str:
 
 def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -> list[tuple[str, str]]:
     """``(caption, path relative to the report)`` of existing ``<figures_dir>/<dataset>_predictions.png``
-    for the segmentation datasets that have records."""
+    for the segmentation datasets that have records; the caption quotes the ``seal predict`` command written
+    beside the figure (``<dataset>_predictions.command.txt``) when there is one."""
     found = []
     seg = {d for fam in FAMILIES if fam.metric == "mean_iou" for d in fam.datasets}
     for dataset in sorted({str(r.get("dataset")) for r in records} & seg):
         png = figures_dir / f"{dataset}_predictions.png"
         if png.is_file():
             rel = os.path.relpath(png.resolve(), out.resolve().parent)
-            found.append((PREDICTION_FIGURE_CAPTION.format(dataset=dataset), Path(rel).as_posix()))
+            caption = PREDICTION_FIGURE_CAPTION.format(dataset=dataset)
+            cmd_file = png.with_name(png.stem + ".command.txt")
+            try:
+                cmd = cmd_file.read_text(encoding="utf-8").strip()
+            except OSError:
+                cmd = ""
+            if cmd:
+                caption += f": `{cmd}`"
+            found.append((caption, Path(rel).as_posix()))
     return found
 
 
