@@ -9,9 +9,10 @@ This script measures both in one process and prints, for each batch size:
   local logits once per call, then per step the score of ``y``, its gradient and an Adam update);
 * the ratio task-net / GBI (how many times faster the task-net is);
 * peak memory per example of one call: on CUDA ``torch.cuda.max_memory_allocated`` above the memory
-  allocated before the call; on CPU the growth of the process's peak resident set size (Linux ``VmHWM``,
-  reset through ``/proc/self/clear_refs`` before the call), which is coarse: small batches stay below its
-  resolution (page-sized allocations the allocator already holds) and show ~0.
+  allocated before the call; on CPU the peak of the PyTorch profiler's memory timeline (all tensor
+  allocations and frees during the call) above the tensors that existed when it started, falling back to
+  the growth of the process's peak resident set size (Linux ``VmHWM``; coarse) if the profiler's
+  (private) memory-timeline API is unavailable.
 
 Networks: ``--score-checkpoint CKPT`` (any seal checkpoint holding a loss-net: ``spen-gbi``, ``dvn-gbi``,
 ``nce-gbi``, SEAL-static or SEAL-dynamic) rebuilds the model from the checkpoint's hyper-parameters and
@@ -119,15 +120,29 @@ def _vm_hwm_kib() -> int | None:
     return None
 
 
-def peak_memory_per_example(fn, batch: int, device: torch.device) -> float | None:
-    """Peak extra bytes per example of one call of ``fn()`` (see the module docstring), or ``None``."""
-    if device.type == "cuda":
-        _sync(device)
-        torch.cuda.reset_peak_memory_stats(device)
-        base = torch.cuda.memory_allocated(device)
-        fn()
-        _sync(device)
-        return (torch.cuda.max_memory_allocated(device) - base) / batch
+def _profiled_peak_extra_bytes(fn) -> float | None:
+    """Peak bytes allocated by one call of ``fn()`` above what was allocated when it started (CPU).
+
+    From the PyTorch profiler's memory timeline (``profile_memory=True``; every tensor allocation and
+    free, by category): the maximum of the total over time minus the total at the start (weights and
+    inputs that already exist). Uses ``torch.profiler._memory_profiler`` (a private API); ``None`` if it
+    is unavailable.
+    """
+    try:
+        from torch.profiler import ProfilerActivity, profile
+        from torch.profiler._memory_profiler import MemoryProfileTimeline
+
+        with profile(activities=[ProfilerActivity.CPU], profile_memory=True, record_shapes=True, with_stack=True) as prof:
+            fn()
+        _, sizes = MemoryProfileTimeline(prof._memory_profile())._coalesce_timeline(torch.device("cpu"))
+    except Exception:  # noqa: BLE001 - private API: fall back to the coarse RSS measurement
+        return None
+    totals = [sum(row) for row in sizes]
+    return float(max(totals) - totals[0]) if totals else None
+
+
+def _rss_peak_extra_bytes(fn) -> float | None:
+    """Growth of the process's peak resident set size over one call (Linux ``VmHWM``; coarse)."""
     try:
         with open("/proc/self/clear_refs", "w") as fh:
             fh.write("5")  # reset VmHWM to the current RSS
@@ -138,7 +153,27 @@ def peak_memory_per_example(fn, batch: int, device: torch.device) -> float | Non
     after = _vm_hwm_kib()
     if before is None or after is None:
         return None
-    return max(after - before, 0) * 1024 / batch
+    return max(after - before, 0) * 1024.0
+
+
+def peak_memory_per_example(fn, batch: int, device: torch.device) -> tuple[float | None, str]:
+    """``(peak extra bytes per example of one call of fn(), how it was measured)``.
+
+    CUDA: ``torch.cuda.max_memory_allocated`` above the memory allocated before the call. CPU: the
+    profiler's memory timeline (:func:`_profiled_peak_extra_bytes`), else peak-RSS growth.
+    """
+    if device.type == "cuda":
+        _sync(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        base = torch.cuda.memory_allocated(device)
+        fn()
+        _sync(device)
+        return (torch.cuda.max_memory_allocated(device) - base) / batch, "CUDA max_memory_allocated"
+    peak = _profiled_peak_extra_bytes(fn)
+    if peak is not None:
+        return peak / batch, "profiler memory timeline (peak tensor bytes allocated during the call)"
+    peak = _rss_peak_extra_bytes(fn)
+    return (None if peak is None else peak / batch), "peak RSS growth (coarse; ~0 below page/allocator resolution)"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         f"GBI: {g.method}, init {g.init} x{g.num_inits}, lr {g.lr}, objective "
         f"{'-sigmoid(S)' if transform == 'sigmoid' else '-S'}, best iterate over steps; steps timed: {args.steps}"
     )
-    mem_note = "CUDA max_memory_allocated" if device.type == "cuda" else "peak RSS growth (coarse; ~0 below page/allocator resolution)"
+    mem_notes: set[str] = set()
 
     gen = torch.Generator(device=device)
     rows = []
@@ -190,10 +225,13 @@ def main(argv: list[str] | None = None) -> int:
 
             return run
 
-        row = {"bs": bs, "task": throughput(task, bs, device, min_time), "task_mem": peak_memory_per_example(task, bs, device)}
+        row = {"bs": bs, "task": throughput(task, bs, device, min_time)}
+        row["task_mem"], how = peak_memory_per_example(task, bs, device)
+        mem_notes.add(how)
         for n in args.steps:
             row[f"gbi{n}"] = throughput(gbi(n), bs, device, min_time)
-            row[f"gbi{n}_mem"] = peak_memory_per_example(gbi(n), bs, device)
+            row[f"gbi{n}_mem"], how = peak_memory_per_example(gbi(n), bs, device)
+            mem_notes.add(how)
         rows.append(row)
 
     def mem(v):
@@ -214,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     for row in table:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
-    print(f"\nratio = task-net examples/s / GBI examples/s (one process, same inputs); memory = {mem_note}, per example.")
+    print(f"\nratio = task-net examples/s / GBI examples/s (one process, same inputs); memory = {'; '.join(sorted(mem_notes))}, per example.")
     return 0
 
 

@@ -339,3 +339,25 @@ def test_inference_benchmark_quick_runs(capsys):
     out = capsys.readouterr().out
     assert "FRESHLY INITIALISED networks of the tiny (--quick) architecture" in out
     assert "task/GBI-2" in out and "task/GBI-3" in out and "KiB/ex GBI-3" in out
+
+
+def test_inference_benchmark_cpu_memory_is_the_peak_of_tensors_allocated_during_the_call():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_inference.py"
+    spec = importlib.util.spec_from_file_location("bench_inference", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    a = torch.ones(500, 1000)  # exists before the call: not counted
+
+    def fn():
+        b = a + 1  # 2,000,000 bytes
+        c = b * 2  # 2,000,000 bytes, both alive: peak 4,000,000
+        del b
+        return c.sum()
+
+    per_example, how = bench.peak_memory_per_example(fn, 4, torch.device("cpu"))
+    assert how.startswith("profiler memory timeline")
+    # the two 2 MB tensors, plus a few bytes for the wrapped Python scalars 1 and 2
+    assert 4_000_000 <= per_example * 4 <= 4_000_064
