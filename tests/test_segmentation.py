@@ -310,6 +310,11 @@ def test_configs_parse_and_say_what_changed():
     paper = yaml.safe_load((d / "seal-dynamic-regression-s.yaml").read_text())["model"]
     assert (paper["num_samples"], paper["loss_net_steps"], paper["task_net_steps"], paper["score_loss_weight"]) == (48, 6, 10, 0.005643)
     assert yaml.safe_load((d / "seal-dynamic-nce.yaml").read_text())["model"]["num_samples"] == 500
+    # the 'cpu-w' NCE variant differs from 'cpu' only in w_s (0.01 -> 0.001)
+    cpu = yaml.safe_load((d / "seal-dynamic-nce.cpu.yaml").read_text())
+    cpu_w = yaml.safe_load((d / "seal-dynamic-nce.cpu-w.yaml").read_text())
+    assert (cpu["model"].pop("score_loss_weight"), cpu_w["model"].pop("score_loss_weight")) == (0.01, 0.001)
+    assert cpu == cpu_w and "w_s 0.01 -> 0.001" in (d / "seal-dynamic-nce.cpu-w.yaml").read_text()
 
 
 @pytest.mark.realdata
