@@ -386,5 +386,5 @@ def test_write_report_plots_iou_and_embeds_the_prediction_grid(tmp_path):
     text = out.read_text()
     assert "Validation mean IoU per epoch: weizmann_horse/cross-entropy/cpu/0" in text
     assert "](figures/weizmann_horse_predictions.png)" in text and "## Segmentation predictions" in text
-    assert "drawn by `seal predict --png`: `seal predict --ckpt_path a.ckpt --png x.png`*" in text
+    assert "\nCommand: `seal predict --ckpt_path a.ckpt --png x.png`\n" in text
     assert (figs / "val_f1_weizmann_horse_cross-entropy_cpu_0.png").is_file()

@@ -598,7 +598,7 @@ def render_report(
     figures: Sequence[tuple[str, str]] = (),
     figure_notes: Sequence[str] = (),
     now: _dt.datetime | None = None,
-    prediction_figures: Sequence[tuple[str, str]] = (),
+    prediction_figures: Sequence[tuple[str, ...]] = (),
 ) -> str:
     """The markdown text of the report.
 
@@ -609,8 +609,8 @@ def render_report(
         problems: unparsable lines that were skipped (listed in the header).
         figures: ``(caption, relative image path)`` pairs to embed.
         figure_notes: lines shown in the figures section instead of / besides figures.
-        prediction_figures: ``(caption, relative image path)`` of segmentation prediction grids
-            (``seal predict --png``) to embed.
+        prediction_figures: ``(caption, relative image path[, command])`` of segmentation prediction grids
+            (``seal predict --png``) to embed; the command that drew a grid is printed under it.
         now: the generation time (default: now, UTC).
     """
     now = now or _dt.datetime.now(_dt.timezone.utc)
@@ -661,8 +661,10 @@ def render_report(
             lines += [f"![{caption}]({rel})", "", f"*{caption}* (dot = best epoch)", ""]
     if prediction_figures:
         lines += ["## Segmentation predictions", ""]
-        for caption, rel in prediction_figures:
+        for caption, rel, *command in prediction_figures:
             lines += [f"![{caption}]({rel})", "", f"*{caption}*", ""]
+            if command and command[0]:
+                lines += [f"Command: `{command[0]}`", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -700,9 +702,9 @@ def _history_metric(runs: Sequence[dict]) -> str:
     return "example-F1"
 
 
-def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -> list[tuple[str, str]]:
-    """``(caption, path relative to the report)`` of existing ``<figures_dir>/<dataset>_predictions.png``
-    for the segmentation datasets that have records; the caption quotes the ``seal predict`` command written
+def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -> list[tuple[str, ...]]:
+    """``(caption, path relative to the report[, command])`` of existing ``<figures_dir>/<dataset>_predictions.png``
+    for the segmentation datasets that have records; ``command`` is the ``seal predict`` command written
     beside the figure (``<dataset>_predictions.command.txt``) when there is one."""
     found = []
     seg = {d for fam in FAMILIES if fam.metric == "mean_iou" for d in fam.datasets}
@@ -716,9 +718,7 @@ def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -
                 cmd = cmd_file.read_text(encoding="utf-8").strip()
             except OSError:
                 cmd = ""
-            if cmd:
-                caption += f": `{cmd}`"
-            found.append((caption, Path(rel).as_posix()))
+            found.append((caption, Path(rel).as_posix(), cmd) if cmd else (caption, Path(rel).as_posix()))
     return found
 
 
