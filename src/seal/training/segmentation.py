@@ -244,7 +244,7 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         self.pretrained_from: str | None = None
         self.batches_seen = 0
         self._pending_rng: torch.Tensor | None = None
-        self._epoch_losses: list = [0.0, 0.0, 0]
+        self._epoch_losses: list = [torch.zeros(()), torch.zeros(()), 0]
         self.epoch_times: list[float] = []
         self._epoch_t0 = 0.0
         self.val_history: list[dict] = []
@@ -350,13 +350,6 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         return dict(zip(names, opts))
 
     # ------------------------------------------------------------------ training
-    def on_train_epoch_start(self) -> None:
-        if self._pending_rng is not None:
-            torch.set_rng_state(self._pending_rng)
-            self._pending_rng = None
-        self._epoch_t0 = time.perf_counter()
-        self._epoch_losses = [0.0, 0.0, 0]
-
     def on_train_epoch_end(self) -> None:
         self.epoch_times.append(time.perf_counter() - self._epoch_t0)
         n = max(int(self._epoch_losses[2]), 1)
@@ -410,17 +403,7 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
                     loss_s = self.loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
                 loss_t = self.task_net_step(opt_t, x, y)
         self.batches_seen += 1
-        if loss_t is not None:
-            self._epoch_losses[0] += float(loss_t)
-        if loss_s is not None:
-            self._epoch_losses[1] += float(loss_s)
-        self._epoch_losses[2] += 1
-
-    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
-        x, y = batch
-        if x.device == device and y.device == device:
-            return batch
-        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        self._add_epoch_losses(loss_t, loss_s)
 
     # ------------------------------------------------------------------ evaluation
     def validation_step(self, batch, batch_idx: int) -> None:

@@ -4,12 +4,14 @@ Every SEAL-style module (multi-label :class:`~seal.training.module.MultilabelMod
 :class:`~seal.training.segmentation.SegmentationModule`) runs several backward passes per batch, one per
 network update (``seal-method.md`` A.6). This mixin holds the pieces they share: freezing a network
 during the other's step, the non-finite check naming network/epoch/batch, and one optimizer step with
-clipping and explicit DDP gradient averaging (DDP's reducer expects one backward per forward).
-The host class must provide ``batches_seen``.
+clipping and explicit DDP gradient averaging (DDP's reducer expects one backward per forward), and the
+per-epoch bookkeeping both modules do the same way (RNG restore on resume, epoch clock, loss sums, batch
+transfer). The host class must provide ``batches_seen`` and ``_pending_rng``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from contextlib import contextmanager, nullcontext
 
@@ -23,6 +25,30 @@ class NonFiniteError(FloatingPointError):
 
 class AlternatingUpdates:
     """Mixin for ``LightningModule`` subclasses with manual, alternating optimizer steps."""
+
+    def on_train_epoch_start(self) -> None:
+        """Restore the RNG state saved in a resumed checkpoint, start the epoch clock, zero the loss sums."""
+        if self._pending_rng is not None:
+            torch.set_rng_state(self._pending_rng)
+            self._pending_rng = None
+        self._epoch_t0 = time.perf_counter()
+        self._epoch_losses = [torch.zeros((), device=self.device), torch.zeros((), device=self.device), 0]
+
+    def _add_epoch_losses(self, loss_t: torch.Tensor | None, loss_s: torch.Tensor | None) -> None:
+        """Accumulate one batch's (detached) task-net and loss-net losses on-device; logged once per epoch
+        (a per-step ``self.log`` costs ~1.7 ms, 17% of a cross-entropy epoch)."""
+        if loss_t is not None:
+            self._epoch_losses[0] += loss_t
+        if loss_s is not None:
+            self._epoch_losses[1] += loss_s
+        self._epoch_losses[2] += 1
+
+    def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
+        """Move ``(x, y)`` to ``device``; a no-op (without Lightning's generic tree walk) when already there."""
+        x, y = batch
+        if x.device == device and y.device == device:
+            return batch
+        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
 
     @contextmanager
     def _frozen(self, module: nn.Module | None):
