@@ -385,17 +385,20 @@ def test_report_energy_static_dynamic_ordering_table(tmp_path):
     # a second SEAL-dynamic variant must not replace the one with the energy network's variant
     recs += [_record("genbase", "seal-dynamic-margin", 0, 0.10, variant="cpu-t")]
     recs += [_record("cal500", "dvn-gbi", 0, 0.40, variant="cpu"), _record("cal500", "seal-static-regression", 0, 0.38, variant="cpu")]
+    # a dataset with its official split (FunCat) gets its column too
+    recs += [_record("spo_fun", m, 0, f1, variant="cpu", protocol="official")
+             for m, f1 in (("spen-gbi", 0.27), ("seal-static-margin", 0.28), ("seal-dynamic-margin", 0.29))]
     _write_records(results, recs)
     out = tmp_path / "results.md"
     assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
     lines = out.read_text().splitlines()
     start = lines.index("**margin** (spen-gbi / seal-static-margin / seal-dynamic-margin)")
-    assert lines[start + 2] == "| | genbase |"
-    assert lines[start + 4] == "| Energy network (GBI): spen-gbi | 91.00 ± 1.41 (n=2) [cpu] / 32.13 |"
-    assert lines[start + 5] == "| SEAL-static: seal-static-margin | 95.00 ± 0.00 (n=2) [cpu] / 57.45 |"
-    assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-margin | 97.50 ± 0.71 (n=2) [cpu] / 96.53 |"
-    assert lines[start + 7] == "| ordering holds (ours) | **yes** |"
-    assert lines[start + 8] == "| ordering holds (paper) | **yes** |"
+    assert lines[start + 2] == "| | genbase | spo_fun |"
+    assert lines[start + 4] == "| Energy network (GBI): spen-gbi | 91.00 ± 1.41 (n=2) [cpu] / 32.13 | 27.00 (n=1) [cpu] / 27.95 |"
+    assert lines[start + 5] == "| SEAL-static: seal-static-margin | 95.00 ± 0.00 (n=2) [cpu] / 57.45 | 28.00 (n=1) [cpu] / 28.15 |"
+    assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-margin | 97.50 ± 0.71 (n=2) [cpu] / 96.53 | 29.00 (n=1) [cpu] / 28.43 |"
+    assert lines[start + 7] == "| ordering holds (ours) | **yes** | **yes** |"
+    assert lines[start + 8] == "| ordering holds (paper) | **yes** | **yes** |"
     start = lines.index("**regression** (dvn-gbi / seal-static-regression / seal-dynamic-regression)")
     assert lines[start + 2] == "| | cal500 |"
     assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-regression | — / 37.97 |"

@@ -492,13 +492,16 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
     the same variant), else the base config, else the first variant; the cell names it.
     """
     chains = LOSS_TYPE_CHAINS.get(metric, ())
-    by: dict[tuple[str, str], list[Group]] = {}
+    by: dict[tuple[tuple[str, str], str], list[Group]] = {}  # ((dataset, split protocol), method) -> groups
     for g in groups:
-        if g.split_protocol == "paper" or metric != "example_f1":
-            by.setdefault((g.dataset, g.method), []).append(g)
+        by.setdefault(((g.dataset, g.split_protocol), g.method), []).append(g)
+    columns = list(dict.fromkeys((g.dataset, g.split_protocol) for g in groups))
+    protocols_of: dict[str, int] = {}
+    for d, _ in columns:
+        protocols_of[d] = protocols_of.get(d, 0) + 1
     lines: list[str] = []
     for loss, methods in chains:
-        datasets = [d for d in dict.fromkeys(g.dataset for g in groups) if any((d, m) in by for m in methods)]
+        datasets = [c for c in columns if any((c, m) in by for m in methods)]
         if not datasets:
             continue
         if not lines:
@@ -510,9 +513,10 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
                 "The last rows say whether the strict ordering holds in our measurement and in the paper's numbers.",
             ]
         lines += ["", f"**{loss}** ({' / '.join(methods)})", ""]
-        lines += ["| | " + " | ".join(datasets) + " |", "|---|" + "---|" * len(datasets)]
-        ours_means: dict[str, list[float | None]] = {d: [] for d in datasets}
-        paper_means: dict[str, list[float | None]] = {d: [] for d in datasets}
+        heads = [d if protocols_of[d] == 1 else f"{d} ({proto})" for d, proto in datasets]
+        lines += ["| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(datasets)]
+        ours_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
+        paper_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
         for stage, method in zip(_STAGES, methods):
             cells = []
             for d in datasets:
@@ -520,7 +524,7 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
                 g = _pick_group(by.get((d, method), []), energy.variant if energy else None)
                 vals = g.values("metrics", "test", metric) if g else []
                 ours_means[d].append(100 * statistics.fmean(vals) if vals else None)
-                paper, warn = paper_number(method, d) if metric == "example_f1" else (None, False)
+                paper, warn = paper_number(method, d[0]) if metric == "example_f1" else (None, False)
                 paper_means[d].append(paper)
                 cell = _fmt_mean_std(vals) if vals else _NONE
                 if g is not None and g.variant and vals:
