@@ -517,11 +517,12 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
         lines += ["| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(datasets)]
         ours_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
         paper_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
+        # per column, the variant compared: the energy network's (see the docstring)
+        prefer = {d: getattr(_pick_group(by.get((d, methods[0]), []), None), "variant", None) for d in datasets}
         for stage, method in zip(_STAGES, methods):
             cells = []
             for d in datasets:
-                energy = _pick_group(by.get((d, methods[0]), []), None)
-                g = _pick_group(by.get((d, method), []), energy.variant if energy else None)
+                g = _pick_group(by.get((d, method), []), prefer[d])
                 vals = g.values("metrics", "test", metric) if g else []
                 ours_means[d].append(100 * statistics.fmean(vals) if vals else None)
                 paper, warn = paper_number(method, d[0]) if metric == "example_f1" else (None, False)
