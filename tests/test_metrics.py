@@ -332,13 +332,13 @@ def test_segmentation_vs_sklearn(seed):
 def test_states_dtype_and_reset():
     probs, target, _, _ = random_multilabel(3)
     metrics = [ExampleF1(), MeanAveragePrecision("example"), MeanIoU()]
-    assert metrics[0].f1_sum.dtype == torch.float64 and metrics[0].n_rows.dtype == torch.long
+    assert metrics[0].total.dtype == torch.float64 and metrics[0].count.dtype == torch.long
     assert metrics[1].ap_sum.dtype == torch.float64 and metrics[1].n_left_out.dtype == torch.long
-    assert metrics[2].iou_sum.dtype == torch.float64
+    assert metrics[2].total.dtype == torch.float64
     for m in metrics:
         m.float()  # torchmetrics keeps state dtypes unless set_dtype is called
         m.to("cpu")
-    assert metrics[0].f1_sum.dtype == torch.float64
+    assert metrics[0].total.dtype == torch.float64
     assert F.example_f1_per_row(probs, target).dtype == torch.float64
 
     f1, ap = metrics[0], metrics[1]
@@ -346,7 +346,7 @@ def test_states_dtype_and_reset():
     ap.update(probs, target)
     f1.reset()
     ap.reset()
-    assert f1.n_rows.item() == 0 and ap.n_defined.item() == 0 and ap.n_left_out.item() == 0
+    assert f1.count.item() == 0 and ap.n_defined.item() == 0 and ap.n_left_out.item() == 0
     f1.update(probs[:10], target[:10])
     ap.update(probs[:10], target[:10])
     assert f1.compute().item() == pytest.approx(F.example_f1(probs[:10], target[:10]).item(), abs=1e-12)

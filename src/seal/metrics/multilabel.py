@@ -29,6 +29,7 @@ from torchmetrics.utilities import rank_zero_warn
 from torchmetrics.utilities.data import dim_zero_cat
 
 from seal.metrics import functional as F
+from seal.metrics.base import PerItemMean
 
 __all__ = [
     "ExampleF1",
@@ -41,15 +42,16 @@ __all__ = [
 ]
 
 
-class ExampleF1(Metric):
+class ExampleF1(PerItemMean):
     """Example-based (per-instance) F1 averaged over rows: SEAL's reported MLC "F1" (``fixed_f1``).
 
     Per row ``2 |P and G| / (|P| + |G|)`` with ``P = {l : prob_l >= threshold}``, 1.0 when both sets are
     empty; the result equals ``sklearn.metrics.f1_score(target, pred, average="samples",
     zero_division=1)`` (see :func:`seal.metrics.functional.example_f1_per_row`).
 
-    States: ``f1_sum`` (float64, sum of per-row F1) and ``n_rows`` (int64), both summed across processes.
-    ``compute()`` returns a float64 scalar (NaN, with torchmetrics' warning, before any update).
+    States (from :class:`~seal.metrics.base.PerItemMean`): ``total`` (float64, sum of per-row F1) and
+    ``count`` (int64), both summed across processes. ``compute()`` returns a float64 scalar (NaN, with
+    torchmetrics' warning, before any update).
 
     Args:
         threshold: decision threshold (default 0.5, the paper's).
@@ -57,26 +59,9 @@ class ExampleF1(Metric):
         **kwargs: passed to ``torchmetrics.Metric`` (e.g. ``sync_on_compute``, ``process_group``).
     """
 
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, threshold: float = 0.5, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.threshold = float(threshold)
-        self.validate_args = bool(validate_args)
-        self.add_state("f1_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("n_rows", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, probs: Tensor, target: Tensor) -> None:
-        """Accumulate a batch: ``probs`` ``(B, L)``, ``target`` ``(B, L)``."""
-        per_row = F.example_f1_per_row(probs, target, self.threshold, validate_args=self.validate_args)
-        self.f1_sum += per_row.sum().to(self.f1_sum.dtype)
-        self.n_rows += per_row.numel()
-
-    def compute(self) -> Tensor:
-        """Mean per-row F1 over all rows seen (float64 scalar)."""
-        return self.f1_sum / self.n_rows
+    def per_item(self, probs: Tensor, target: Tensor) -> Tensor:
+        """``(B,)`` per-row F1 of ``probs`` ``(B, L)`` against ``target`` ``(B, L)``."""
+        return F.example_f1_per_row(probs, target, self.threshold, validate_args=self.validate_args)
 
 
 def _binarized_inputs(
@@ -92,7 +77,35 @@ def _binarized_inputs(
     return pred, (target != 0).long()
 
 
-class MicroF1(MultilabelF1Score):
+class _ThresholdedF1(MultilabelF1Score):
+    """``MultilabelF1Score`` fed with the project's ``prob >= threshold`` predictions; ``_average`` set by subclasses."""
+
+    _average: str = "micro"
+
+    def __init__(
+        self,
+        num_labels: int,
+        threshold: float = 0.5,
+        zero_division: float = 1.0,
+        validate_args: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            num_labels=num_labels,
+            threshold=threshold,
+            average=self._average,
+            zero_division=zero_division,
+            validate_args=validate_args,
+            **kwargs,
+        )
+
+    def update(self, probs: Tensor, target: Tensor) -> None:
+        """Accumulate a batch: ``probs`` ``(B, L)``, ``target`` ``(B, L)``."""
+        pred, gold = _binarized_inputs(probs, target, self.threshold, self.validate_args, type(self).__name__)
+        super().update(pred, gold)
+
+
+class MicroF1(_ThresholdedF1):
     """Micro-averaged F1 over all (row, label) entries, wrapping ``torchmetrics``' ``MultilabelF1Score``.
 
     Equals ``sklearn.metrics.f1_score(target, prob >= threshold, average="micro",
@@ -105,30 +118,10 @@ class MicroF1(MultilabelF1Score):
         validate_args: check inputs on every update.
     """
 
-    def __init__(
-        self,
-        num_labels: int,
-        threshold: float = 0.5,
-        zero_division: float = 1.0,
-        validate_args: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            num_labels=num_labels,
-            threshold=threshold,
-            average="micro",
-            zero_division=zero_division,
-            validate_args=validate_args,
-            **kwargs,
-        )
-
-    def update(self, probs: Tensor, target: Tensor) -> None:
-        """Accumulate a batch: ``probs`` ``(B, L)``, ``target`` ``(B, L)``."""
-        pred, gold = _binarized_inputs(probs, target, self.threshold, self.validate_args, type(self).__name__)
-        super().update(pred, gold)
+    _average = "micro"
 
 
-class MacroF1(MultilabelF1Score):
+class MacroF1(_ThresholdedF1):
     """Macro-averaged F1: unweighted mean over all ``L`` labels (wraps ``MultilabelF1Score``).
 
     A label with no gold and no predicted positive scores ``zero_division`` (default **1.0**, the
@@ -137,27 +130,7 @@ class MacroF1(MultilabelF1Score):
     Arguments as :class:`MicroF1`.
     """
 
-    def __init__(
-        self,
-        num_labels: int,
-        threshold: float = 0.5,
-        zero_division: float = 1.0,
-        validate_args: bool = True,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            num_labels=num_labels,
-            threshold=threshold,
-            average="macro",
-            zero_division=zero_division,
-            validate_args=validate_args,
-            **kwargs,
-        )
-
-    def update(self, probs: Tensor, target: Tensor) -> None:
-        """Accumulate a batch: ``probs`` ``(B, L)``, ``target`` ``(B, L)``."""
-        pred, gold = _binarized_inputs(probs, target, self.threshold, self.validate_args, type(self).__name__)
-        super().update(pred, gold)
+    _average = "macro"
 
 
 class HammingLoss(MultilabelHammingDistance):

@@ -13,47 +13,30 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
 from torch import Tensor
-from torchmetrics import Metric, MetricCollection
+from torchmetrics import MetricCollection
 from torchmetrics.classification import BinaryAccuracy
 
 from seal.metrics import functional as F
+from seal.metrics.base import PerItemMean
 
 __all__ = ["MeanIoU", "PixelAccuracy", "SegmentationMetrics"]
 
 
-class MeanIoU(Metric):
+class MeanIoU(PerItemMean):
     """Mean over images of the per-image IoU (empty/empty = 1).
 
-    States: ``iou_sum`` (float64) and ``n_images`` (int64), summed across processes. ``compute()``
-    returns a float64 scalar.
+    States (from :class:`~seal.metrics.base.PerItemMean`): ``total`` (float64, sum of per-image IoU) and
+    ``count`` (int64), summed across processes. ``compute()`` returns a float64 scalar.
 
     Args:
         threshold: a pixel is foreground iff ``prob > threshold``.
         validate_args: check inputs on every update.
     """
 
-    is_differentiable = False
-    higher_is_better = True
-    full_state_update = False
-
-    def __init__(self, threshold: float = 0.5, validate_args: bool = True, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.threshold = float(threshold)
-        self.validate_args = bool(validate_args)
-        self.add_state("iou_sum", torch.tensor(0.0, dtype=torch.float64), dist_reduce_fx="sum")
-        self.add_state("n_images", torch.tensor(0, dtype=torch.long), dist_reduce_fx="sum")
-
-    def update(self, probs: Tensor, target: Tensor) -> None:
-        """Accumulate a batch of ``B`` images."""
-        iou = F.iou_per_image(probs, target, self.threshold, validate_args=self.validate_args)
-        self.iou_sum += iou.sum().to(self.iou_sum.dtype)
-        self.n_images += iou.numel()
-
-    def compute(self) -> Tensor:
-        """Mean per-image IoU (float64 scalar)."""
-        return self.iou_sum / self.n_images
+    def per_item(self, probs: Tensor, target: Tensor) -> Tensor:
+        """``(B,)`` per-image IoU."""
+        return F.iou_per_image(probs, target, self.threshold, validate_args=self.validate_args)
 
 
 class PixelAccuracy(BinaryAccuracy):
