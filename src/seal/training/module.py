@@ -102,6 +102,8 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             or learning rates; bad GBI settings), before any training.
     """
 
+    selection_metric = "example_f1"
+
     def __init__(
         self,
         in_features: int = 0,
@@ -545,62 +547,8 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         self._add_epoch_losses(loss_t, loss_s)
 
     # ------------------------------------------------------------------ evaluation
-    def validation_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
-        self.val_metrics.update(self.predict_probs(x, batch_idx, "validation"), y.int())
-
-    def on_validation_epoch_end(self) -> None:
-        values = self.val_metrics.compute()
-        self.val_metrics.reset()
-        for k, v in values.items():
-            # already synchronised by the metric; sync_dist=True only averages identical values
-            self.log(f"val/{k}", float(v), prog_bar=(k == "example_f1"), sync_dist=True)
-        if self.trainer.sanity_checking:
-            return
-        f1 = float(values["example_f1"])
-        self.val_history.append({"epoch": int(self.current_epoch), "example_f1": f1, "batches_seen": self.batches_seen})
-        for sched in _as_list(self.lr_schedulers()):
-            sched.step(f1)
-
-    def on_test_epoch_start(self) -> None:
-        self._test_t0 = time.perf_counter()
-        self._test_n = 0
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
-        self.test_metrics.update(self.predict_probs(x, batch_idx, "test"), y.int())
-        self._test_n += len(y)
-
-    def on_test_epoch_end(self) -> None:
-        elapsed = time.perf_counter() - self._test_t0
-        values = self.test_metrics.compute()
-        self.test_metrics.reset()
-        self.test_results = {k: float(v) for k, v in values.items()}
-        self.infer_examples_per_s = self._test_n / elapsed if elapsed > 0 else None
-        for k, v in values.items():
-            self.log(f"test/{k}", float(v), sync_dist=True)
-
-    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
-        return self.predict_probs(x, batch_idx, "prediction")
-
-    # ------------------------------------------------------------------ checkpoints
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["seal"] = {
-            "batches_seen": int(self.batches_seen),
-            "torch_rng_state": torch.get_rng_state(),
-            "val_history": [dict(h) for h in self.val_history],
-            "epoch_times": [float(t) for t in self.epoch_times],
-        }
-
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        state = checkpoint.get("seal", {})
-        self.batches_seen = int(state.get("batches_seen", 0))
-        self.val_history = list(state.get("val_history", []))
-        self.epoch_times = list(state.get("epoch_times", []))
-        rng = state.get("torch_rng_state")
-        if rng is not None:
-            self._pending_rng = rng
+    def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:
+        return self.predict_probs(x, batch_idx, stage)
 
 
 def _check_positive_int(name: str, value: int) -> None:
@@ -615,9 +563,3 @@ def _adamw(params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)
     except (RuntimeError, TypeError):  # device without a fused kernel
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
-
-
-def _as_list(x):
-    if x is None:
-        return []
-    return x if isinstance(x, list) else [x]

@@ -164,6 +164,8 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         ValueError: unknown method or out-of-range hyper-parameters, before any training.
     """
 
+    selection_metric = "mean_iou"
+
     def __init__(
         self,
         method: str = "cross-entropy",
@@ -406,62 +408,12 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         self._add_epoch_losses(loss_t, loss_s)
 
     # ------------------------------------------------------------------ evaluation
-    def validation_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
-        self.val_metrics.update(self.predict_canvas(x), y.int())
-
-    def on_validation_epoch_end(self) -> None:
-        values = self.val_metrics.compute()
-        self.val_metrics.reset()
-        for k, v in values.items():
-            self.log(f"val/{k}", float(v), prog_bar=(k == "mean_iou"))
-        if self.trainer.sanity_checking:
-            return
-        iou = float(values["mean_iou"])
-        self.val_history.append({"epoch": int(self.current_epoch), "mean_iou": iou, "batches_seen": self.batches_seen})
-        scheds = self.lr_schedulers()
-        for sched in scheds if isinstance(scheds, list) else ([scheds] if scheds is not None else []):
-            sched.step(iou)
-
-    def on_test_epoch_start(self) -> None:
-        self._test_t0 = time.perf_counter()
-        self._test_n = 0
-
-    def test_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
-        self.test_metrics.update(self.predict_canvas(x), y.int())
-        self._test_n += len(y)
-
-    def on_test_epoch_end(self) -> None:
-        elapsed = time.perf_counter() - self._test_t0
-        values = self.test_metrics.compute()
-        self.test_metrics.reset()
-        self.test_results = {k: float(v) for k, v in values.items()}
-        self.infer_examples_per_s = self._test_n / elapsed if elapsed > 0 else None
-        for k, v in values.items():
-            self.log(f"test/{k}", float(v))
-
-    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+    def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:
         return self.predict_canvas(x)
 
     # ------------------------------------------------------------------ checkpoints
-    def on_save_checkpoint(self, checkpoint: dict) -> None:
-        checkpoint["seal"] = {
-            "task": "segmentation",
-            "batches_seen": int(self.batches_seen),
-            "torch_rng_state": torch.get_rng_state(),
-            "val_history": [dict(h) for h in self.val_history],
-            "epoch_times": [float(t) for t in self.epoch_times],
-            "pretrained_from": self.pretrained_from,
-        }
+    def checkpoint_extra(self) -> dict:
+        return {"task": "segmentation", "pretrained_from": self.pretrained_from}
 
-    def on_load_checkpoint(self, checkpoint: dict) -> None:
-        state = checkpoint.get("seal", {})
-        self.batches_seen = int(state.get("batches_seen", 0))
-        self.val_history = list(state.get("val_history", []))
-        self.epoch_times = list(state.get("epoch_times", []))
+    def load_checkpoint_extra(self, state: dict) -> None:
         self.pretrained_from = state.get("pretrained_from") or self.pretrained_from
-        rng = state.get("torch_rng_state")
-        if rng is not None:
-            self._pending_rng = rng

@@ -6,7 +6,11 @@ network update (``seal-method.md`` A.6). This mixin holds the pieces they share:
 during the other's step, the non-finite check naming network/epoch/batch, and one optimizer step with
 clipping and explicit DDP gradient averaging (DDP's reducer expects one backward per forward), and the
 per-epoch bookkeeping both modules do the same way (RNG restore on resume, epoch clock, loss sums, batch
-transfer). The host class must provide ``batches_seen`` and ``_pending_rng``.
+transfer), the validation / test / prediction loop (metrics, validation history, plateau schedulers,
+test throughput) and the module's own checkpoint state. The host class must provide ``batches_seen``,
+``_pending_rng``, ``val_history``, ``epoch_times``, ``val_metrics`` / ``test_metrics`` (metric
+collections), the class attribute ``selection_metric`` (the validation key that drives the LR schedulers,
+e.g. ``"example_f1"``) and :meth:`eval_probs`.
 """
 
 from __future__ import annotations
@@ -49,6 +53,84 @@ class AlternatingUpdates:
         if x.device == device and y.device == device:
             return batch
         return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+
+    # ------------------------------------------------------------------ evaluation
+    selection_metric: str = ""
+
+    def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:
+        """Predicted probabilities for a batch in ``stage`` ("validation", "test", "prediction")."""
+        raise NotImplementedError
+
+    def validation_step(self, batch, batch_idx: int) -> None:
+        x, y = batch
+        self.val_metrics.update(self.eval_probs(x, batch_idx, "validation"), y.int())
+
+    def on_validation_epoch_end(self) -> None:
+        """Log ``val/<metric>``, record the validation history and step plateau schedulers on
+        ``selection_metric`` (not during the sanity check)."""
+        values = self.val_metrics.compute()
+        self.val_metrics.reset()
+        key = self.selection_metric
+        for k, v in values.items():
+            # already synchronised by the metric; sync_dist=True only averages identical values
+            self.log(f"val/{k}", float(v), prog_bar=(k == key), sync_dist=True)
+        if self.trainer.sanity_checking:
+            return
+        value = float(values[key])
+        self.val_history.append({"epoch": int(self.current_epoch), key: value, "batches_seen": self.batches_seen})
+        scheds = self.lr_schedulers()
+        for sched in scheds if isinstance(scheds, list) else ([] if scheds is None else [scheds]):
+            sched.step(value)
+
+    def on_test_epoch_start(self) -> None:
+        self._test_t0 = time.perf_counter()
+        self._test_n = 0
+
+    def test_step(self, batch, batch_idx: int) -> None:
+        x, y = batch
+        self.test_metrics.update(self.eval_probs(x, batch_idx, "test"), y.int())
+        self._test_n += len(y)
+
+    def on_test_epoch_end(self) -> None:
+        """Store ``test_results`` (metric -> float) and ``infer_examples_per_s`` (test examples per second)."""
+        elapsed = time.perf_counter() - self._test_t0
+        values = self.test_metrics.compute()
+        self.test_metrics.reset()
+        self.test_results = {k: float(v) for k, v in values.items()}
+        self.infer_examples_per_s = self._test_n / elapsed if elapsed > 0 else None
+        for k, v in values.items():
+            self.log(f"test/{k}", float(v), sync_dist=True)
+
+    def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        return self.eval_probs(x, batch_idx, "prediction")
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint_extra(self) -> dict:
+        """Host-specific entries added to ``checkpoint["seal"]``."""
+        return {}
+
+    def load_checkpoint_extra(self, state: dict) -> None:
+        """Read back what :meth:`checkpoint_extra` wrote."""
+
+    def on_save_checkpoint(self, checkpoint: dict) -> None:
+        checkpoint["seal"] = {
+            "batches_seen": int(self.batches_seen),
+            "torch_rng_state": torch.get_rng_state(),
+            "val_history": [dict(h) for h in self.val_history],
+            "epoch_times": [float(t) for t in self.epoch_times],
+            **self.checkpoint_extra(),
+        }
+
+    def on_load_checkpoint(self, checkpoint: dict) -> None:
+        state = checkpoint.get("seal", {})
+        self.batches_seen = int(state.get("batches_seen", 0))
+        self.val_history = list(state.get("val_history", []))
+        self.epoch_times = list(state.get("epoch_times", []))
+        self.load_checkpoint_extra(state)
+        rng = state.get("torch_rng_state")
+        if rng is not None:
+            self._pending_rng = rng
 
     @contextmanager
     def _frozen(self, module: nn.Module | None):
