@@ -221,14 +221,7 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
 
         self.val_metrics = multilabel_metrics(num_labels, threshold=threshold)
         self.test_metrics = multilabel_metrics(num_labels, threshold=threshold)
-        self.batches_seen = 0
-        self._pending_rng: torch.Tensor | None = None
-        self._epoch_losses: list = [torch.zeros(()), torch.zeros(()), 0]
-        self.epoch_times: list[float] = []
-        self._epoch_t0 = 0.0
-        self.val_history: list[dict] = []
-        self.test_results: dict = {}
-        self.infer_examples_per_s: float | None = None
+        self._init_bookkeeping()
 
     # ------------------------------------------------------------------ forward / inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -244,14 +244,7 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         self.val_metrics = SegmentationMetrics(threshold)
         self.test_metrics = SegmentationMetrics(threshold)
         self.pretrained_from: str | None = None
-        self.batches_seen = 0
-        self._pending_rng: torch.Tensor | None = None
-        self._epoch_losses: list = [torch.zeros(()), torch.zeros(()), 0]
-        self.epoch_times: list[float] = []
-        self._epoch_t0 = 0.0
-        self.val_history: list[dict] = []
-        self.test_results: dict = {}
-        self.infer_examples_per_s: float | None = None
+        self._init_bookkeeping()
 
     # ------------------------------------------------------------------ SEAL-static: pretrained loss-net
     def load_pretrained_score_net(self, path: str | os.PathLike) -> Path:

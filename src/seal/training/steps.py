@@ -7,10 +7,10 @@ during the other's step, the non-finite check naming network/epoch/batch, and on
 clipping and explicit DDP gradient averaging (DDP's reducer expects one backward per forward), and the
 per-epoch bookkeeping both modules do the same way (RNG restore on resume, epoch clock, loss sums, batch
 transfer), the validation / test / prediction loop (metrics, validation history, plateau schedulers,
-test throughput) and the module's own checkpoint state. The host class must provide ``batches_seen``,
-``_pending_rng``, ``val_history``, ``epoch_times``, ``val_metrics`` / ``test_metrics`` (metric
-collections), the class attribute ``selection_metric`` (the validation key that drives the LR schedulers,
-e.g. ``"example_f1"``) and :meth:`eval_probs`.
+test throughput) and the module's own checkpoint state. The host class calls :meth:`_init_bookkeeping`
+in its ``__init__`` and provides ``val_metrics`` / ``test_metrics`` (metric collections), the class
+attribute ``selection_metric`` (the validation key that drives the LR schedulers, e.g. ``"example_f1"``)
+and :meth:`eval_probs`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,17 @@ class NonFiniteError(FloatingPointError):
 
 class AlternatingUpdates:
     """Mixin for ``LightningModule`` subclasses with manual, alternating optimizer steps."""
+
+    def _init_bookkeeping(self) -> None:
+        """Create the per-run state this mixin keeps (call once from the host's ``__init__``)."""
+        self.batches_seen = 0
+        self._pending_rng: torch.Tensor | None = None
+        self._epoch_losses: list = [torch.zeros(()), torch.zeros(()), 0]
+        self.epoch_times: list[float] = []
+        self._epoch_t0 = 0.0
+        self.val_history: list[dict] = []
+        self.test_results: dict = {}
+        self.infer_examples_per_s: float | None = None
 
     def on_train_epoch_start(self) -> None:
         """Restore the RNG state saved in a resumed checkpoint, start the epoch clock, zero the loss sums."""
