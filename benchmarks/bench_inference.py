@@ -8,6 +8,9 @@ This script measures both in one process and prints, for each batch size:
 * examples per second of GBI with 20 and 30 steps (``seal.methods.gbi.gbi_predict``: the score network's
   local logits once per call, then per step the score of ``y``, its gradient and an Adam update);
 * the ratio task-net / GBI (how many times faster the task-net is);
+* the ratio of matmul FLOPs of one GBI call to one task-net call (``torch.profiler``'s ``with_flops``
+  count of mm / addmm / bmm, elementwise work not counted): the work GBI does beyond a forward pass, and so
+  roughly the speed ratio a compute-bound large batch can reach;
 * peak memory per example of one call: on CUDA ``torch.cuda.max_memory_allocated`` above the memory
   allocated before the call; on CPU the peak of the PyTorch profiler's memory timeline (all tensor
   allocations and frees during the call) above the tensors that existed when it started, falling back to
@@ -156,6 +159,18 @@ def _rss_peak_extra_bytes(fn) -> float | None:
     return max(after - before, 0) * 1024.0
 
 
+def matmul_flops(fn) -> float | None:
+    """Matmul FLOPs of one call of ``fn`` (``torch.profiler`` with ``with_flops=True``; None if unsupported)."""
+    try:
+        from torch.profiler import profile
+
+        with profile(with_flops=True) as prof:
+            fn()
+        return float(sum(e.flops for e in prof.events() if e.flops))
+    except Exception:  # noqa: BLE001 - an optional column
+        return None
+
+
 def peak_memory_per_example(fn, batch: int, device: torch.device) -> tuple[float | None, str]:
     """``(peak extra bytes per example of one call of fn(), how it was measured)``.
 
@@ -228,8 +243,10 @@ def main(argv: list[str] | None = None) -> int:
         row = {"bs": bs, "task": throughput(task, bs, device, min_time)}
         row["task_mem"], how = peak_memory_per_example(task, bs, device)
         mem_notes.add(how)
+        row["task_flops"] = matmul_flops(task)
         for n in args.steps:
             row[f"gbi{n}"] = throughput(gbi(n), bs, device, min_time)
+            row[f"gbi{n}_flops"] = matmul_flops(gbi(n))
             row[f"gbi{n}_mem"], how = peak_memory_per_example(gbi(n), bs, device)
             mem_notes.add(how)
         rows.append(row)
@@ -240,12 +257,16 @@ def main(argv: list[str] | None = None) -> int:
     header = ["batch", "task-net ex/s"]
     for n in args.steps:
         header += [f"GBI-{n} ex/s", f"task/GBI-{n}"]
+    header += [f"FLOP GBI-{n}/task" for n in args.steps]
     header += ["KiB/ex task"] + [f"KiB/ex GBI-{n}" for n in args.steps]
     table = [header]
     for r in rows:
         line = [str(r["bs"]), f"{r['task']:.0f}"]
         for n in args.steps:
             line += [f"{r[f'gbi{n}']:.0f}", f"{r['task'] / r[f'gbi{n}']:.1f}x"]
+        for n in args.steps:
+            tf, gf = r["task_flops"], r[f"gbi{n}_flops"]
+            line.append(f"{gf / tf:.1f}x" if tf and gf is not None else "n/a")
         line += [mem(r["task_mem"])] + [mem(r[f"gbi{n}_mem"]) for n in args.steps]
         table.append(line)
     widths = [max(len(row[i]) for row in table) for i in range(len(header))]
@@ -253,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
     for row in table:
         print("  ".join(v.rjust(w) for v, w in zip(row, widths)))
     print(f"\nratio = task-net examples/s / GBI examples/s (one process, same inputs); memory = {'; '.join(sorted(mem_notes))}, per example.")
+    print("FLOP GBI/task = matmul FLOPs of one GBI call / one task-net call (torch.profiler with_flops; elementwise ops not counted).")
     return 0
 
 

@@ -328,20 +328,14 @@ def test_gbi_under_inference_mode_is_refused():
 
 
 def test_inference_benchmark_quick_runs(capsys):
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_inference.py"
-    spec = importlib.util.spec_from_file_location("bench_inference", path)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _inference_bench()
     assert bench.main(["--quick", "--batch-sizes", "1", "8", "--steps", "2", "3", "--min-time", "0.001"]) == 0
     out = capsys.readouterr().out
     assert "FRESHLY INITIALISED networks of the tiny (--quick) architecture" in out
-    assert "task/GBI-2" in out and "task/GBI-3" in out and "KiB/ex GBI-3" in out
+    assert "task/GBI-2" in out and "task/GBI-3" in out and "KiB/ex GBI-3" in out and "FLOP GBI-3/task" in out
 
 
-def test_inference_benchmark_cpu_memory_is_the_peak_of_tensors_allocated_during_the_call():
+def _inference_bench():
     import importlib.util
     from pathlib import Path
 
@@ -349,6 +343,24 @@ def test_inference_benchmark_cpu_memory_is_the_peak_of_tensors_allocated_during_
     spec = importlib.util.spec_from_file_location("bench_inference", path)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_inference_benchmark_counts_forward_and_backward_matmul_flops():
+    bench = _inference_bench()
+    lin = torch.nn.Linear(100, 50)
+    x = torch.randn(8, 100)
+
+    def fn():
+        y = x.clone().requires_grad_()
+        (g,) = torch.autograd.grad(lin(y).sum(), y)  # addmm forward + mm for dL/dy
+        return g
+
+    assert bench.matmul_flops(fn) == 2 * (2 * 8 * 100 * 50)
+
+
+def test_inference_benchmark_cpu_memory_is_the_peak_of_tensors_allocated_during_the_call():
+    bench = _inference_bench()
     a = torch.ones(500, 1000)  # exists before the call: not counted
 
     def fn():
