@@ -238,7 +238,7 @@ def test_missing_config_is_reported(workdir, capsys):
 # ------------------------------------------------------------------------------------------- report
 
 
-def _record(dataset, method, seed, f1, variant=None, protocol="paper", **test):
+def _record(dataset, method, seed, f1, variant=None, protocol="paper", val=None, **test):
     return {
         "dataset": dataset,
         "split_protocol": protocol,
@@ -246,7 +246,7 @@ def _record(dataset, method, seed, f1, variant=None, protocol="paper", **test):
         "variant": variant,
         "seed": seed,
         "metrics": {"test": {"example_f1": f1, "micro_f1": 0.5, "macro_f1": 0.25, "map": 0.6, "hamming_loss": 0.0125, **test},
-                    "val": {"example_f1": f1}},
+                    "val": {"example_f1": f1 if val is None else val}},
         "epochs": 10,
         "best_epoch": 7,
         "timings": {"train_s": 12.0, "epoch_s_mean": 1.2, "infer_examples_per_s": 50000.0},
@@ -405,6 +405,26 @@ def test_report_energy_static_dynamic_ordering_table(tmp_path):
     assert lines[start + 7] == "| ordering holds (ours) | — |"  # no SEAL-dynamic run: no verdict
     assert lines[start + 8] == "| ordering holds (paper) | no (static ≤ energy) |"  # F.2: DVN 47.74 > static 37.63
     assert "**NCE ranking**" not in out.read_text()  # no run of that loss type: no table
+    assert "best validation variant" not in out.read_text()  # cpu-t has the lower validation score
+
+
+def test_report_ordering_table_adds_the_best_validation_seal_dynamic_variant(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("bibtex", "nce-gbi", 0, 0.13, variant="cpu"), _record("bibtex", "seal-static-nce", 0, 0.43, variant="cpu")]
+    recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu", val=0.40) for s, f1 in ((0, 0.41), (1, 0.40))]
+    # the cpu-t variant has the higher validation mean, so it gets the extra rows
+    recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu-t", val=0.44) for s, f1 in ((0, 0.44), (1, 0.43))]
+    recs += [_record("genbase", m, 0, f1, variant="cpu") for m, f1 in (("nce-gbi", 0.2), ("seal-static-nce", 0.97), ("seal-dynamic-nce", 0.98))]
+    _write_records(results, recs)
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    lines = out.read_text().splitlines()
+    start = lines.index("**NCE ranking** (nce-gbi / seal-static-nce / seal-dynamic-nce)")
+    assert lines[start + 2] == "| | bibtex | genbase |"
+    assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-nce | 40.50 ± 0.71 (n=2) [cpu] / 44.76 | 98.00 (n=1) [cpu] / 97.32 |"
+    assert lines[start + 7] == "| ordering holds (ours) | no (dynamic ≤ static) | **yes** |"
+    assert lines[start + 9] == "| SEAL-dynamic, best validation variant: seal-dynamic-nce | 43.50 ± 0.71 (n=2) [cpu-t] | same |"
+    assert lines[start + 10] == "| ordering holds (ours, that variant) | **yes** | same |"
 
 
 def test_grid_restricted_to_seeds_datasets_methods(workdir, capsys):
