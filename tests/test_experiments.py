@@ -375,6 +375,12 @@ def test_report_verdict_compares_cpu_variant_with_base_cross_entropy(tmp_path):
     assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
     line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
     assert "does **not** beat" in line and "Δ −2.00" in line  # typographic minus
+    tally = next(ln for ln in out.read_text().splitlines() if ln.startswith("- Tally"))
+    # 95.50 < CE 97.50; paper (F.2) genbase SEAL-dynamic NCE 97.32: 95.50 < 96.32, not within 1 point
+    assert tally == (
+        "- Tally, SEAL-dynamic NCE (cpu): beats cross-entropy on 0 of 1 datasets run (none); "
+        "within 1 point of the paper's number or above on 0 of 1 (none)."
+    )
 
 
 def test_report_energy_static_dynamic_ordering_table(tmp_path):
@@ -425,6 +431,24 @@ def test_report_ordering_table_adds_the_best_validation_seal_dynamic_variant(tmp
     assert lines[start + 7] == "| ordering holds (ours) | no (dynamic ≤ static) | **yes** |"
     assert lines[start + 9] == "| SEAL-dynamic, best validation variant: seal-dynamic-nce | 43.50 ± 0.71 (n=2) [cpu-t] | same |"
     assert lines[start + 10] == "| ordering holds (ours, that variant) | **yes** | same |"
+
+
+def test_report_tally_of_seal_dynamic_nce_against_cross_entropy_and_paper(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    recs = [_record("bibtex", "cross-entropy", 0, 0.43), _record("genbase", "cross-entropy", 0, 0.97)]
+    recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.405, variant="cpu"), _record("genbase", "seal-dynamic-nce", 0, 0.98, variant="cpu")]
+    recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.435, variant="cpu-t")]
+    _write_records(results, recs)
+    out = tmp_path / "results.md"
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    tallies = [ln for ln in out.read_text().splitlines() if ln.startswith("- Tally")]
+    # paper (F.2) SEAL-dynamic NCE: bibtex 44.76 (43.50 is 1.26 below), genbase 97.32 (98.00 is above)
+    assert tallies == [
+        "- Tally, SEAL-dynamic NCE (cpu): beats cross-entropy on 1 of 2 datasets run (genbase); "
+        "within 1 point of the paper's number or above on 1 of 2 (genbase).",
+        "- Tally, SEAL-dynamic NCE (cpu-t): beats cross-entropy on 1 of 1 datasets run (bibtex); "
+        "within 1 point of the paper's number or above on 0 of 1 (none).",
+    ]
 
 
 def test_grid_restricted_to_seeds_datasets_methods(workdir, capsys):

@@ -585,6 +585,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
     """
     lines = []
     cells: dict[tuple, dict[tuple, Group]] = {}
+    # variant -> {"beats": [datasets], "run": [datasets], "near_paper": [datasets], "with_paper": [datasets]}
+    tally: dict[str | None, dict[str, list[str]]] = {}
     for g in groups:
         cells.setdefault((g.dataset, g.split_protocol), {})[(g.method, g.variant)] = g
     for (dataset, split), methods in cells.items():
@@ -612,6 +614,14 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                 p_ce, w2 = paper_number("cross-entropy", dataset)
                 if metric == "example_f1" and p_nce is not None and p_ce is not None:
                     line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
+                t = tally.setdefault(variant, {"beats": [], "run": [], "near_paper": [], "with_paper": []})
+                t["run"].append(dataset)
+                if d > 0:
+                    t["beats"].append(dataset)
+                if metric == "example_f1" and p_nce is not None:
+                    t["with_paper"].append(dataset)
+                    if statistics.fmean(nce_vals) >= p_nce - 1.0:
+                        t["near_paper"].append(dataset)
             else:
                 line = f"- {where}: no SEAL-dynamic NCE run; cross-entropy {ce_s}"
             best_m, best_g = max(
@@ -626,6 +636,18 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     f"(Δ vs cross-entropy {_fmt_signed(best - statistics.fmean(ce_vals))})"
                 )
             lines.append(line + ".")
+    for variant, t in sorted(tally.items(), key=lambda kv: kv[0] or ""):
+        name = f"SEAL-dynamic NCE ({variant})" if variant else "SEAL-dynamic NCE"
+        line = (
+            f"- Tally, {name}: beats cross-entropy on {len(t['beats'])} of {len(t['run'])} datasets run"
+            f" ({', '.join(t['beats']) or 'none'})"
+        )
+        if t["with_paper"]:
+            line += (
+                f"; within 1 point of the paper's number or above on {len(t['near_paper'])} of "
+                f"{len(t['with_paper'])} ({', '.join(t['near_paper']) or 'none'})"
+            )
+        lines.append(line + ".")
     return lines
 
 
