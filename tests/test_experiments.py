@@ -262,6 +262,14 @@ def _write_records(path: Path, records: list[dict]) -> None:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
 
 
+def _report_text(tmp_path: Path, records: list[dict]) -> str:
+    """Write ``records`` as a results file, run ``seal report`` on it (no plots) and return the page."""
+    results, out = tmp_path / "runs.jsonl", tmp_path / "results.md"
+    _write_records(results, records)
+    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
+    return out.read_text()
+
+
 def test_report_table_values(tmp_path, capsys):
     results = tmp_path / "runs.jsonl"
     recs = [_record("bibtex", "cross-entropy", s, f1) for s, f1 in zip((0, 1, 2), (0.40, 0.42, 0.44))]
@@ -295,13 +303,10 @@ def test_report_table_values(tmp_path, capsys):
 
 
 def test_report_verdict_line(tmp_path):
-    results = tmp_path / "runs.jsonl"
     recs = [_record("bibtex", "cross-entropy", s, 0.42, variant="cpu") for s in (0, 1)]
     recs += [_record("bibtex", "seal-dynamic-nce", s, 0.43, variant="cpu") for s in (0, 1)]
-    _write_records(results, recs)
-    out = tmp_path / "results.md"
-    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **bibtex** (SEAL cpu variant"))
+    text = _report_text(tmp_path, recs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **bibtex** (SEAL cpu variant"))
     assert "**beats**" in line and "Δ +1.00" in line and "paper (secondary): Δ +2.36" in line
 
 
@@ -367,15 +372,12 @@ def test_sigterm_stops_runs_in_progress(workdir):
 
 
 def test_report_verdict_compares_cpu_variant_with_base_cross_entropy(tmp_path):
-    results = tmp_path / "runs.jsonl"
     recs = [_record("genbase", "cross-entropy", s, f1) for s, f1 in ((0, 0.97), (1, 0.98))]
     recs += [_record("genbase", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in ((0, 0.95), (1, 0.96))]
-    _write_records(results, recs)
-    out = tmp_path / "results.md"
-    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    line = next(ln for ln in out.read_text().splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
+    text = _report_text(tmp_path, recs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
     assert "does **not** beat" in line and "Δ −2.00" in line  # typographic minus
-    tally = next(ln for ln in out.read_text().splitlines() if ln.startswith("- Tally"))
+    tally = next(ln for ln in text.splitlines() if ln.startswith("- Tally"))
     # 95.50 < CE 97.50; paper (F.2) genbase SEAL-dynamic NCE 97.32: 95.50 < 96.32, not within 1 point
     assert tally == (
         "- Tally, SEAL-dynamic NCE (cpu): beats cross-entropy on 0 of 1 datasets run (none); "
@@ -384,7 +386,6 @@ def test_report_verdict_compares_cpu_variant_with_base_cross_entropy(tmp_path):
 
 
 def test_report_energy_static_dynamic_ordering_table(tmp_path):
-    results = tmp_path / "runs.jsonl"
     recs = [_record("genbase", "spen-gbi", s, f1, variant="cpu") for s, f1 in ((0, 0.90), (1, 0.92))]
     recs += [_record("genbase", "seal-static-margin", s, f1, variant="cpu") for s, f1 in ((0, 0.95), (1, 0.95))]
     recs += [_record("genbase", "seal-dynamic-margin", s, f1, variant="cpu") for s, f1 in ((0, 0.97), (1, 0.98))]
@@ -394,10 +395,8 @@ def test_report_energy_static_dynamic_ordering_table(tmp_path):
     # a dataset with its official split (FunCat) gets its column too
     recs += [_record("spo_fun", m, 0, f1, variant="cpu", protocol="official")
              for m, f1 in (("spen-gbi", 0.27), ("seal-static-margin", 0.28), ("seal-dynamic-margin", 0.29))]
-    _write_records(results, recs)
-    out = tmp_path / "results.md"
-    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    lines = out.read_text().splitlines()
+    text = _report_text(tmp_path, recs)
+    lines = text.splitlines()
     start = lines.index("**margin** (spen-gbi / seal-static-margin / seal-dynamic-margin)")
     assert lines[start + 2] == "| | genbase | spo_fun |"
     assert lines[start + 4] == "| Energy network (GBI): spen-gbi | 91.00 ± 1.41 (n=2) [cpu] / 32.13 | 27.00 (n=1) [cpu] / 27.95 |"
@@ -410,21 +409,18 @@ def test_report_energy_static_dynamic_ordering_table(tmp_path):
     assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-regression | — / 37.97 |"
     assert lines[start + 7] == "| ordering holds (ours) | — |"  # no SEAL-dynamic run: no verdict
     assert lines[start + 8] == "| ordering holds (paper) | no (static ≤ energy) |"  # F.2: DVN 47.74 > static 37.63
-    assert "**NCE ranking**" not in out.read_text()  # no run of that loss type: no table
-    assert "best validation variant" not in out.read_text()  # cpu-t has the lower validation score
+    assert "**NCE ranking**" not in text  # no run of that loss type: no table
+    assert "best validation variant" not in text  # cpu-t has the lower validation score
 
 
 def test_report_ordering_table_adds_the_best_validation_seal_dynamic_variant(tmp_path):
-    results = tmp_path / "runs.jsonl"
     recs = [_record("bibtex", "nce-gbi", 0, 0.13, variant="cpu"), _record("bibtex", "seal-static-nce", 0, 0.43, variant="cpu")]
     recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu", val=0.40) for s, f1 in ((0, 0.41), (1, 0.40))]
     # the cpu-t variant has the higher validation mean, so it gets the extra rows
     recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu-t", val=0.44) for s, f1 in ((0, 0.44), (1, 0.43))]
     recs += [_record("genbase", m, 0, f1, variant="cpu") for m, f1 in (("nce-gbi", 0.2), ("seal-static-nce", 0.97), ("seal-dynamic-nce", 0.98))]
-    _write_records(results, recs)
-    out = tmp_path / "results.md"
-    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    lines = out.read_text().splitlines()
+    text = _report_text(tmp_path, recs)
+    lines = text.splitlines()
     start = lines.index("**NCE ranking** (nce-gbi / seal-static-nce / seal-dynamic-nce)")
     assert lines[start + 2] == "| | bibtex | genbase |"
     assert lines[start + 6] == "| SEAL-dynamic: seal-dynamic-nce | 40.50 ± 0.71 (n=2) [cpu] / 44.76 | 98.00 (n=1) [cpu] / 97.32 |"
@@ -434,14 +430,11 @@ def test_report_ordering_table_adds_the_best_validation_seal_dynamic_variant(tmp
 
 
 def test_report_tally_of_seal_dynamic_nce_against_cross_entropy_and_paper(tmp_path):
-    results = tmp_path / "runs.jsonl"
     recs = [_record("bibtex", "cross-entropy", 0, 0.43), _record("genbase", "cross-entropy", 0, 0.97)]
     recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.405, variant="cpu"), _record("genbase", "seal-dynamic-nce", 0, 0.98, variant="cpu")]
     recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.435, variant="cpu-t")]
-    _write_records(results, recs)
-    out = tmp_path / "results.md"
-    assert report_main(["--results", str(results), "--out", str(out), "--no-plots"]) == 0
-    tallies = [ln for ln in out.read_text().splitlines() if ln.startswith("- Tally")]
+    text = _report_text(tmp_path, recs)
+    tallies = [ln for ln in text.splitlines() if ln.startswith("- Tally")]
     # paper (F.2) SEAL-dynamic NCE: bibtex 44.76 (43.50 is 1.26 below), genbase 97.32 (98.00 is above)
     assert tallies == [
         "- Tally, SEAL-dynamic NCE (cpu): beats cross-entropy on 1 of 2 datasets run (genbase); "
