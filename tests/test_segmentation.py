@@ -105,6 +105,25 @@ def test_task_loss_terms():
     assert torch.allclose(obj.SegTaskLoss(0.5, 1.0, "raw")(s, x, y, logits), ce - 0.5 * 0.7)
 
 
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: obj.SegTaskLoss(-0.1), "SegTaskLoss: score_weight must be a finite number >= 0"),
+        (lambda: obj.SegTaskLoss(0.1, float("nan")), "SegTaskLoss: ce_weight must be a finite number >= 0"),
+        (lambda: obj.SegTaskLoss(0.1, 1.0, "tanh"), "score_mode must be 'sigmoid' or 'raw'"),
+        (lambda: obj.SegRegressionLoss("avg"), "SegRegressionLoss: reduction must be one of"),
+        (lambda: obj.SegRegressionSamplesLoss(0, 1.0), "SegRegressionSamplesLoss: num_samples must be an integer >= 1"),
+        (lambda: obj.SegRegressionSamplesLoss(True, 1.0), "num_samples must be an integer >= 1, got True"),
+        (lambda: obj.SegRegressionSamplesLoss(4, 0.0), "std must be a finite number > 0"),
+        (lambda: obj.SegNCELoss(2.5), "SegNCELoss: num_samples must be an integer >= 1"),
+        (lambda: obj.SegNCELoss(4, "max"), "SegNCELoss: reduction must be one of"),
+    ],
+)
+def test_objective_arguments_rejected(build, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        build()
+
+
 def test_regression_targets_and_samples():
     torch.manual_seed(0)
     net = SegmentationScoreNet(image_size=8)

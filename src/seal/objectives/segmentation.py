@@ -37,7 +37,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from seal.inference.gbi import gradient_based_inference
-from seal.objectives.loss_net import noise_log_prob
+from seal.objectives.loss_net import _check_nonneg, _check_num_samples, _check_reduction, _reduce, noise_log_prob
 from seal.oracles.functional import soft_iou
 from seal.samplers.mlc import bernoulli_samples, gaussian_logit_samples
 from seal.task_nets.segmentation import foreground_logit, foreground_probs
@@ -51,22 +51,10 @@ __all__ = [
     "pixel_cross_entropy",
 ]
 
-_REDUCTIONS = ("mean", "sum", "none")
-
-
-def _reduce(values: torch.Tensor, reduction: str) -> torch.Tensor:
-    if reduction == "mean":
-        return values.mean()
-    if reduction == "sum":
-        return values.sum()
-    return values
-
-
 def _check(owner: str, reduction: str, num_samples: int | None = None) -> None:
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"{owner}: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    if num_samples is not None and (isinstance(num_samples, bool) or not isinstance(num_samples, int) or num_samples < 1):
-        raise ValueError(f"{owner}: num_samples must be an integer >= 1, got {num_samples!r}")
+    _check_reduction(owner, reduction)
+    if num_samples is not None:
+        _check_num_samples(owner, num_samples)
 
 
 def pixel_cross_entropy(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -85,13 +73,10 @@ class SegTaskLoss(nn.Module):
 
     def __init__(self, score_weight: float = 0.0, ce_weight: float = 1.0, score_mode: str = "sigmoid") -> None:
         super().__init__()
-        for name, v in (("score_weight", score_weight), ("ce_weight", ce_weight)):
-            if not (math.isfinite(float(v)) and float(v) >= 0):
-                raise ValueError(f"SegTaskLoss: {name} must be a finite number >= 0, got {v!r}")
         if score_mode not in ("sigmoid", "raw"):
             raise ValueError(f"SegTaskLoss: score_mode must be 'sigmoid' or 'raw', got {score_mode!r}")
-        self.score_weight = float(score_weight)
-        self.ce_weight = float(ce_weight)
+        self.score_weight = _check_nonneg("SegTaskLoss", "score_weight", score_weight)
+        self.ce_weight = _check_nonneg("SegTaskLoss", "ce_weight", ce_weight)
         self.score_mode = score_mode
 
     def forward(self, score_net: nn.Module | None, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
