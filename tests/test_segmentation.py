@@ -384,6 +384,12 @@ def test_report_has_a_segmentation_table(tmp_path):
     assert "| pixel accuracy |" in text and "2.50×" in text and "1.00×" in text
     assert "SEAL-dynamic NCE 66.00 ± 1.41 (n=2) **beats** cross-entropy 61.00 ± 1.41 (n=2) (cpu)" in text
     assert "![grid](figures/weizmann_horse_predictions.png)" in text
+    # a SEAL variant without its own (or a base) cross-entropy row is compared with CE 'cpu': 4.0 / 2.0 s per epoch
+    records += [rec("seal-dynamic-nce", 0, 0.58, 4.0, variant="cpu-w")]
+    text = render_report(records, command="seal report", results_path="r.jsonl")
+    row = next(ln for ln in text.splitlines() if ln.startswith("| weizmann_horse | official | seal-dynamic-nce (cpu-w) | 1 |"))
+    assert "| 4.00 | 2.00× |" in row
+    assert "(SEAL cpu-w variant, split official): SEAL-dynamic NCE 58.00 (n=1) does **not** beat cross-entropy 61.00 ± 1.41 (n=2) (cpu) (Δ −3.00)" in text
 
 
 def test_write_report_plots_iou_and_embeds_the_prediction_grid(tmp_path):

@@ -392,11 +392,21 @@ def _provenance(records: Sequence[dict]) -> list[str]:
     return lines
 
 
+#: the cross-entropy variants a SEAL variant is compared with, in order: its own, the base config, then the
+#: standard CPU-sized one (e.g. a ``cpu-w`` SEAL variant, which changes only SEAL settings, against CE ``cpu``)
+def _ce_reference(ce_by_variant: dict, variant: str | None):
+    """The cross-entropy entry of ``ce_by_variant`` (variant -> group) to compare a SEAL ``variant`` with, or None."""
+    for want in (variant, None, "cpu"):
+        if want in ce_by_variant:
+            return ce_by_variant[want]
+    return None
+
+
 def _relative_epoch_time(g: Group, groups: list[Group]) -> str:
-    """Mean s / epoch of ``g`` divided by cross-entropy's (same dataset and split; same variant, else base)."""
+    """Mean s / epoch of ``g`` divided by cross-entropy's (same dataset and split; variant by :func:`_ce_reference`)."""
     mine = g.values("timings", "epoch_s_mean")
-    ce = [h for h in groups if h.method == "cross-entropy" and h.dataset == g.dataset and h.split_protocol == g.split_protocol]
-    ref = next((h for h in ce if h.variant == g.variant), None) or next((h for h in ce if h.variant is None), None)
+    ce = {h.variant: h for h in groups if h.method == "cross-entropy" and h.dataset == g.dataset and h.split_protocol == g.split_protocol}
+    ref = _ce_reference(ce, g.variant)
     base = ref.values("timings", "epoch_s_mean") if ref is not None else []
     if not mine or not base or statistics.fmean(base) <= 0:
         return _NONE
@@ -581,7 +591,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
     """One line per (dataset, split, SEAL variant) that has a cross-entropy row and at least one SEAL row.
 
     A SEAL variant (e.g. ``cpu``) is compared with the cross-entropy row of the same variant when there is
-    one, else with the base cross-entropy row (cross-entropy needs no CPU-sized variant).
+    one, else with the base cross-entropy row (cross-entropy needs no CPU-sized variant), else with the
+    ``cpu`` one (:func:`_ce_reference`).
     """
     lines = []
     cells: dict[tuple, dict[tuple, Group]] = {}
@@ -592,7 +603,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
     for (dataset, split), methods in cells.items():
         variants = sorted({v for (m, v) in methods if m.startswith("seal-")}, key=lambda v: v or "")
         for variant in variants:
-            ce = methods.get(("cross-entropy", variant)) or methods.get(("cross-entropy", None))
+            ce = _ce_reference({v: g for (m, v), g in methods.items() if m == "cross-entropy"}, variant)
             seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
             if ce is None or not seal:
                 continue
