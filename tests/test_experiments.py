@@ -336,6 +336,14 @@ def test_report_plots(tmp_path, capsys):
     default = figs / "val_f1_bibtex_first_seed.png"
     assert default.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "](figures/val_f1_bibtex_first_seed.png)" in out.read_text()
+    # one default figure per dataset family: genbase (same family as bibtex) gets none; yeast (extra MLC,
+    # cross-entropy only) gets none; a second extra-MLC dataset with two methods gets one
+    recs += [_record("genbase", m, 0, 0.9) for m in ("cross-entropy", "seal-dynamic-nce")]
+    recs += [_record("yeast", "cross-entropy", 0, 0.6, protocol="official")]
+    recs += [_record("scene", m, 0, 0.7, protocol="official") for m in ("cross-entropy", "seal-dynamic-nce")]
+    _write_records(results, recs)
+    assert report_main(["--results", str(results), "--out", str(out), "--figures-dir", str(figs)]) == 0
+    assert sorted(p.name for p in figs.glob("*first_seed.png")) == ["val_f1_bibtex_first_seed.png", "val_f1_scene_first_seed.png"]
     argv = ["--results", str(results), "--out", str(out), "--figures-dir", str(figs), "--plot", "bibtex/seal-dynamic-nce/cpu/1"]
     assert report_main(argv) == 0
     assert (figs / "val_f1_bibtex_seal-dynamic-nce_cpu_1.png").is_file()

@@ -27,9 +27,10 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         metavar="RUNKEY",
         help=(
-            "plot validation example-F1 per epoch of the runs matching RUNKEY (dataset/method/variant/seed, variant "
+            "plot validation example-F1 (mean IoU for segmentation) per epoch of the runs matching RUNKEY (dataset/method/variant/seed, variant "
             "'default' when none, e.g. bibtex/seal-dynamic-nce/cpu/0; a substring also matches); one figure per key. "
-            "Default: the first seed of each method on the first dataset"
+            "Default: per dataset family (feature-based MLC, extra MLC, segmentation), the first seed of each method "
+            "on the family's first dataset that has two or more methods"
         ),
     )
     parser.add_argument("--figures-dir", default="docs/figures", help="where PNG figures go (default docs/figures)")

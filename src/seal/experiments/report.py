@@ -751,13 +751,17 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _default_plot_runs(records: Sequence[dict]) -> tuple[str, list[dict]]:
-    """The first seed of each method (variant, split) on the first dataset in report order."""
+def _default_plot_runs(records: Sequence[dict]) -> list[tuple[str, list[dict]]]:
+    """Per dataset family (:data:`FAMILIES`, report order), its first dataset with at least two (method,
+    variant, split) groups, with the first seed of each group; a family whose datasets all have a single
+    group (e.g. cross-entropy only) gets no figure."""
     groups = group_records(records)
-    if not groups:
-        return "", []
-    first = groups[0].dataset
-    return first, [g.records[0] for g in groups if g.dataset == first and g.records]
+    picked: dict[int, str] = {}
+    for g in groups:
+        family = _family_of(g.dataset)
+        if family not in picked and sum(h.dataset == g.dataset for h in groups) >= 2:
+            picked[family] = g.dataset
+    return [(d, [g.records[0] for g in groups if g.dataset == d and g.records]) for d in picked.values()]
 
 
 #: caption of ``<figures_dir>/<dataset>_predictions.png`` (written by ``seal predict --png``), embedded when present
@@ -809,7 +813,8 @@ def write_report(
 
     Args:
         plots: ``--plot`` keys (``dataset/method/variant/seed`` or a substring); one figure per key.
-            ``None``/empty: one figure with the first seed of each method on the first dataset.
+            ``None``/empty: per dataset family, one figure of its first dataset run with two or more methods
+            (the first seed of each method and variant; see :func:`_default_plot_runs`).
         no_plots: draw nothing.
         command: the command line written in the header.
         err: where warnings go (default stderr).
@@ -841,8 +846,7 @@ def write_report(
                     raise ReportError(f"--plot {key!r} matches no run; run keys look like {record_key_str(records[0])!r}")
                 requests.append((f"Validation {_history_metric(runs)} per epoch: {key}", f"val_f1_{_slug(key)}", runs))
         else:
-            dataset, runs = _default_plot_runs(records)
-            if runs:
+            for dataset, runs in _default_plot_runs(records):
                 requests.append(
                     (
                         f"Validation {_history_metric(runs)} per epoch: {dataset}, first seed of each method",
