@@ -16,6 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 
 from seal.cli.lightning import make_cli
 from seal.experiments.runner import load_grid, plan_runs
@@ -27,7 +28,7 @@ VARIANT_FILES = [p for p in CONFIG_FILES if "." in p.stem]
 GRID_FILES = sorted((CONFIGS / "grids").glob("*.yaml"))
 
 _CLAIMS = re.compile(r"Changed from (?:the paper's|that) setting(?: \([^)]*\))?:(.*?)\.(?:\s|$)", re.S)
-_CLAIM = re.compile(r"(\w+)(?: \([^)]*\))? (\S+) -> (\S+?)(?=[;,]|$)")
+_CLAIM = re.compile(r"(\w+)(?: \([^)]*\))? (\S+) -> (\S+?)(?=;|$)")
 #: resolved keys that name files or runs, not settings
 _IGNORED = {"config", "task"}
 
@@ -61,6 +62,18 @@ def _header(path: Path) -> str:
 
 
 def _same(a, b) -> bool:
+    """Equal settings: numbers within 1e-12 relative, lists element-wise; a header's text (``b`` a str, e.g.
+    ``"[0.5,0.0]"`` or ``"1e-5"``) is read as YAML first."""
+    if isinstance(b, str):
+        try:
+            b = yaml.safe_load(b)
+        except yaml.YAMLError:
+            pass
+    if isinstance(a, (list, tuple)) or isinstance(b, (list, tuple)):
+        return (
+            isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b)
+            and all(_same(x, y) for x, y in zip(a, b))
+        )
     try:
         return math.isclose(float(a), float(b), rel_tol=1e-12)
     except (TypeError, ValueError):

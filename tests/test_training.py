@@ -86,6 +86,31 @@ def test_loss_net_and_task_net_steps_do_not_leak(method):
     assert all(p.requires_grad for n, p in m.score_net.named_parameters() if n != "global_linear.weight")
 
 
+@pytest.mark.parametrize("T", [1, 3])
+def test_cross_entropy_takes_T_task_net_steps_per_batch(T):
+    """Cross-entropy with ``task_net_steps = T`` (the matched control of a SEAL run with the same T) makes
+    exactly T AdamW steps on the batch: the same weights as T hand-written steps on the summed BCE."""
+    torch.manual_seed(0)
+    m = _module("cross-entropy", dropout=[0.0, 0.0], task_net_steps=T, lr=0.01, weight_decay=0.001, grad_clip=0.5)
+    m.train()
+    ref = copy.deepcopy(m.task_net)
+    (opt,), _ = m.configure_optimizers()
+    m.optimizers = lambda *a, **k: opt  # no Trainer: hand the module its optimizer
+    x, y = torch.rand(8, D), (torch.rand(8, NL) > 0.5).float()
+    m.training_step((x, y), 0)
+
+    ref_opt = torch.optim.AdamW(ref.parameters(), lr=0.01, weight_decay=0.001)
+    for _ in range(T):
+        ref_opt.zero_grad()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(ref(x), y, reduction="none").sum(1).mean()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(ref.parameters(), 0.5)
+        ref_opt.step()
+    for (name, p), q in zip(m.task_net.named_parameters(), ref.parameters()):
+        torch.testing.assert_close(p, q, rtol=1e-5, atol=1e-6, msg=lambda e, n=name: f"{n}: {e}")
+    assert m.batches_seen == 1
+
+
 def test_non_finite_loss_names_network_and_batch():
     m = _module()
     opts, _ = m.configure_optimizers()

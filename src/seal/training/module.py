@@ -4,7 +4,9 @@ One module with manual optimization covers every method, because they differ onl
 trained, the loss-net objective, the schedule and how predictions are made (``seal-method.md`` A.2-A.7,
 C.1, C.2):
 
-* ``cross-entropy``: task-net loss = batch mean of summed BCE (no loss-net is built or trained).
+* ``cross-entropy``: task-net loss = batch mean of summed BCE (no loss-net is built or trained); ``T``
+  task-net steps per batch (default 1). ``T > 1`` is the matched control for a SEAL-dynamic run with the same
+  ``T``: the same task-net updates without the loss-net term.
 * ``seal-dynamic-{nce,ranking,regression,regression-s}``: per batch, ``T x (S loss-net steps, then one
   task-net step)`` on the same batch, samples redrawn at every loss-net step.
 * ``seal-dynamic-margin`` (InfNet form): per batch, ``S x (T task-net steps, then one loss-net step)``
@@ -521,7 +523,7 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             for s in range(S):
                 loss_s = self._loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
         elif opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
-            for _ in range(T if self.score_net is not None else 1):
+            for _ in range(T):
                 loss_t = self._task_net_step(opt_t, x, y)
         elif self.spec.inner_mode == "score_nn":
             for _ in range(T):

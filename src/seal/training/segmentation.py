@@ -15,7 +15,7 @@ seal-dynamic-nce            NCE, K Bernoulli masks          ``w_s (-S)`` + CE   
 
 Schedule (A.6, manual optimization): per training batch (24x24 random crops) SEAL-dynamic runs
 ``T x (S loss-net steps, then 1 task-net step)`` on the same batch with samples redrawn at every loss-net
-step; cross-entropy one task-net step; SEAL-static ``T`` task-net steps; DVN ``S`` loss-net steps (its
+step; cross-entropy and SEAL-static ``T`` task-net steps (cross-entropy's default ``T`` is 1); DVN ``S`` loss-net steps (its
 samplers run GBI on the score network). Optimizers: Adam (``torch.optim.Adam``, L2 ``weight_decay``) per
 network, gradient-norm clipping per network (task 2, score 6 in the paper's SEAL config),
 ``ReduceLROnPlateau(max, 0.5, patience 10)`` on every optimizer, stepped with the validation mean IoU.
@@ -388,8 +388,8 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         if opt_t is None:  # energy network only (DVN with GBI)
             for _ in range(S):
                 loss_s = self.loss_net_step(opt_s, x, y)
-        elif opt_s is None:  # cross-entropy (one step) or SEAL-static (T steps)
-            for _ in range(T if self.score_net is not None else 1):
+        elif opt_s is None:  # cross-entropy or SEAL-static: T task-net steps
+            for _ in range(T):
                 loss_t = self.task_net_step(opt_t, x, y)
         else:  # SEAL-dynamic: T x (S loss-net steps, 1 task-net step)
             for _ in range(T):
