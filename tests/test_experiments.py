@@ -229,6 +229,21 @@ def test_grid_validation_and_plan(workdir):
     assert resolve_split_protocol("no-such-dataset-xyz", None) == "default"
 
 
+def test_grid_names_its_own_results_file_and_runs_dir(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", datasets=["genbase"], methods=["cross-entropy"], seeds=[0],
+                       results="results/tmp/smoke.jsonl", runs_dir="runs/smoke")
+    assert experiment_main([str(grid)]) == 0
+    assert len(_lines(workdir / "results" / "tmp" / "smoke.jsonl")) == 1
+    assert not (workdir / "results" / "runs.jsonl").exists()
+    assert (workdir / "runs" / "smoke" / "genbase" / "cross-entropy" / "seed0" / "log.txt").is_file()
+    # the command line wins over the grid's defaults
+    assert experiment_main([str(grid), "--results", "other.jsonl", "--runs-dir", "elsewhere"]) == 0
+    assert len(_lines(workdir / "other.jsonl")) == 1 and (workdir / "elsewhere" / "genbase").is_dir()
+    bad = _write_grid(workdir / "bad.yaml", results=["a.jsonl"])
+    assert experiment_main([str(bad)]) == 2
+    assert "'results' must be a non-empty path, got ['a.jsonl']" in capsys.readouterr().err
+
+
 def test_missing_config_is_reported(workdir, capsys):
     grid = _write_grid(workdir / "grid.yaml", datasets=["bibtex"], methods=["no-such-method"], seeds=[0])
     assert experiment_main([str(grid)]) == 1

@@ -22,15 +22,20 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "grid keys: datasets, methods, seeds, variant, config_dir, overrides, per_run_overrides, threads, "
-            "command. The command template can also be replaced with $SEAL_EXPERIMENT_COMMAND."
+            "command, after (chaining: a method starts from the best checkpoint of another method's run of the same "
+            "dataset and seed, e.g. `after: {seal-static-nce: nce-gbi}`), results and runs_dir (this grid's own "
+            "defaults for --results / --runs-dir). The command template can also be replaced with "
+            "$SEAL_EXPERIMENT_COMMAND. An interrupted run is started again from scratch (its partial run directory "
+            "is kept as an older lightning_logs/version_N); only finished runs are skipped."
         ),
     )
     parser.add_argument("grid", help="grid YAML file (e.g. configs/grids/ce-cpu.yaml)")
     parser.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once, each its own process (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run (overrides the grid's `threads`)")
     parser.add_argument("--dry-run", action="store_true", help="list the planned runs and which would be skipped; run nothing")
-    parser.add_argument("--results", default="results/runs.jsonl", help="results file, appended to (default results/runs.jsonl)")
-    parser.add_argument("--runs-dir", default="runs", help="root of the run directories (default runs)")
+    parser.add_argument("--results", default=None,
+                        help="results file, appended to (default: the grid's `results`, else results/runs.jsonl)")
+    parser.add_argument("--runs-dir", default=None, help="root of the run directories (default: the grid's `runs_dir`, else runs)")
     parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
                         help="run only these of the grid's datasets (default: all)")
     parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",
@@ -60,7 +65,9 @@ def main(argv: list[str] | None = None) -> int:
             grid, notes = restrict_grid(grid, datasets=args.datasets, methods=args.methods, seeds=args.seeds)
             for note in notes:
                 print(f"seal experiment: {note}", file=sys.stderr)
-        summary = run_grid(grid, results=args.results, runs_dir=args.runs_dir, jobs=args.jobs, dry_run=args.dry_run)
+        results = args.results or grid.results or "results/runs.jsonl"
+        runs_dir = args.runs_dir or grid.runs_dir or "runs"
+        summary = run_grid(grid, results=results, runs_dir=runs_dir, jobs=args.jobs, dry_run=args.dry_run)
     except GridError as exc:
         print(f"seal experiment: error: {exc}", file=sys.stderr)
         return 2

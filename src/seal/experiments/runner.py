@@ -13,6 +13,8 @@ A grid is a YAML file::
                             # keys; shell-style wildcards allowed ("*/seal-dynamic-nce", "bibtex/*")
     threads: 1              # torch threads per run (OMP_NUM_THREADS / MKL_NUM_THREADS)
     command: [...]          # optional: replaces the default command template (see DEFAULT_COMMAND)
+    results: results/tmp/smoke.jsonl   # optional: this grid's results file and run root when the command
+    runs_dir: runs/smoke               # line gives none (defaults: results/runs.jsonl and runs)
     after:                  # optional chaining: method -> the method whose checkpoint it starts from
       nce-gbi: cross-entropy                    # --model.task_checkpoint=<best ckpt of that CE run>
       seal-static-nce: nce-gbi                  # --model.score_checkpoint=<best ckpt of that nce-gbi run>
@@ -98,7 +100,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 _GRID_KEYS = {
     "datasets", "methods", "seeds", "variant", "config_dir", "overrides", "per_run_overrides", "threads",
-    "command", "after",
+    "command", "after", "results", "runs_dir",
 }  # fmt: skip
 
 RunKey = tuple[str, str, "str | None", int, str]
@@ -125,6 +127,9 @@ class Grid:
         command: command template replacing :data:`DEFAULT_COMMAND`, or ``None``.
         path: the grid file this came from, if any.
         after: chaining, ``{method: (parent method, CLI argument)}`` (see the module docstring).
+        results, runs_dir: where this grid's records and run directories go when the command line does not
+            say (``seal experiment --results / --runs-dir``); ``None``: ``results/runs.jsonl`` and ``runs``.
+            A smoke or demo grid names its own files here, so it cannot land in the main results file.
     """
 
     datasets: list[str]
@@ -138,6 +143,8 @@ class Grid:
     command: list[str] | None = None
     path: Path | None = None
     after: dict[str, tuple[str, str]] = field(default_factory=dict)
+    results: str | None = None
+    runs_dir: str | None = None
 
 
 def _chain_argument(method: str) -> str | None:
@@ -294,6 +301,12 @@ def load_grid(path: str | os.PathLike) -> Grid:
         if not command:
             raise GridError(f"{where}: 'command' is empty")
     methods = _str_list(data["methods"], "methods", where)
+    paths = {}
+    for key in ("results", "runs_dir"):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise GridError(f"{where}: {key!r} must be a non-empty path, got {value!r}")
+        paths[key] = value
     return Grid(
         datasets=_str_list(data["datasets"], "datasets", where),
         methods=methods,
@@ -306,6 +319,7 @@ def load_grid(path: str | os.PathLike) -> Grid:
         command=command,
         path=path,
         after=_parse_after(data.get("after"), methods, where),
+        **paths,
     )
 
 
