@@ -299,6 +299,8 @@ def test_report_table_values(tmp_path, capsys):
     assert f"seal report --results {results} --out {out} --no-plots" in text
     assert "sample** standard deviation (ddof=1)" in text
     assert "SECONDARY source" in text and "iterative-stratified 10 folds" in text and "empty prediction scores 1.0" in text
+    assert "Variants here: `cpu`: CPU-sized: fewer loss-net steps S" in text and "`cpu-t`" not in text
+    assert "**s / epoch**: wall-clock seconds of one training epoch including its validation pass" in text
     row = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | cross-entropy |"))
     assert "42.00 ± 2.00 (n=3)" in row and "| 42.40 |" in row and "−0.40" in row
     nce = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | seal-dynamic-nce (cpu) |"))

@@ -662,6 +662,29 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
     return lines
 
 
+#: what each config variant name means (``configs/<dataset>/<method>.<variant>.yaml``); the config headers say
+#: exactly what changed per dataset
+VARIANT_LEGEND: dict[str, str] = {
+    "cpu": "CPU-sized: fewer loss-net steps S and (SEAL-dynamic, SEAL-static) task-net steps T, fewer GBI steps "
+    "for the Weizmann DVN, at most 30-50 epochs (40-100 on Weizmann), mostly with early-stopping patience 10",
+    "cpu-t": "SEAL-dynamic NCE with the paper's T task-net steps per batch, learning rates and K but S = 1 "
+    "loss-net step, at most 50 epochs; for cross-entropy, its matched control (the same task-net, optimizer and T "
+    "steps per batch, no loss-net term)",
+    "cpu-full": "the paper's S, T and K, at most 40 epochs (genbase)",
+    "cpu-w": "Weizmann NCE `cpu` with w_s 0.01 -> 0.001",
+    "cpu-long": "Weizmann `cpu` with up to 300 epochs instead of 100",
+    "quick": "the README demo (bibtex NCE `cpu-t` with at most 35 epochs)",
+}
+
+
+def _variant_legend(records: Sequence[dict]) -> str:
+    """``"`cpu`: ...; `cpu-t`: ..."`` for the variants present in ``records`` (unknown ones: see the config header)."""
+    present = sorted({r.get("variant") for r in records if r.get("variant")}, key=str)
+    if not present:
+        return "none."
+    return "; ".join(f"`{v}`: {VARIANT_LEGEND.get(v, 'see the header of its config file')}" for v in present) + "."
+
+
 def render_report(
     records: Sequence[dict],
     *,
@@ -708,8 +731,13 @@ def render_report(
         "- **Splits differ from the paper's**: the `paper` protocol is our own iterative-stratified 10 folds "
         "(split seed 0; folds 1-6 train / 7-8 validation / 9-10 test), not the authors' unpublished MEKA fold "
         "files; `official` is the distribution's own split. Δ = ours − paper is therefore indicative only.",
-        "- A method shown as `method (variant)` used the config `configs/<dataset>/<method>.<variant>.yaml` (or "
-        "the base config with the grid's overrides), e.g. a reduced CPU budget; it is not the paper's setting.",
+        "- A method shown as `method (variant)` used the config `configs/<dataset>/<method>.<variant>.yaml`, whose "
+        "header lists every setting changed from the paper's config (checked by `tests/test_configs.py`); it is "
+        "not the paper's setting. A method shown without a variant used the paper's config. Variants here: "
+        + _variant_legend(records),
+        "- **s / epoch**: wall-clock seconds of one training epoch including its validation pass, mean over the "
+        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine, so these are "
+        "indicative; the speed ratios in `docs/benchmarks.md` come from one process per measurement.",
         "",
         "## Provenance",
         "",
