@@ -21,7 +21,10 @@ __all__ = ["SegmentationScoreNet"]
 
 
 class SegmentationScoreNet(nn.Module):
-    """CNN score ``S(x, y)`` over ``[image ; foreground mask]``.
+    """CNN score ``S(x, y)`` over ``[image ; foreground mask]`` (architecture in the module docstring).
+
+    Source: the DVN paper's segmentation energy network (Gygli, Norouzi & Angelova, ICML 2017) as configured in
+    SEAL's ``weizmann-horse-seg`` score-nn (``seal-method.md`` B.4).
 
     Args:
         in_channels: image channels (3).
@@ -30,6 +33,10 @@ class SegmentationScoreNet(nn.Module):
 
     Shapes:
         ``x`` ``(B, C, H, W)``; ``y`` ``(B, H, W)`` -> ``(B,)`` or ``(B, K, H, W)`` -> ``(B, K)``.
+
+    Raises:
+        ValueError: ``image_size`` not a multiple of 4 (at construction); at call time, ``y`` not 3-D or 4-D,
+            crops whose side is not ``image_size``, or a different number of images in ``x`` and ``y``.
     """
 
     def __init__(self, in_channels: int = 3, image_size: int = 24, dropout: float = 0.25) -> None:

@@ -158,7 +158,28 @@ def init_points(
 
 
 def run_gbi(objective: Callable[[Tensor], Tensor], init: Tensor, settings: GBISettings, steps: int) -> GBIResult:
-    """Run the engine in the candidates layout with ``init`` of shape ``(n_init, B, L)`` ("best" picker)."""
+    """Gradient-based inference over relaxed labels, from several starting points per example (``seal-method.md`` C.2).
+
+    Calls :func:`seal.inference.gradient_based_inference` with ``multi_init=True`` and ``layout="candidates"``:
+    ``objective`` receives all iterates at once as ``(B, n_init, L)`` and returns ``(B, n_init)`` values to
+    minimise (e.g. ``−S(x, y)``), so the score network's features are computed once per call. Each iterate is a
+    projected step of ``settings.method`` (Adam, SGD or entropic mirror descent) at ``settings.lr`` inside
+    ``[0, 1]^L``; the returned ``y`` is, per example, the iterate with the lowest recorded objective over all
+    steps and initialisations (the "best" picker, C.2).
+
+    Args:
+        objective: ``(B, n_init, L) -> (B, n_init)``.
+        init: ``(n_init, B, L)`` starting points in ``[0, 1]`` (see :func:`init_points`).
+        settings: :class:`GBISettings` (``method``, ``lr``).
+        steps: number of gradient steps.
+
+    Returns:
+        :class:`seal.inference.GBIResult` (``y`` is ``(B, L)``).
+
+    Raises:
+        seal.inference.GBIError: a non-finite objective or gradient (names the example and the step).
+        ValueError: an objective of the wrong shape.
+    """
     return gradient_based_inference(
         objective, init, multi_init=True, layout="candidates", method=settings.method, lr=settings.lr, steps=steps
     )

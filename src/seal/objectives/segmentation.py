@@ -80,6 +80,16 @@ class SegTaskLoss(nn.Module):
         self.score_mode = score_mode
 
     def forward(self, score_net: nn.Module | None, x: torch.Tensor, y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+        """Scalar task-net loss (batch mean).
+
+        Args:
+            score_net: the loss-net (``None`` allowed when ``score_weight == 0``); not detached here, so
+                freeze its parameters around the call (the training modules do).
+            x: ``(B, 3, H, W)`` images; y: ``(B, H, W)`` gold masks in {0, 1}; logits: ``(B, 2, H, W)``.
+
+        Raises:
+            ValueError: ``score_weight > 0`` without a score network.
+        """
         loss = self.ce_weight * pixel_cross_entropy(logits, y)
         if self.score_weight > 0:
             if score_net is None:
@@ -125,6 +135,17 @@ class SegRegressionLoss(nn.Module):
         *,
         samples: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """Regression loss on the candidates: a scalar, or ``(B, K)`` with ``reduction="none"``.
+
+        Args:
+            score_net: the loss-net; x: ``(B, 3, H, W)``; y: ``(B, H, W)`` gold masks.
+            task_logits: ``(B, 2, H, W)`` task-net logits (detached here), used to build the candidates.
+            generator: RNG of the perturbations (regression-s).
+            samples: ``(B, K, H, W)`` candidates in ``[0, 1]`` used instead of the task-net's.
+
+        Raises:
+            ValueError: neither ``task_logits`` nor ``samples`` given.
+        """
         if samples is None:
             if task_logits is None:
                 raise ValueError(f"{type(self).__name__}: task_logits or samples must be given")
@@ -196,6 +217,13 @@ class SegNCELoss(nn.Module):
         self, score_net: nn.Module, x: torch.Tensor, y: torch.Tensor, task_logits: torch.Tensor,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
+        """NCE (or ranking) loss ``-log softmax(s~)_0``: a scalar, or ``(B,)`` with ``reduction="none"``.
+
+        Args:
+            score_net: the loss-net; x: ``(B, 3, H, W)``; y: ``(B, H, W)`` gold masks.
+            task_logits: ``(B, 2, H, W)`` task-net logits (detached here): the noise distribution.
+            generator: RNG of the ``K`` Bernoulli masks.
+        """
         s = self.logits(score_net, x, y, task_logits, generator)
         return _reduce(torch.logsumexp(s, dim=1) - s[:, 0], self.reduction)
 
@@ -279,6 +307,12 @@ class SegDVNGBILoss(SegRegressionLoss):
         *,
         samples: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """DVN regression loss on {GBI sample, adversarial sample, gold} (or on ``samples``), reduced as
+        :class:`SegRegressionLoss`; ``task_logits`` is unused (the DVN baseline has no task-net).
+
+        Raises:
+            seal.inference.GBIError: GBI met a non-finite objective or gradient (names example and step).
+        """
         if samples is None:
             samples = self.samples(score_net, x, y, generator)
         return self.on_candidates(score_net, x, y, samples)

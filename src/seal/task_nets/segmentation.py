@@ -24,7 +24,15 @@ __all__ = ["FCNSegmenter", "foreground_logit", "foreground_probs"]
 
 
 class FCNSegmenter(nn.Module):
-    """FCN task-net ``(B, 3, H, W) -> (B, 2, H, W)`` logits (see the module docstring)."""
+    """FCN task-net ``(B, 3, H, W) -> (B, 2, H, W)`` logits (architecture in the module docstring).
+
+    Source: the fully convolutional network of the DVN paper's Weizmann experiments (Gygli, Norouzi & Angelova,
+    ICML 2017), as configured for SEAL's ``weizmann-horse-seg`` task-net (``seal-method.md`` B.4).
+
+    Args:
+        in_channels: image channels (3, RGB in [0, 1]).
+        num_classes: output channels (2: background, foreground).
+    """
 
     def __init__(self, in_channels: int = 3, num_classes: int = 2) -> None:
         super().__init__()
@@ -38,6 +46,11 @@ class FCNSegmenter(nn.Module):
         self.up2 = nn.ConvTranspose2d(num_classes, num_classes, 4, stride=2, padding=1, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(B, C, H, W)`` images -> ``(B, 2, H, W)`` logits.
+
+        Raises:
+            ValueError: ``x`` is not 4-D or ``H`` / ``W`` is not a multiple of 4 (two stride-2 stages).
+        """
         if x.dim() != 4 or x.shape[-1] % 4 or x.shape[-2] % 4:
             raise ValueError(f"FCNSegmenter expects (B, C, H, W) with H, W multiples of 4, got {tuple(x.shape)}")
         x1 = F.relu(self.conv1(x))

@@ -73,7 +73,26 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
-    """Load a checkpoint with ``weights_only=True`` (never unpickles code)."""
+    """Load a checkpoint written by :func:`atomic_torch_save` / :class:`AtomicCheckpointIO` safely.
+
+    ``torch.load(..., weights_only=True)``: only tensors and plain Python values are rebuilt, never code.
+
+    Args:
+        path: the ``.ckpt`` file.
+        map_location: as :func:`torch.load` (default ``"cpu"``).
+
+    Returns:
+        The checkpoint dict. Lightning's keys (``state_dict``, ``epoch``, ``global_step``, ``optimizer_states``,
+        ``lr_schedulers``, ``callbacks``, ``hyper_parameters``, ...) plus ``seal`` (the module's own state:
+        ``batches_seen``, ``torch_rng_state``, ``val_history``, ``epoch_times``, ...). In ``state_dict`` the task-net's weights are
+        under ``task_net.``, the loss-net's (score network) under ``score_net.`` and the cost-augmented
+        network's (margin methods) under ``cost_augmented.``.
+
+    Raises:
+        FileNotFoundError: no file at ``path``.
+        pickle.UnpicklingError: the file holds anything but tensors and plain values (e.g. a checkpoint
+            pickled with code objects), or is not a checkpoint.
+    """
     return torch.load(path, map_location=map_location, weights_only=True)
 
 
