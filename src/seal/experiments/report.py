@@ -603,7 +603,10 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
     for (dataset, split), methods in cells.items():
         variants = sorted({v for (m, v) in methods if m.startswith("seal-")}, key=lambda v: v or "")
         for variant in variants:
-            ce = _ce_reference({v: g for (m, v), g in methods.items() if m == "cross-entropy"}, variant)
+            ce_by_variant = {v: g for (m, v), g in methods.items() if m == "cross-entropy"}
+            ce = _ce_reference(ce_by_variant, variant)
+            # a matched control (cross-entropy of the same variant) is shown next to the paper-config baseline
+            base = ce_by_variant.get(None) if ce is not None and ce.variant is not None and ce.variant == variant else None
             seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
             if ce is None or not seal:
                 continue
@@ -621,14 +624,32 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
                     f"cross-entropy {ce_s} (Δ {_fmt_signed(d)})"
                 )
+                base_vals = [100 * v for v in base.values("metrics", "test", metric)] if base is not None else []
+                if base_vals:
+                    d_base = statistics.fmean(nce_vals) - statistics.fmean(base_vals)
+                    line += (
+                        f"; vs cross-entropy with the paper's config {_fmt_mean_std([v / 100 for v in base_vals])} "
+                        f"Δ {_fmt_signed(d_base)}"
+                    )
                 p_nce, w1 = paper_number("seal-dynamic-nce", dataset)
                 p_ce, w2 = paper_number("cross-entropy", dataset)
                 if metric == "example_f1" and p_nce is not None and p_ce is not None:
                     line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
-                t = tally.setdefault(variant, {"beats": [], "run": [], "near_paper": [], "with_paper": []})
+                t = tally.setdefault(
+                    variant,
+                    {"beats": [], "run": [], "near_paper": [], "with_paper": [], "matched": [], "beats_base": [], "run_base": []},
+                )
                 t["run"].append(dataset)
                 if d > 0:
                     t["beats"].append(dataset)
+                if variant is not None and ce.variant == variant:
+                    t["matched"].append(dataset)
+                # the margin over cross-entropy with the paper's config, matched control or not
+                d_paper_ce = d_base if base_vals else (d if ce.variant is None else None)
+                if d_paper_ce is not None:
+                    t["run_base"].append(dataset)
+                    if d_paper_ce > 0:
+                        t["beats_base"].append(dataset)
                 if metric == "example_f1" and p_nce is not None:
                     t["with_paper"].append(dataset)
                     if statistics.fmean(nce_vals) >= p_nce - 1.0:
@@ -653,6 +674,12 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             f"- Tally, {name}: beats cross-entropy on {len(t['beats'])} of {len(t['run'])} datasets run"
             f" ({', '.join(t['beats']) or 'none'})"
         )
+        if t["matched"]:
+            line += (
+                f" -- on {', '.join(t['matched'])} against its matched cross-entropy control ({variant}); against "
+                f"cross-entropy with the paper's config it wins on {len(t['beats_base'])} of {len(t['run_base'])}"
+                f" ({', '.join(t['beats_base']) or 'none'})"
+            )
         if t["with_paper"]:
             line += (
                 f"; within 1 point of the paper's number or above on {len(t['near_paper'])} of "
