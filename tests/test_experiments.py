@@ -482,7 +482,7 @@ def test_report_compares_with_the_matched_cross_entropy_control_and_the_paper_co
     tally = next(ln for ln in text.splitlines() if ln.startswith("- Tally"))
     assert tally == (
         "- Tally, SEAL-dynamic NCE (cpu-t): beats cross-entropy on 1 of 2 datasets run (genbase) -- on bibtex "
-        "against its matched cross-entropy control (cpu-t); against cross-entropy with the paper's config it wins "
+        "against the cross-entropy run of the same variant (cpu-t); against cross-entropy with the paper's config it wins "
         "on 2 of 2 (bibtex, genbase); within 1 point of the paper's number or above on 1 of 2 (genbase)."
     )
 

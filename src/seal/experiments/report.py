@@ -675,11 +675,12 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             f" ({', '.join(t['beats']) or 'none'})"
         )
         if t["matched"]:
-            line += (
-                f" -- on {', '.join(t['matched'])} against its matched cross-entropy control ({variant}); against "
-                f"cross-entropy with the paper's config it wins on {len(t['beats_base'])} of {len(t['run_base'])}"
-                f" ({', '.join(t['beats_base']) or 'none'})"
-            )
+            line += f" -- on {', '.join(t['matched'])} against the cross-entropy run of the same variant ({variant})"
+            if t["run_base"]:
+                line += (
+                    f"; against cross-entropy with the paper's config it wins on {len(t['beats_base'])} of "
+                    f"{len(t['run_base'])} ({', '.join(t['beats_base']) or 'none'})"
+                )
         if t["with_paper"]:
             line += (
                 f"; within 1 point of the paper's number or above on {len(t['near_paper'])} of "
