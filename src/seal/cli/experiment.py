@@ -35,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="list the planned runs and which would be skipped; run nothing")
     parser.add_argument("--results", default=None,
                         help="results file, appended to (default: the grid's `results`, else results/runs.jsonl)")
-    parser.add_argument("--runs-dir", default=None, help="root of the run directories (default: the grid's `runs_dir`, else runs)")
+    parser.add_argument("--runs-dir", default=None,
+                        help="root of the run directories (default: the grid's `runs_dir`, else runs)")
     parser.add_argument("--datasets", nargs="+", default=None, metavar="NAME",
                         help="run only these of the grid's datasets (default: all)")
     parser.add_argument("--methods", nargs="+", default=None, metavar="NAME",

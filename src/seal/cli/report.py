@@ -27,8 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         metavar="RUNKEY",
         help=(
-            "plot validation example-F1 (mean IoU for segmentation) per epoch of the runs matching RUNKEY (dataset/method/variant/seed, variant "
-            "'default' when none, e.g. bibtex/seal-dynamic-nce/cpu/0; a substring also matches); one figure per key. "
+            "plot validation example-F1 (mean IoU for segmentation) per epoch of the runs matching RUNKEY "
+            "(dataset/method/variant/seed, variant 'default' when none, e.g. bibtex/seal-dynamic-nce/cpu/0; a substring also matches); one figure per key. "
             "Default: per dataset family (feature-based MLC, extra MLC, segmentation), the first seed of each method "
             "on the family's first dataset that has two or more methods"
         ),

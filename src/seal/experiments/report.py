@@ -606,7 +606,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             ce_by_variant = {v: g for (m, v), g in methods.items() if m == "cross-entropy"}
             ce = _ce_reference(ce_by_variant, variant)
             # a matched control (cross-entropy of the same variant) is shown next to the paper-config baseline
-            base = ce_by_variant.get(None) if ce is not None and ce.variant is not None and ce.variant == variant else None
+            matched = ce is not None and variant is not None and ce.variant == variant
+            base = ce_by_variant.get(None) if matched else None
             seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
             if ce is None or not seal:
                 continue
@@ -642,7 +643,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                 t["run"].append(dataset)
                 if d > 0:
                     t["beats"].append(dataset)
-                if variant is not None and ce.variant == variant:
+                if matched:
                     t["matched"].append(dataset)
                 # the margin over cross-entropy with the paper's config, matched control or not
                 d_paper_ce = d_base if base_vals else (d if ce.variant is None else None)

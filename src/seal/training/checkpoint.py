@@ -82,11 +82,11 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict:
         map_location: as :func:`torch.load` (default ``"cpu"``).
 
     Returns:
-        The checkpoint dict. Lightning's keys (``state_dict``, ``epoch``, ``global_step``, ``optimizer_states``,
-        ``lr_schedulers``, ``callbacks``, ``hyper_parameters``, ...) plus ``seal`` (the module's own state:
-        ``batches_seen``, ``torch_rng_state``, ``val_history``, ``epoch_times``, ...). In ``state_dict`` the task-net's weights are
-        under ``task_net.``, the loss-net's (score network) under ``score_net.`` and the cost-augmented
-        network's (margin methods) under ``cost_augmented.``.
+        The checkpoint dict: Lightning's keys (``state_dict``, ``epoch``, ``global_step``,
+        ``optimizer_states``, ``lr_schedulers``, ``callbacks``, ``hyper_parameters``, ...) plus ``seal``, the
+        module's own state (``batches_seen``, ``torch_rng_state``, ``val_history``, ``epoch_times``, ...). In
+        ``state_dict`` the task-net's weights are under ``task_net.``, the loss-net's (score network) under
+        ``score_net.`` and the cost-augmented network's (margin methods) under ``cost_augmented.``.
 
     Raises:
         FileNotFoundError: no file at ``path``.

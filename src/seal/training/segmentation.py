@@ -15,8 +15,8 @@ seal-dynamic-nce            NCE, K Bernoulli masks          ``w_s (-S)`` + CE   
 
 Schedule (A.6, manual optimization): per training batch (24x24 random crops) SEAL-dynamic runs
 ``T x (S loss-net steps, then 1 task-net step)`` on the same batch with samples redrawn at every loss-net
-step; cross-entropy and SEAL-static ``T`` task-net steps (cross-entropy's default ``T`` is 1); DVN ``S`` loss-net steps (its
-samplers run GBI on the score network). Optimizers: Adam (``torch.optim.Adam``, L2 ``weight_decay``) per
+step; cross-entropy and SEAL-static ``T`` task-net steps (cross-entropy's default ``T`` is 1); DVN ``S``
+loss-net steps (its samplers run GBI on the score network). Optimizers: Adam (``torch.optim.Adam``, L2 ``weight_decay``) per
 network, gradient-norm clipping per network (task 2, score 6 in the paper's SEAL config),
 ``ReduceLROnPlateau(max, 0.5, patience 10)`` on every optimizer, stepped with the validation mean IoU.
 
