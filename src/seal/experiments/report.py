@@ -602,8 +602,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
         cells.setdefault((g.dataset, g.split_protocol), {})[(g.method, g.variant)] = g
     for (dataset, split), methods in cells.items():
         variants = sorted({v for (m, v) in methods if m.startswith("seal-")}, key=lambda v: v or "")
+        ce_by_variant = {v: g for (m, v), g in methods.items() if m == "cross-entropy"}
         for variant in variants:
-            ce_by_variant = {v: g for (m, v), g in methods.items() if m == "cross-entropy"}
             ce = _ce_reference(ce_by_variant, variant)
             # a matched control (cross-entropy of the same variant) is shown next to the paper-config baseline
             matched = ce is not None and variant is not None and ce.variant == variant
