@@ -38,6 +38,7 @@ __all__ = [
     "group_records",
     "mean_std",
     "paper_number",
+    "nce_goal_number",
     "plot_val_curves",
     "render_report",
     "write_report",
@@ -173,6 +174,23 @@ def paper_number(method: str, dataset: str) -> tuple[float | None, bool]:
     row = PAPER_ROW.get(method)
     value = PAPER_EXAMPLE_F1.get(row, {}).get(dataset) if row else None
     return value, (method, dataset) in SUSPICIOUS
+
+
+def nce_goal_number(dataset: str) -> tuple[float | None, str | None]:
+    """The paper number SEAL-dynamic NCE is held to ("within 1 point or above", issue 4) on ``dataset``.
+
+    It is the F.2 SEAL-dynamic NCE number, except where F.2 flags that cell as suspicious (cal500, eurlex_ev:
+    the same 41.62 in adjacent columns); there the goal uses the paper's SEAL-dynamic *regression* number, as
+    issue 4 does for cal500 (37.97). Returns ``(value in %, None)`` or ``(value, "why")`` when substituted, or
+    ``(None, None)`` when F.2 has no number.
+    """
+    value, warn = paper_number("seal-dynamic-nce", dataset)
+    if value is None or not warn:
+        return value, None
+    reg, reg_warn = paper_number("seal-dynamic-regression", dataset)
+    if reg is None or reg_warn:
+        return None, None
+    return reg, f"against the paper's SEAL-dynamic regression {reg:.2f}, because F.2 flags its NCE cell {value:.2f} ⚠"
 
 
 # ----------------------------------------------------------------------------------------- grouping
@@ -638,7 +656,10 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     line += f"; paper (secondary): Δ {_fmt_signed(p_nce - p_ce)}" + (" ⚠" if w1 or w2 else "")
                 t = tally.setdefault(
                     variant,
-                    {"beats": [], "run": [], "near_paper": [], "with_paper": [], "matched": [], "beats_base": [], "run_base": []},
+                    {
+                        "beats": [], "run": [], "near_paper": [], "with_paper": [], "matched": [], "beats_base": [],
+                        "run_base": [], "substituted": [],
+                    },
                 )
                 t["run"].append(dataset)
                 if d > 0:
@@ -651,9 +672,12 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     t["run_base"].append(dataset)
                     if d_paper_ce > 0:
                         t["beats_base"].append(dataset)
-                if metric == "example_f1" and p_nce is not None:
+                goal, why = nce_goal_number(dataset)
+                if metric == "example_f1" and goal is not None:
                     t["with_paper"].append(dataset)
-                    if statistics.fmean(nce_vals) >= p_nce - 1.0:
+                    if why:
+                        t["substituted"].append(f"{dataset} {why}")
+                    if statistics.fmean(nce_vals) >= goal - 1.0:
                         t["near_paper"].append(dataset)
             else:
                 line = f"- {where}: no SEAL-dynamic NCE run; cross-entropy {ce_s}"
@@ -687,6 +711,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                 f"; within 1 point of the paper's number or above on {len(t['near_paper'])} of "
                 f"{len(t['with_paper'])} ({', '.join(t['near_paper']) or 'none'})"
             )
+            if t["substituted"]:
+                line += " (" + "; ".join(t["substituted"]) + ")"
         lines.append(line + ".")
     return lines
 
@@ -699,6 +725,8 @@ VARIANT_LEGEND: dict[str, str] = {
     "cpu-t": "SEAL-dynamic NCE with the paper's T task-net steps per batch, learning rates and K but S = 1 "
     "loss-net step, at most 50 epochs; for cross-entropy, its matched control (the same task-net, optimizer and T "
     "steps per batch, no loss-net term)",
+    "cpu-t100": "`cpu-t` with up to 100 epochs instead of 50 (bibtex), for SEAL-dynamic NCE and its matched "
+    "cross-entropy control",
     "cpu-full": "the paper's S, T and K, at most 40 epochs (genbase)",
     "cpu-w": "Weizmann NCE `cpu` with w_s 0.01 -> 0.001",
     "cpu-long": "Weizmann `cpu` with up to 300 epochs instead of 100",
