@@ -91,7 +91,24 @@ class MultiLabelArrays:
     split_protocol: str = "given"
 
 
-class MultiLabelDataModule(L.LightningDataModule):
+class FromArraysMixin:
+    """``from_arrays``: build a DataModule over in-memory splits instead of a registry dataset.
+
+    The subclass's ``__init__`` must read ``self._arrays`` (``getattr(self, "_arrays", None)``) before loading,
+    and ``arrays.name`` becomes its ``dataset``.
+    """
+
+    @classmethod
+    def from_arrays(cls, arrays, **kwargs):
+        """A DataModule over ``arrays`` (``MultiLabelArrays`` or ``SegmentationArrays``); ``kwargs`` go to
+        ``__init__`` (used by :class:`seal.SEALClassifier`, tests and notebooks)."""
+        self = cls.__new__(cls)
+        self._arrays = arrays
+        cls.__init__(self, dataset=arrays.name, **kwargs)
+        return self
+
+
+class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
     """Serve a registered multi-label dataset to Lightning.
 
     Args:
@@ -146,14 +163,6 @@ class MultiLabelDataModule(L.LightningDataModule):
         self.info: dict = {}
         self._prepared = False
         self.prepare()
-
-    @classmethod
-    def from_arrays(cls, arrays: MultiLabelArrays, **kwargs) -> "MultiLabelDataModule":
-        """Build a DataModule over in-memory splits (used by :class:`seal.SEALClassifier` and tests)."""
-        self = cls.__new__(cls)
-        self._arrays = arrays
-        cls.__init__(self, dataset=arrays.name, **kwargs)
-        return self
 
     # Loading happens eagerly in __init__ so that LightningCLI can link ``num_features`` and
     # ``num_labels`` into the model's constructor; it is cheap (cached per process by the registry).

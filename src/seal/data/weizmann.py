@@ -46,7 +46,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seal.data.datamodule import DataError, EpochSeededSampler
+from seal.data.datamodule import DataError, EpochSeededSampler, FromArraysMixin
 
 __all__ = [
     "CROP_SIZE",
@@ -585,7 +585,7 @@ class SegmentationArrays:
     name: str = "arrays"
 
 
-class WeizmannDataModule(L.LightningDataModule):
+class WeizmannDataModule(FromArraysMixin, L.LightningDataModule):
     """Serve Weizmann horses (or any registered segmentation dataset) to Lightning.
 
     Training batches are ``(x (B, 3, 24, 24), y (B, 24, 24))`` random crops; validation/test/predict
@@ -630,14 +630,6 @@ class WeizmannDataModule(L.LightningDataModule):
         self._tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
         self.info: dict = {}
         self._prepare()
-
-    @classmethod
-    def from_arrays(cls, arrays: SegmentationArrays, **kwargs) -> "WeizmannDataModule":
-        """A DataModule over in-memory splits (tests, notebooks)."""
-        self = cls.__new__(cls)
-        self._arrays = arrays
-        cls.__init__(self, dataset=arrays.name, **kwargs)
-        return self
 
     def _prepare(self) -> None:
         if self._arrays is None:
