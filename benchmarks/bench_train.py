@@ -15,6 +15,7 @@ Usage::
 
     SEAL_DATA_DIR=../shared/data python benchmarks/bench_train.py --dataset bibtex
     python benchmarks/bench_train.py --dataset bibtex --methods cross-entropy seal-dynamic-nce --batches 20
+    python benchmarks/bench_train.py --dataset bibtex --device cuda --no-lightning-split
 
 Absolute seconds vary by machine (and by ±25 % on a shared VM); the ratios printed side by side travel.
 """
@@ -40,14 +41,24 @@ METHODS = [
 ]
 
 
-def matmul_peak(n: int = 2048, reps: int = 7) -> float:
-    """Median fp32 GFLOP/s of an ``n x n @ n x n`` matmul in this process."""
-    a, b = torch.randn(n, n), torch.randn(n, n)
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def matmul_peak(n: int = 2048, reps: int = 7, device: torch.device = torch.device("cpu")) -> float:
+    """Median fp32 GFLOP/s of an ``n x n @ n x n`` matmul in this process (on CUDA: with torch's default
+    TF32 setting, i.e. true fp32 unless ``torch.backends.cuda.matmul.allow_tf32`` was turned on)."""
+    if device.type == "cuda":
+        n = max(n, 8192)  # 2048^3 is too small to load a data-centre GPU
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
     a @ b
+    _sync(device)
     rates = []
     for _ in range(reps):
         t = time.perf_counter()
         a @ b
+        _sync(device)
         rates.append(2 * n**3 / (time.perf_counter() - t) / 1e9)
     return statistics.median(rates)
 
@@ -75,26 +86,30 @@ def count_updates(module) -> tuple[int, int]:
     return S, S * T
 
 
-def time_batches(module, dm, n_batches: int) -> tuple[float, int, float]:
-    """Run ``n_batches`` training batches outside Lightning; returns (seconds, batches, GFLOP per batch)."""
+def time_batches(module, dm, n_batches: int, device: torch.device = torch.device("cpu")) -> tuple[float, int, float]:
+    """Run ``n_batches`` training batches outside Lightning on ``device`` (batches moved there before the
+    clock starts); returns (seconds, batches, GFLOP per batch)."""
     from torch.utils.flop_counter import FlopCounterMode
 
+    module.to(device)
     module.train()
     opts, _ = module.configure_optimizers()
     module.optimizers = lambda: opts  # the module's training_step asks Lightning for its optimizers
     loader = dm.train_dataloader()
     batches = []
     for b in loader:
-        batches.append(b)
+        batches.append(module.transfer_batch_to_device(b, device, 0))
         if n_batches and len(batches) >= n_batches:
             break
     module.training_step(batches[0], 0)  # warm-up (allocations, fused kernels)
     with FlopCounterMode(display=False) as fc:
         module.training_step(batches[0], 0)
     gflop_per_batch = fc.get_total_flops() / 1e9
+    _sync(device)
     t = time.perf_counter()
     for i, b in enumerate(batches):
         module.training_step(b, i)
+    _sync(device)
     return time.perf_counter() - t, len(batches), gflop_per_batch
 
 
@@ -151,6 +166,7 @@ def main(argv=None) -> int:
     p.add_argument("--ce-batches", type=int, default=0, help="training batches timed for cross-entropy (0 = full epoch)")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--no-lightning-split", action="store_true")
+    p.add_argument("--device", default="cpu", help="cpu, cuda or auto (the Lightning split runs on the CPU only)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="model overrides, e.g. batch_task_forward=false")
     args = p.parse_args(argv)
     if args.threads:
@@ -160,24 +176,29 @@ def main(argv=None) -> int:
         k, v = kv.split("=", 1)
         overrides[k] = yaml.safe_load(v)
 
+    if args.device == "auto":
+        args.device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(args.device)
     torch.manual_seed(0)
-    peak_before = matmul_peak()
+    peak_before = matmul_peak(device=device)
     rows = []
     for method in args.methods:
         dm, module = build(args.dataset, method, overrides)
         n_epoch = len(dm.train_dataloader())
         n = args.ce_batches if method == "cross-entropy" else args.batches
-        secs, done, gflop = time_batches(module, dm, n)
+        secs, done, gflop = time_batches(module, dm, n, device)
         epoch_s = secs / done * n_epoch
         loss_up, task_up = count_updates(module)
         n_train = len(dm.train_dataloader().dataset)
         rows.append((method, module.hparams, done, n_epoch, epoch_s, loss_up, task_up, gflop, gflop * done / secs, n_train / epoch_s))
-    peak_after = matmul_peak()
+    peak_after = matmul_peak(device=device)
     peak = statistics.median([peak_before, peak_after])
 
     ce = next((r for r in rows if r[0] == "cross-entropy"), None)
-    print(f"dataset {args.dataset}; torch {torch.__version__}; threads {torch.get_num_threads()}")
-    print(f"fp32 matmul peak (2048^3, median): {peak:.1f} GFLOP/s (before {peak_before:.1f}, after {peak_after:.1f})")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"threads {torch.get_num_threads()}"
+    size = "8192^3" if device.type == "cuda" else "2048^3"
+    print(f"dataset {args.dataset}; torch {torch.__version__}; {where}")
+    print(f"fp32 matmul peak ({size}, median): {peak:.1f} GFLOP/s (before {peak_before:.1f}, after {peak_after:.1f})")
     hdr = f"{'method':<27}{'S/T/K':>11}{'batches':>10}{'s/epoch':>10}{'x CE':>8}{'updates/batch':>15}{'GFLOP/batch':>13}{'GFLOP/s':>9}{'% peak':>8}{'train ex/s':>12}"
     print(hdr)
     print("-" * len(hdr))
@@ -189,7 +210,7 @@ def main(argv=None) -> int:
             f"{f'{loss_up}+{task_up}':>15}{gflop:>13.3f}{rate:>9.1f}{100 * rate / peak:>7.1f}%{ex_s:>12.0f}"
         )
     print("updates/batch = loss-net + task-net optimizer steps; s/epoch scaled from the timed batches.")
-    if ce and not args.no_lightning_split:
+    if ce and not args.no_lightning_split and device.type == "cpu":
         epoch, inside, outside = lightning_epoch_split(args.dataset)
         print(
             f"cross-entropy Lightning epoch (train + validation): {epoch:.2f} s, of which "
