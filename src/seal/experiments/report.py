@@ -730,6 +730,8 @@ VARIANT_LEGEND: dict[str, str] = {
     "cpu-full": "the paper's S, T and K, at most 40 epochs (genbase)",
     "cpu-w": "Weizmann NCE `cpu` with w_s 0.01 -> 0.001",
     "cpu-long": "Weizmann `cpu` with up to 300 epochs instead of 100",
+    "cpu-lr": "Weizmann DVN `cpu` with 10x higher GBI learning rates (1.0) for its fewer GBI steps and up to 100 "
+    "epochs; SEAL-static regression on that DVN's frozen energy network",
     "quick": "the README demo (bibtex NCE `cpu-t` with at most 35 epochs)",
 }
 
