@@ -539,3 +539,22 @@ def test_report_goal_for_a_flagged_paper_cell_uses_the_regression_number(tmp_pat
     assert nce_goal_number("cal500") == (37.97, "against the paper's SEAL-dynamic regression 37.97, because F.2 flags its NCE cell 41.62 ⚠")
     assert nce_goal_number("bibtex") == (44.76, None)
     assert nce_goal_number("weizmann_horse") == (None, None)
+
+
+def test_report_compares_a_loss_net_only_variant_with_the_shared_control(tmp_path):
+    # cpu-s3 differs from cpu-t only in loss-net steps: its control is cross-entropy cpu-t (CONTROL_VARIANT)
+    recs = [_record("bibtex", "cross-entropy", 0, 0.43), _record("bibtex", "cross-entropy", 0, 0.44, variant="cpu-t")]
+    recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.45, variant="cpu-s3")]
+    text = _report_text(tmp_path, recs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **bibtex** (SEAL cpu-s3 variant"))
+    assert line.endswith(
+        "SEAL-dynamic NCE 45.00 (n=1) **beats** cross-entropy 44.00 (n=1) (cpu-t) (Δ +1.00); "
+        "vs cross-entropy with the paper's config 43.00 (n=1) Δ +2.00; paper (secondary): Δ +2.36."
+    )
+    tally = next(ln for ln in text.splitlines() if ln.startswith("- Tally"))
+    # 45.00 >= 44.76 - 1: within 1 point of the paper
+    assert tally == (
+        "- Tally, SEAL-dynamic NCE (cpu-s3): beats cross-entropy on 1 of 1 datasets run (bibtex) -- on bibtex "
+        "against its matched cross-entropy control (cpu-t); against cross-entropy with the paper's config it wins "
+        "on 1 of 1 (bibtex); within 1 point of the paper's number or above on 1 of 1 (bibtex)."
+    )

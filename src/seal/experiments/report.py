@@ -412,9 +412,19 @@ def _provenance(records: Sequence[dict]) -> list[str]:
 
 #: the cross-entropy variants a SEAL variant is compared with, in order: its own, the base config, then the
 #: standard CPU-sized one (e.g. a ``cpu-w`` SEAL variant, which changes only SEAL settings, against CE ``cpu``)
+#: SEAL variant -> the variant of its matched cross-entropy control, where that is not the same name: a
+#: control has no loss-net, so SEAL variants that differ only in loss-net settings share one control run
+CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t"}
+
+
+def _control_variant(variant: str | None) -> str | None:
+    return CONTROL_VARIANT.get(variant, variant) if variant else variant
+
+
 def _ce_reference(ce_by_variant: dict, variant: str | None):
-    """The cross-entropy entry of ``ce_by_variant`` (variant -> group) to compare a SEAL ``variant`` with, or None."""
-    for want in (variant, None, "cpu"):
+    """The cross-entropy entry of ``ce_by_variant`` (variant -> group) to compare a SEAL ``variant`` with, or None:
+    its matched control (the same variant, or :data:`CONTROL_VARIANT`), else the paper-config row, else ``cpu``."""
+    for want in (_control_variant(variant), None, "cpu"):
         if want in ce_by_variant:
             return ce_by_variant[want]
     return None
@@ -624,7 +634,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
         for variant in variants:
             ce = _ce_reference(ce_by_variant, variant)
             # a matched control (cross-entropy of the same variant) is shown next to the paper-config baseline
-            matched = ce is not None and variant is not None and ce.variant == variant
+            matched = ce is not None and variant is not None and ce.variant == _control_variant(variant)
             base = ce_by_variant.get(None) if matched else None
             seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
             if ce is None or not seal:
@@ -700,7 +710,12 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             f" ({', '.join(t['beats']) or 'none'})"
         )
         if t["matched"]:
-            line += f" -- on {', '.join(t['matched'])} against the cross-entropy run of the same variant ({variant})"
+            control = _control_variant(variant)
+            line += (
+                f" -- on {', '.join(t['matched'])} against the cross-entropy run of the same variant ({variant})"
+                if control == variant
+                else f" -- on {', '.join(t['matched'])} against its matched cross-entropy control ({control})"
+            )
             if t["run_base"]:
                 line += (
                     f"; against cross-entropy with the paper's config it wins on {len(t['beats_base'])} of "
@@ -727,6 +742,7 @@ VARIANT_LEGEND: dict[str, str] = {
     "steps per batch, no loss-net term)",
     "cpu-t100": "`cpu-t` with up to 100 epochs instead of 50 (bibtex), for SEAL-dynamic NCE and its matched "
     "cross-entropy control",
+    "cpu-s3": "`cpu-t` with S = 3 loss-net steps instead of 1 (bibtex); its control is cross-entropy `cpu-t`",
     "cpu-full": "the paper's S, T and K, at most 40 epochs (genbase)",
     "cpu-w": "Weizmann NCE `cpu` with w_s 0.01 -> 0.001",
     "cpu-long": "Weizmann `cpu` with up to 300 epochs instead of 100",
