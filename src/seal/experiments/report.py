@@ -410,8 +410,6 @@ def _provenance(records: Sequence[dict]) -> list[str]:
     return lines
 
 
-#: the cross-entropy variants a SEAL variant is compared with, in order: its own, the base config, then the
-#: standard CPU-sized one (e.g. a ``cpu-w`` SEAL variant, which changes only SEAL settings, against CE ``cpu``)
 #: SEAL variant -> the variant of its matched cross-entropy control, where that is not the same name: a
 #: control has no loss-net, so SEAL variants that differ only in loss-net settings share one control run
 CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t"}
@@ -423,7 +421,8 @@ def _control_variant(variant: str | None) -> str | None:
 
 def _ce_reference(ce_by_variant: dict, variant: str | None):
     """The cross-entropy entry of ``ce_by_variant`` (variant -> group) to compare a SEAL ``variant`` with, or None:
-    its matched control (the same variant, or :data:`CONTROL_VARIANT`), else the paper-config row, else ``cpu``."""
+    its matched control (the same variant, or :data:`CONTROL_VARIANT`), else the paper-config row, else the
+    standard CPU-sized one (e.g. a ``cpu-w`` SEAL variant, which changes only SEAL settings, against CE ``cpu``)."""
     for want in (_control_variant(variant), None, "cpu"):
         if want in ce_by_variant:
             return ce_by_variant[want]
