@@ -181,8 +181,8 @@ def nce_goal_number(dataset: str) -> tuple[float | None, str | None]:
 
     It is the F.2 SEAL-dynamic NCE number, except where F.2 flags that cell as suspicious (cal500, eurlex_ev:
     the same 41.62 in adjacent columns); there the goal uses the paper's SEAL-dynamic *regression* number, as
-    issue 4 does for cal500 (37.97). Returns ``(value in %, None)`` or ``(value, "why")`` when substituted, or
-    ``(None, None)`` when F.2 has no number.
+    issue 4 does for cal500 (37.97). Returns ``(value in %, None)``, or ``(value, "why")`` when substituted, or
+    ``(None, None)`` when F.2 has no NCE number or the substitute is missing or flagged too.
     """
     value, warn = paper_number("seal-dynamic-nce", dataset)
     if value is None or not warn:
@@ -617,9 +617,10 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
 def _verdicts(groups: list[Group], metric: str) -> list[str]:
     """One line per (dataset, split, SEAL variant) that has a cross-entropy row and at least one SEAL row.
 
-    A SEAL variant (e.g. ``cpu``) is compared with the cross-entropy row of the same variant when there is
-    one, else with the base cross-entropy row (cross-entropy needs no CPU-sized variant), else with the
-    ``cpu`` one (:func:`_ce_reference`).
+    A SEAL variant (e.g. ``cpu``) is compared with its matched cross-entropy control when there is one (the
+    same variant, or the one :data:`CONTROL_VARIANT` names), else with the base cross-entropy row
+    (cross-entropy needs no CPU-sized variant), else with the ``cpu`` one (:func:`_ce_reference`). The
+    "within 1 point of the paper" tally uses :func:`nce_goal_number`.
     """
     lines = []
     cells: dict[tuple, dict[tuple, Group]] = {}
@@ -810,7 +811,8 @@ def render_report(
         "not the paper's setting. A method shown without a variant used the paper's config. Variants here: "
         + _variant_legend(records),
         "- **s / epoch**: wall-clock seconds of one training epoch including its validation pass, mean over the "
-        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine, so these are "
+        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine (three for the "
+        "`cpu-s3` and `cpu-lr` rows, whose s / epoch is therefore inflated by up to about 1.5x), so these are "
         "indicative; the speed ratios in `docs/benchmarks.md` come from one process per measurement.",
         "",
         "## Provenance",
