@@ -558,3 +558,33 @@ def test_report_compares_a_loss_net_only_variant_with_the_shared_control(tmp_pat
         "against its matched cross-entropy control (cpu-t); against cross-entropy with the paper's config it wins "
         "on 1 of 1 (bibtex); within 1 point of the paper's number or above on 1 of 1 (bibtex)."
     )
+
+
+def test_grid_skips_a_run_that_another_process_is_running(workdir, capsys):
+    """A run whose directory lock is held elsewhere is not started twice; its chained child is not started."""
+    import fcntl
+    import os
+
+    grid = _write_grid(workdir / "grid.yaml", datasets=["genbase"], seeds=[0],
+                       after={"seal-dynamic-nce": {"from": "cross-entropy", "arg": "model.x"}})
+    busy = next(s for s in plan_runs(load_grid(grid)) if s.method == "cross-entropy")
+    busy.run_dir.mkdir(parents=True)
+    fd = os.open(busy.run_dir / ".seal-run.lock", os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # "another grid" is running genbase/cross-entropy seed 0
+    try:
+        assert experiment_main([str(grid)]) == 1
+    finally:
+        os.close(fd)
+    out = capsys.readouterr().out
+    assert "skip  genbase/cross-entropy seed 0: another process is running it now" in out
+    assert ("FAILED genbase/seal-dynamic-nce seed 0: not started: the run it starts from "
+            "(genbase/cross-entropy seed 0) is running in another process") in out
+    assert "summary: 0 ok, 1 failed, 0 skipped, 1 running in another process" in out
+    assert not (workdir / "results" / "runs.jsonl").exists()
+    # once released, the run goes ahead (the fake fit writes no checkpoint, so its child is left out here)
+    assert experiment_main([str(grid), "--methods", "cross-entropy"]) == 0
+    assert len(_lines(workdir / "results" / "runs.jsonl")) == 1
+    # and the grid released the lock when the run ended
+    fd = os.open(busy.run_dir / ".seal-run.lock", os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # would raise if the grid had kept it
+    os.close(fd)

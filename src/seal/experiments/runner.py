@@ -787,6 +787,8 @@ class GridSummary:
         results: outcomes of the runs executed (empty for a dry run).
         missing_config: runs without a config file (counted as failed).
         problems: unparsable lines found in the results file.
+        busy: runs not started because another process holds their run directory's lock (it is running
+            them now); like failures they make the exit status non-zero, since the grid is not complete.
     """
 
     planned: list[RunSpec]
@@ -794,6 +796,7 @@ class GridSummary:
     results: list[RunResult]
     missing_config: list[RunSpec]
     problems: list[str]
+    busy: list[RunSpec] = field(default_factory=list)
 
     @property
     def failed(self) -> list[RunResult]:
@@ -802,8 +805,8 @@ class GridSummary:
 
     @property
     def exit_code(self) -> int:
-        """0 if nothing failed (and no config was missing), else 1."""
-        return 1 if self.failed or self.missing_config else 0
+        """0 if nothing failed (and no config was missing, and no run was busy elsewhere), else 1."""
+        return 1 if self.failed or self.missing_config or self.busy else 0
 
 
 def _tail(path: Path, offset: int, n: int = 15) -> list[str]:
@@ -901,10 +904,45 @@ def _collect_record(
 class _Active:
     """A run in progress."""
 
-    def __init__(self, spec: RunSpec, argv: list[str], proc: subprocess.Popen, log: IO, offset: int, index: int):
+    def __init__(
+        self, spec: RunSpec, argv: list[str], proc: subprocess.Popen, log: IO, offset: int, index: int, lock: int | None
+    ):
         self.spec, self.argv, self.proc, self.log, self.offset, self.index = spec, argv, proc, log, offset, index
+        self.lock = lock
         self.t0 = time.perf_counter()
         self.started = time.time()
+
+    def close(self) -> None:
+        """Close the log and release the run directory's lock."""
+        self.log.close()
+        _unlock_run(self.lock)
+        self.lock = None
+
+
+#: per-run lock file: held (``flock``) by the grid process that runs it, released when the run ends or that
+#: process dies, so two grids never run the same run into the same directory at once
+RUN_LOCK = ".seal-run.lock"
+
+
+def _try_lock_run(run_dir: Path) -> tuple[bool, int | None]:
+    """``(True, fd)`` with an exclusive lock on ``run_dir/RUN_LOCK`` held through ``fd``, or ``(False, None)``
+    when another process holds it. Without ``fcntl`` (non-POSIX) it always succeeds, with ``fd = None``."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - non-POSIX
+        return True, None
+    fd = os.open(run_dir / RUN_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        os.close(fd)
+        return False, None
+    return True, fd
+
+
+def _unlock_run(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # releases the flock
 
 
 def _raise_terminated(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -1069,7 +1107,7 @@ def run_grid(
         state = status.get(parent.key) if parent is not None else "failed"
         if state is None:
             return "wait", parent
-        return ("ready" if state == "ok" else "failed"), parent
+        return ("ready" if state == "ok" else "busy" if state == "busy" else "failed"), parent
 
     def chained(index: int, spec: RunSpec, parent: RunSpec) -> RunSpec | None:
         """``spec`` with ``--ARG=<parent's best checkpoint>`` appended, or ``None`` (reported as failed)."""
@@ -1103,8 +1141,14 @@ def run_grid(
                 if state == "wait":
                     continue
                 pending.remove(item)
-                if state == "failed":
-                    fail_unstarted(index, spec, f"the run it starts from ({parent.label if parent else spec.after[0]}) failed")
+                if state in ("failed", "busy"):
+                    what = parent.label if parent else spec.after[0]
+                    why = (
+                        f"the run it starts from ({what}) is running in another process; run the grid again once it has finished"
+                        if state == "busy"
+                        else f"the run it starts from ({what}) failed"
+                    )
+                    fail_unstarted(index, spec, why)
                     rescan = True
                     break
                 return index, spec, parent
@@ -1113,6 +1157,12 @@ def run_grid(
     def start(index: int, spec: RunSpec) -> None:
         argv = build_command(spec, grid)
         spec.run_dir.mkdir(parents=True, exist_ok=True)
+        locked, lock = _try_lock_run(spec.run_dir)
+        if not locked:
+            status[spec.key] = "busy"
+            summary.busy.append(spec)
+            say(f"[{index}/{total}] skip  {spec.label}: another process is running it now ({spec.run_dir / RUN_LOCK} is locked)")
+            return
         try:
             spec.metrics_file.unlink()  # a stale metrics.json must not pass for this run's
         except FileNotFoundError:
@@ -1128,16 +1178,17 @@ def run_grid(
         except OSError as exc:
             log.write(f"seal experiment: cannot start the run: {exc}\n")
             log.close()
+            _unlock_run(lock)
             status[spec.key] = "failed"
             res = RunResult(spec, False, None, 0.0, f"cannot start {argv[0]!r}: {exc}")
             summary.results.append(res)
             say(f"[{index}/{total}] FAILED {spec.label}: {res.message}")
             return
-        active.append(_Active(spec, argv, proc, log, offset, index))
+        active.append(_Active(spec, argv, proc, log, offset, index, lock))
 
     def finish(a: _Active, rc: int) -> None:
         wall = time.perf_counter() - a.t0
-        a.log.close()
+        a.close()
         head = f"[{a.index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}]"
         spec = a.spec
         if rc == 0:
@@ -1207,7 +1258,7 @@ def run_grid(
             except subprocess.TimeoutExpired:
                 a.proc.kill()
                 a.proc.wait()
-            a.log.close()
+            a.close()
         say(f"interrupted: {len(active)} run(s) in progress were stopped and not recorded")
         raise
     finally:
@@ -1218,6 +1269,7 @@ def run_grid(
     say(
         f"summary: {len(ok)} ok, {len(summary.failed)} failed, {len(summary.skipped)} skipped"
         + (f", {len(missing)} without a config" if missing else "")
+        + (f", {len(summary.busy)} running in another process" if summary.busy else "")
         + f"; elapsed {_fmt_elapsed(time.perf_counter() - t_grid)}; results in {results}"
     )
     for r in ok:
@@ -1227,4 +1279,6 @@ def run_grid(
         say(format_metrics_table([r.record for r in ok]))
     for r in summary.failed:
         say(f"  FAILED  {r.spec.label}: {r.message} (log: {r.spec.log_file})")
+    for spec in summary.busy:
+        say(f"  BUSY    {spec.label}: running in another process; not recorded by this one")
     return summary
