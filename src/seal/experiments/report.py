@@ -742,7 +742,8 @@ VARIANT_LEGEND: dict[str, str] = {
     "steps per batch, no loss-net term)",
     "cpu-t100": "`cpu-t` with up to 100 epochs instead of 50 (bibtex), for SEAL-dynamic NCE and its matched "
     "cross-entropy control",
-    "cpu-s3": "`cpu-t` with S = 3 loss-net steps instead of 1 (bibtex); its control is cross-entropy `cpu-t`",
+    "cpu-s3": "`cpu-t` with S = 3 loss-net steps instead of 1 (bibtex, cal500, spo_fun); its control is "
+    "cross-entropy `cpu-t`",
     "cpu-full": "the paper's S, T and K, at most 40 epochs (genbase)",
     "cpu-w": "Weizmann NCE `cpu` with w_s 0.01 -> 0.001",
     "cpu-long": "Weizmann `cpu` with up to 300 epochs instead of 100",
