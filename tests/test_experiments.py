@@ -611,3 +611,13 @@ def test_report_tally_of_the_best_validation_nce_variant_per_dataset(tmp_path):
         "cross-entropy with the paper's config on 2 of 2 (bibtex, genbase); within 1 point of the paper's number "
         "or above on 1 of 2 (genbase)."
     )
+
+
+def test_report_rates_below_ten_keep_two_significant_digits():
+    from seal.experiments.report import _fmt_mean
+
+    assert _fmt_mean([0.4, 0.6], digits=0, thousands=True) == "0.5"  # not "0" (a 36-crop GBI is that slow)
+    assert _fmt_mean([0.75], digits=0, thousands=True) == "0.75"
+    assert _fmt_mean([16.4], digits=0, thousands=True) == "16"
+    assert _fmt_mean([12345.0], digits=0, thousands=True) == "12,345"
+    assert _fmt_mean([0.0], digits=0) == "0"

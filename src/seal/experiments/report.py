@@ -290,6 +290,8 @@ def _fmt_mean(values: Sequence[float], digits: int = 2, scale: float = 1.0, thou
     if not values:
         return _NONE
     m = scale * statistics.fmean(values)
+    if digits == 0 and 0 < abs(m) < 10:  # e.g. 0.4 examples/s must not print as "0"
+        return f"{m:.2g}"
     return f"{m:,.{digits}f}" if thousands else f"{m:.{digits}f}"
 
 
