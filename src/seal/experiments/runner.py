@@ -913,7 +913,7 @@ class _Active:
         self.started = time.time()
 
     def close(self) -> None:
-        """Close the log and release the run directory's lock."""
+        """Close the log (if still open) and release the run directory's lock."""
         self.log.close()
         _unlock_run(self.lock)
         self.lock = None
@@ -1187,8 +1187,14 @@ def run_grid(
         active.append(_Active(spec, argv, proc, log, offset, index, lock))
 
     def finish(a: _Active, rc: int) -> None:
+        try:
+            record_finished(a, rc)
+        finally:
+            a.close()  # the lock only now: the run is recorded, so no other grid can start it again
+
+    def record_finished(a: _Active, rc: int) -> None:
         wall = time.perf_counter() - a.t0
-        a.close()
+        a.log.close()
         head = f"[{a.index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}]"
         spec = a.spec
         if rc == 0:
