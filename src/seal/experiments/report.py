@@ -868,8 +868,8 @@ def render_report(
         "not the paper's setting. A method shown without a variant used the paper's config. Variants here: "
         + _variant_legend(records),
         "- **s / epoch**: wall-clock seconds of one training epoch including its validation pass, mean over the "
-        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine (three for the "
-        "`cpu-s3` and `cpu-lr` rows, whose s / epoch is therefore inflated by up to about 1.5x), so these are "
+        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine (three to four for "
+        "the `cpu-s3` and `cpu-lr` rows, whose s / epoch is therefore inflated by up to about 2x), so these are "
         "indicative; the speed ratios in `docs/benchmarks.md` come from one process per measurement.",
         "",
         "## Provenance",
