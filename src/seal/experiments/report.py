@@ -528,6 +528,12 @@ def _mean_or_none(values: Sequence[float]) -> float | None:
     return statistics.fmean(values) if values else None
 
 
+def _best_validation_group(groups: Sequence[Group], metric: str) -> Group | None:
+    """The group with the highest mean *validation* ``metric`` (None when none has one)."""
+    scored = [(m, g) for g in groups if (m := _mean_or_none(g.values("metrics", "val", metric))) is not None]
+    return max(scored, key=lambda mg: mg[0])[1] if scored else None
+
+
 def _best_validation_rows(
     by: dict, datasets: list, method: str, prefer: dict, ours_means: dict, metric: str
 ) -> list[str]:
@@ -536,8 +542,7 @@ def _best_validation_rows(
     cells, verdicts, differs = [], [], False
     for d in datasets:
         shown = _pick_group(by.get((d, method), []), prefer[d])
-        scored = [(m, g) for g in by.get((d, method), []) if (m := _mean_or_none(g.values("metrics", "val", metric))) is not None]
-        best = max(scored, key=lambda mg: mg[0])[1] if scored else None
+        best = _best_validation_group(by.get((d, method), []), metric)
         if best is None or shown is None or best.variant == shown.variant:
             cells.append("same")
             verdicts.append("same")
@@ -624,11 +629,8 @@ def _best_variant_tally(cells: dict, metric: str) -> list[str]:
     cross-entropy with the paper's config, and against the paper's number (:func:`nce_goal_number`)."""
     picked, beats, beats_base, run_base, near, with_paper = [], [], [], [], [], []
     for (dataset, _split), methods in cells.items():
-        scored = [
-            (m, g) for (meth, _v), g in methods.items()
-            if meth == "seal-dynamic-nce" and (m := _mean_or_none(g.values("metrics", "val", metric))) is not None
-        ]
-        best = max(scored, key=lambda mg: mg[0])[1] if scored else None
+        nce = [g for (meth, _v), g in methods.items() if meth == "seal-dynamic-nce"]
+        best = _best_validation_group(nce, metric)
         test = [100 * v for v in best.values("metrics", "test", metric)] if best is not None else []
         ce_by_variant = {v: g for (m, v), g in methods.items() if m == "cross-entropy"}
         ce = _ce_reference(ce_by_variant, best.variant) if best is not None else None
