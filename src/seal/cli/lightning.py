@@ -133,11 +133,9 @@ class SEALCLI(LightningCLI):
         if trainer.is_global_zero:
             out = config.get("metrics_file") or (os.path.join(trainer.log_dir, "metrics.json") if trainer.log_dir else None)
             if out:
-                Path(out).parent.mkdir(parents=True, exist_ok=True)
-                tmp = f"{out}.tmp"
-                with open(tmp, "w") as fh:
-                    json.dump(self.results, fh, indent=2)
-                os.replace(tmp, out)
+                from seal.io import atomic_write_text
+
+                atomic_write_text(out, json.dumps(self.results, indent=2))
             if test:
                 print(format_metrics(test, title=f"test metrics ({model.hparams.method})"))
 

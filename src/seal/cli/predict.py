@@ -56,11 +56,12 @@ import os
 import pickle
 import shlex
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from seal.io import atomic_open, atomic_write_text
 
 FORMATS = ("jsonl", "csv")
 
@@ -274,7 +275,6 @@ def _segmentation_probs(module, x, batch_size: int):
 
 
 def _run_segmentation(args, ckpt: dict) -> str:
-    import torch
 
     from seal.metrics import CONVENTIONS
     from seal.metrics.functional import iou_per_image
@@ -369,14 +369,11 @@ def save_segmentation_grid(path, images, masks, chosen, columns) -> Path:
                 ax.set_ylabel(f"#{i}", fontsize=7)
     fig.tight_layout()
     out = Path(path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
     try:
-        fig.savefig(tmp, format="png", dpi=120)
-        os.replace(tmp, out)
+        with atomic_open(out, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=120)
     finally:
         plt.close(fig)
-        tmp.unlink(missing_ok=True)
     return out
 
 
@@ -615,23 +612,7 @@ def _write_text_atomic(output: str, text: str) -> None:
     out = Path(output)
     if out.is_dir():
         raise PredictError(f"--output {output} is a directory")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the usual permissions
-        os.replace(tmp, out)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
+    atomic_write_text(out, text, newline="")
 
 
 if __name__ == "__main__":  # pragma: no cover

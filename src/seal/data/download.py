@@ -20,11 +20,12 @@ from __future__ import annotations
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterable
 from pathlib import Path
+
+from seal.io import atomic_open
 
 __all__ = [
     "ChecksumMismatchError",
@@ -174,11 +175,8 @@ def download_file(
     if not sha256 or len(sha256) != 64:
         raise ValueError(f"download_file needs the expected 64-hex-digit sha256, got {sha256!r}")
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    out = os.fdopen(fd, "wb")  # owns fd from here on
-    try:
+    # a cache file is ordinary data: 0644; on any failure the .part file is removed, dest untouched
+    with atomic_open(dest, "wb", suffix=".part", mode_bits=0o644) as out:
         h = hashlib.sha256()
         received = 0
         declared: int | None = None
@@ -219,13 +217,4 @@ def download_file(
         actual = h.hexdigest()
         if actual != sha256.lower():
             raise ChecksumMismatchError(url, sha256.lower(), actual, what="download")
-        out.flush()
-        os.fsync(out.fileno())
-        out.close()
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a cache file is ordinary data
-        os.replace(tmp, dest)
-    except BaseException:
-        out.close()
-        tmp.unlink(missing_ok=True)
-        raise
     return dest

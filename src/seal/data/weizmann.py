@@ -351,18 +351,10 @@ def convert_npy_to_npz(src: str | os.PathLike | bytes, dest: str | os.PathLike, 
             dest, sha256.lower(), actual, what="converted .npz",
             hint="the decoded arrays differ from the registered split (or this numpy/zlib writes other bytes)",
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from seal.io import atomic_open
+
+    with atomic_open(dest, "wb", suffix=".part", mode_bits=0o644) as fh:
+        fh.write(data)
     return dest
 
 

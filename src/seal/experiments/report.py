@@ -313,9 +313,10 @@ def _select_runs(records: Sequence[dict], key: str) -> list[dict]:
 
 
 def _atomic_savefig(fig, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    fig.savefig(tmp, format="png", dpi=110, bbox_inches="tight")
-    os.replace(tmp, path)
+    from seal.io import atomic_open
+
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110, bbox_inches="tight")
 
 
 def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -> Path | None:
@@ -905,13 +906,9 @@ def render_report(
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    from seal.io import atomic_write_text
+
+    atomic_write_text(path, text)
 
 
 def _default_plot_runs(records: Sequence[dict]) -> list[tuple[str, list[dict]]]:
