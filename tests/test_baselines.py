@@ -108,10 +108,10 @@ class _LinearScore(torch.nn.Module):
         super().__init__()
         self.local = torch.nn.Parameter(torch.as_tensor(local, dtype=torch.float32))
 
-    def local_logits(self, x):
+    def encode(self, x):
         return self.local
 
-    def score_from_local(self, local, y):
+    def score(self, local, y):
         return (y * local).sum(-1) if y.dim() == 2 else (y * local.unsqueeze(1)).sum(-1)
 
 

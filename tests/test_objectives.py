@@ -34,23 +34,23 @@ class LinearScore(nn.Module):
         self.w = nn.Parameter(torch.tensor(w, dtype=torch.float64))
         self.c = nn.Parameter(torch.tensor(float(c), dtype=torch.float64))
 
-    def local_logits(self, x):
+    def encode(self, x):
         return x * self.w
 
-    def score_from_local(self, local, y):
+    def score(self, local, y):
         if y.dim() == 3:
             local = local.unsqueeze(1)
         return (y * local).sum(-1) + self.c * y.sum(-1)
 
     def forward(self, x, y):
-        return self.score_from_local(self.local_logits(x), y)
+        return self.score(self.encode(x), y)
 
 
 class RaisingScore(nn.Module):
-    def local_logits(self, x):
+    def encode(self, x):
         raise AssertionError("score net must not be called")
 
-    def score_from_local(self, local, y):
+    def score(self, local, y):
         raise AssertionError("score net must not be called")
 
     def forward(self, x, y):
@@ -196,8 +196,8 @@ def test_nce_reductions_and_precomputed_local():
     assert none.shape == (4,)
     torch.testing.assert_close(NCERankingLoss(5)(net, x, gold, z, samples=samples), none.sum())
     torch.testing.assert_close(NCERankingLoss(5, reduction="mean")(net, x, gold, z, samples=samples), none.mean())
-    local = net.local_logits(x)
-    torch.testing.assert_close(NCERankingLoss(5, reduction="none")(net, None, gold, z, local=local, samples=samples), none)
+    local = net.encode(x)
+    torch.testing.assert_close(NCERankingLoss(5, reduction="none")(net, None, gold, z, ctx=local, samples=samples), none)
 
 
 def test_ranking_is_nce_without_correction():

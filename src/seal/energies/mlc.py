@@ -143,6 +143,15 @@ class MLCScoreNet(nn.Module):
             raise ValueError(f"MLCScoreNet.score_from_local: y must be (B, L) or (B, K, L), got {tuple(y.shape)}")
         return local_term + self.global_score(y)
 
+    # ------------------------------------------------------------------ score-net protocol
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Score-net protocol (:mod:`seal.core.score_net`): the context ``ctx`` = local logits ``(B, L)``."""
+        return self.local_logits(x)
+
+    def score(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Score-net protocol: ``score_from_local(ctx, y)``; ``y`` ``(B, K, L)`` -> ``(B, K)`` (or ``(B, L)`` -> ``(B,)``)."""
+        return self.score_from_local(ctx, y)
+
     # ------------------------------------------------------------------ API
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Score ``S(x, y)`` (higher is better): ``score_from_local(local_logits(x), y)``.

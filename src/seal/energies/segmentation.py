@@ -58,8 +58,17 @@ class SegmentationScoreNet(nn.Module):
         """The image part of the first convolution (with its bias): ``(B, 64, H, W)``."""
         return F.conv2d(x, self.conv1.weight[:, : self.in_channels], self.conv1.bias, padding=2)
 
-    def forward(self, x: torch.Tensor, y: torch.Tensor, image_features: torch.Tensor | None = None) -> torch.Tensor:
-        """Scores of masks ``y`` for images ``x`` (``image_features`` may be passed precomputed)."""
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Score-net protocol (:mod:`seal.core.score_net`): the context is :meth:`image_features` ``(B, 64, H, W)``."""
+        return self.image_features(x)
+
+    def score(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Score-net protocol: scores of masks ``y`` ``(B, K, H, W)`` -> ``(B, K)`` (``(B, H, W)`` -> ``(B,)``)
+        from the context of :meth:`encode`."""
+        return self.forward(None, y, ctx)
+
+    def forward(self, x: torch.Tensor | None, y: torch.Tensor, image_features: torch.Tensor | None = None) -> torch.Tensor:
+        """Scores of masks ``y`` for images ``x`` (``image_features`` may be passed precomputed; ``x`` is then unused)."""
         single = y.dim() == 3
         yk = y.unsqueeze(1) if single else y
         if yk.dim() != 4:

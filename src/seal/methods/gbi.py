@@ -87,7 +87,7 @@ def score_objective(score_net: nn.Module, local: Tensor, transform: str = "raw")
     """Test-time GBI objective ``−S(x, y)`` (``"raw"``) or ``−σ(S(x, y))`` (``"sigmoid"``).
 
     Args:
-        score_net: score network with ``score_from_local``.
+        score_net: score network (score-net protocol: ``encode`` / ``score``).
         local: ``(B, L)`` local logits for the batch (detached here).
         transform: ``"raw"`` or ``"sigmoid"``.
 
@@ -99,7 +99,7 @@ def score_objective(score_net: nn.Module, local: Tensor, transform: str = "raw")
     local = local.detach()
 
     def objective(y: Tensor) -> Tensor:
-        s = score_net.score_from_local(local, y)
+        s = score_net.score(local, y)
         return -(torch.sigmoid(s) if transform == "sigmoid" else s)
 
     return objective
@@ -120,7 +120,7 @@ def adversarial_objective(score_net: nn.Module, local: Tensor, y_gold: Tensor) -
     def objective(y: Tensor) -> Tensor:
         with torch.no_grad():
             target = soft_f1(y.detach(), gold.to(y.dtype))
-        s = score_net.score_from_local(local, y)
+        s = score_net.score(local, y)
         return -F.binary_cross_entropy_with_logits(s, target, reduction="none")
 
     return objective
@@ -213,7 +213,7 @@ def gbi_predict(
         seal.inference.GBIError: a non-finite objective or gradient (names example and step).
     """
     with torch.no_grad():
-        local = score_net.local_logits(x)
+        local = score_net.encode(x)
         probs = None
         if settings.init == "task-net":
             if task_net is None:

@@ -1,30 +1,39 @@
-"""Loss-net objectives ``L_E(θ)`` for multi-label classification.
+"""Loss-net objectives ``L_E(θ)``, written once for every output space.
 
 Source: ``seal-method.md`` A.4 (a)-(d), H.1-H.3, H.5, H.7, H.8 and the appendix pseudo-code.
 
 Conventions shared by every class here:
 
-* The score network returns a **score** ``S(x, y) = −E(x, y)`` (higher is better). It must provide
-  ``local_logits(x) -> (B, L)`` and ``score_from_local(local (B, L), y (B, K, L)) -> (B, K)`` (see
-  :class:`seal.energies.MLCScoreNet`); ``local`` may be passed precomputed (then ``x`` is not used).
+* The score network implements the score-net protocol (:mod:`seal.core.score_net`): ``encode(x) -> ctx``
+  and ``score(ctx, y (B, K, *out)) -> (B, K)``, a **score** ``S(x, y) = −E(x, y)`` (higher is better). ``ctx``
+  may be passed precomputed (then ``x`` is not used). For :class:`seal.energies.MLCScoreNet` ``ctx`` is the
+  ``(B, L)`` local logits; for the segmentation CNN the image half of its first convolution.
+* The shape of ``y`` is the business of an output space (:mod:`seal.core.spaces`, default
+  :class:`~seal.core.spaces.MultiLabelSpace`): it draws the candidates, computes ``log P_N`` and the oracle
+  value. ``mask`` (``(B, T)``, tagging only) marks real positions.
 * Task-net outputs (``task_logits``, cost-augmented probabilities, injected samples) are **detached**
   inside every objective: a loss-net step never creates gradients in the task-net (A.4). Gradients flow
-  only into the score network (and into ``local`` when it is passed in).
+  only into the score network (and into ``ctx`` when it is passed in).
+* Candidates are drawn **before** the score network encodes ``x``, so with dropout the random draws come in
+  the same order for every space.
 * ``forward(...)`` returns the reduced loss, ``per_example(...)`` the ``(B,)`` terms (already summed
   over samples). ``reduction`` is ``"sum"`` (over the batch), ``"mean"`` (over the batch) or ``"none"``
-  (returns ``(B,)``). Defaults follow H.5: NCE / ranking / regression sum, margin mean.
+  (returns ``(B,)``). Defaults follow H.5: NCE / ranking / regression sum, margin mean. The regression
+  objectives take ``per_candidate=True`` to reduce the ``(B, K)`` candidate terms directly instead (the
+  segmentation config's ``reduction: mean`` averages over batch **and** candidates).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seal.oracles.functional import l1_cost, soft_f1
-from seal.samplers.mlc import bernoulli_samples, gaussian_logit_samples
+from seal.core.spaces import MultiLabelSpace, OutputSpace, noise_log_prob
+from seal.oracles.functional import l1_cost
 
 __all__ = [
     "NCERankingLoss",
@@ -66,47 +75,34 @@ def _reduce(per_example: torch.Tensor, reduction: str) -> torch.Tensor:
     return per_example
 
 
-def _local(score_net: nn.Module, x: torch.Tensor | None, local: torch.Tensor | None) -> torch.Tensor:
-    if local is not None:
-        return local
+def _ctx(score_net: nn.Module, x: Any, ctx: Any) -> Any:
+    """The score network's context: ``ctx`` if given, else ``score_net.encode(x)``."""
+    if ctx is not None:
+        return ctx
     if x is None:
-        raise ValueError("either x or precomputed local logits must be given")
-    return score_net.local_logits(x)
+        raise ValueError("either x or a precomputed score-net context (ctx) must be given")
+    return score_net.encode(x)
 
 
-def noise_log_prob(task_logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """``log P_N(y) = −Σ_l BCEWithLogits(z_l, y_l)`` under the factorised Bernoulli ``σ(z)``, from logits.
+_local = _ctx  # the MLC name of the context (local logits), kept for the SSVM / task-net objectives
 
-    Computed as ``−[y · softplus(−z) + (1 − y) · softplus(z)]`` summed over labels: every term is
-    non-negative, so there is no cancellation and no ``log 0`` (seal-method H.8, case B16: logits
-    ``[20, −20]`` vs gold ``[0, 1]`` give exactly ``−40.0`` in float32). Unlike the release there is no
-    −100 clamp of the log terms. Valid for relaxed ``y ∈ [0, 1]`` too (it is exactly BCE-with-logits).
 
-    Args:
-        task_logits: ``(B, L)`` task-net logits (detached here).
-        y: ``(B, K, L)`` candidates (or ``(B, L)``).
-
-    Returns:
-        ``(B, K)`` (or ``(B,)``) log-probabilities (<= 0). No gradient flows into ``task_logits``.
-    """
-    z = task_logits.detach()
-    y = y.to(z.dtype)
-    log_p1 = F.softplus(-z)  # −log σ(z)
-    log_p0 = F.softplus(z)  # −log(1 − σ(z))
-    if y.dim() == z.dim():
-        dist = (y * log_p1 + (1.0 - y) * log_p0).sum(-1)
-    else:
-        dist = torch.matmul(y, log_p1.unsqueeze(-1)).squeeze(-1) + torch.matmul(1.0 - y, log_p0.unsqueeze(-1)).squeeze(-1)
-    return -dist
+def _space(space: OutputSpace | None) -> OutputSpace:
+    if space is None:
+        return MultiLabelSpace()
+    if not isinstance(space, OutputSpace):
+        raise TypeError(f"space must be a seal.core.spaces.OutputSpace, got {type(space).__name__}")
+    return space
 
 
 # ---------------------------------------------------------------------------------------- NCE / ranking
 class NCERankingLoss(nn.Module):
     """NCE ranking loss-net objective (SEAL-dynamic ``nce``; baseline ``pnce``), seal-method A.4 (b).
 
-    Candidates ``y_0 = y*`` (gold, index 0) and ``y_1..y_K ~ Bernoulli(σ(z))`` i.i.d. per label, drawn
-    from the **detached** task-net. With ``s̃_k = S(x, y_k) − log P_N(y_k)`` (score, higher is better;
-    the gold also gets its correction, H.8; ``log P_N`` from logits, see :func:`noise_log_prob`)::
+    Candidates ``y_0 = y*`` (gold, index 0) and ``y_1..y_K`` drawn by the output space from the **detached**
+    task-net (multi-label / masks: ``Bernoulli(σ(z))`` i.i.d. per label or pixel; tagging: one categorical per
+    position). With ``s̃_k = S(x, y_k) − log P_N(y_k)`` (score, higher is better; the gold also gets its
+    correction, H.8; ``log P_N`` from logits, see :meth:`seal.core.spaces.OutputSpace.log_prob`)::
 
         ℓ_i = CrossEntropy([s̃_0 … s̃_K], target 0) = logsumexp_k s̃_k − s̃_0
 
@@ -121,17 +117,21 @@ class NCERankingLoss(nn.Module):
         num_samples: number of noise samples ``K >= 1`` (the gold is extra: ``K + 1`` candidates).
         reduction: ``"sum"`` (default, over the batch, as released), ``"mean"`` or ``"none"``.
         use_noise_correction: subtract ``log P_N`` (NCE) or not (ranking).
+        space: the output space (default :class:`~seal.core.spaces.MultiLabelSpace`).
 
     Raises:
         ValueError: ``num_samples < 1`` or an unknown ``reduction``.
     """
 
-    def __init__(self, num_samples: int, reduction: str = "sum", use_noise_correction: bool = True) -> None:
+    def __init__(
+        self, num_samples: int, reduction: str = "sum", use_noise_correction: bool = True, space: OutputSpace | None = None
+    ) -> None:
         super().__init__()
         owner = type(self).__name__
         self.num_samples = _check_num_samples(owner, num_samples)
         self.reduction = _check_reduction(owner, reduction)
         self.use_noise_correction = bool(use_noise_correction)
+        self.space = _space(space)
 
     def candidates(
         self,
@@ -139,65 +139,68 @@ class NCERankingLoss(nn.Module):
         task_logits: torch.Tensor,
         generator: torch.Generator | None = None,
         samples: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """Return the ``(B, K+1, L)`` candidates ``[y*, y_1, …, y_K]`` (no grad).
+        """Return the ``(B, K+1, *out)`` candidates ``[y*, y_1, …, y_K]`` (no grad).
 
-        ``samples`` ``(B, K', L)`` replaces the Bernoulli draw when given (``K'`` may differ from
-        ``num_samples``).
+        ``samples`` ``(B, K', *out)`` replaces the draw when given (``K'`` may differ from ``num_samples``).
         """
         with torch.no_grad():
             z = task_logits.detach()
             if samples is None:
-                samples = bernoulli_samples(torch.sigmoid(z), self.num_samples, generator=generator)
+                samples = self.space.sample(z, self.num_samples, generator=generator, mask=mask)
             samples = samples.detach().to(z.dtype)
-            gold = y_gold.detach().to(z.dtype).unsqueeze(1)
-            if samples.dim() != 3 or samples.shape[0] != gold.shape[0] or samples.shape[-1] != gold.shape[-1]:
+            gold = self.space.gold_output(y_gold.detach(), z, mask).unsqueeze(1)
+            if samples.dim() != gold.dim() or samples.shape[0] != gold.shape[0] or samples.shape[2:] != gold.shape[2:]:
+                out = ", ".join(str(d) for d in gold.shape[2:])
                 raise ValueError(
-                    f"{type(self).__name__}: samples must be (B, K, L) = (B, K, {gold.shape[-1]}), got {tuple(samples.shape)}"
+                    f"{type(self).__name__}: samples must be (B, K, *out) = (B, K, {out}), got {tuple(samples.shape)}"
                 )
             return torch.cat([gold, samples], dim=1)
 
     def candidate_logits(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         samples: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The unmasked ``(B, K+1)`` logits ``s̃_k = S(x, y_k) − log P_N(y_k)`` (gold at index 0)."""
-        cands = self.candidates(y_gold, task_logits, generator=generator, samples=samples)
-        scores = score_net.score_from_local(_local(score_net, x, local), cands)
+        cands = self.candidates(y_gold, task_logits, generator=generator, samples=samples, mask=mask)
+        scores = score_net.score(_ctx(score_net, x, ctx), cands)
         if self.use_noise_correction:
-            scores = scores - noise_log_prob(task_logits, cands)
+            scores = scores - self.space.log_prob(task_logits, cands, mask).to(scores.dtype)
         return scores
 
     def per_example(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         samples: torch.Tensor | None = None,
         candidate_mask: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """``(B,)`` terms ``−log softmax(s̃)_0``; arguments as in :meth:`forward`."""
-        logits = self.candidate_logits(score_net, x, y_gold, task_logits, local, generator, samples=samples)
+        logits = self.candidate_logits(score_net, x, y_gold, task_logits, ctx, generator, samples=samples, mask=mask)
         if candidate_mask is None:
             return torch.logsumexp(logits, dim=1) - logits[:, 0]
-        mask = candidate_mask.to(device=logits.device, dtype=torch.bool)
-        if mask.shape != logits.shape:
+        keep = candidate_mask.to(device=logits.device, dtype=torch.bool)
+        if keep.shape != logits.shape:
             raise ValueError(
-                f"{type(self).__name__}: candidate_mask must be (B, K+1) = {tuple(logits.shape)}, got {tuple(mask.shape)}"
+                f"{type(self).__name__}: candidate_mask must be (B, K+1) = {tuple(logits.shape)}, got {tuple(keep.shape)}"
             )
-        row_ok = mask[:, 0]
-        masked = logits.masked_fill(~mask, float("-inf"))
+        row_ok = keep[:, 0]
+        masked = logits.masked_fill(~keep, float("-inf"))
         # rows without a gold candidate: replace by zeros so that neither value nor gradient is NaN
         safe = torch.where(row_ok.unsqueeze(1), masked, torch.zeros_like(masked))
         terms = torch.logsumexp(safe, dim=1) - safe[:, 0]
@@ -206,32 +209,34 @@ class NCERankingLoss(nn.Module):
     def forward(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         samples: torch.Tensor | None = None,
         candidate_mask: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Reduced NCE / ranking loss.
 
         Args:
-            score_net: score network (``local_logits`` / ``score_from_local``), returns scores.
-            x: ``(B, D)`` features (unused when ``local`` is given).
-            y_gold: ``(B, L)`` gold labels in {0, 1}.
-            task_logits: ``(B, L)`` task-net logits ``z`` (detached here).
-            local: optional ``(B, L)`` precomputed ``score_net.local_logits(x)``.
-            generator: optional RNG for the Bernoulli samples.
-            samples: optional ``(B, K', L)`` candidates to use instead of sampling.
+            score_net: score network (score-net protocol), returns scores.
+            x: the batch input (unused when ``ctx`` is given).
+            y_gold: ``(B, *out)`` gold outputs (tagging: ``(B, T)`` tag ids).
+            task_logits: task-net logits ``z`` (``(B, L)``, ``(B, 2, H, W)``, ``(B, T, C)``; detached here).
+            ctx: optional precomputed ``score_net.encode(x)``.
+            generator: optional RNG for the samples.
+            samples: optional ``(B, K', *out)`` candidates to use instead of sampling.
             candidate_mask: optional ``(B, K'+1)`` bool, ``True`` = keep.
+            mask: ``(B, T)`` real positions (tagging).
 
         Returns:
             scalar (``"sum"``/``"mean"``) or ``(B,)`` (``"none"``).
         """
         terms = self.per_example(
-            score_net, x, y_gold, task_logits, local, generator, samples=samples, candidate_mask=candidate_mask
+            score_net, x, y_gold, task_logits, ctx, generator, samples=samples, candidate_mask=candidate_mask, mask=mask
         )
         return _reduce(terms, self.reduction)
 
@@ -242,132 +247,157 @@ class RankingLoss(NCERankingLoss):
     Identical to :class:`NCERankingLoss` with ``use_noise_correction=False``: ``s̃_k = S(x, y_k)``.
 
     Args:
-        num_samples: ``K >= 1`` Bernoulli samples (plus the gold at index 0).
+        num_samples: ``K >= 1`` samples (plus the gold at index 0).
         reduction: ``"sum"`` (default), ``"mean"`` or ``"none"``.
+        space: the output space (default multi-label).
 
     Raises:
         ValueError: ``num_samples < 1`` or an unknown ``reduction``.
     """
 
-    def __init__(self, num_samples: int, reduction: str = "sum") -> None:
-        super().__init__(num_samples, reduction=reduction, use_noise_correction=False)
+    def __init__(self, num_samples: int, reduction: str = "sum", space: OutputSpace | None = None) -> None:
+        super().__init__(num_samples, reduction=reduction, use_noise_correction=False, space=space)
 
 
 # ---------------------------------------------------------------------------------------- regression (DVN)
 class RegressionLoss(nn.Module):
     """DVN regression loss-net objective (SEAL-dynamic ``dvn`` / regression), seal-method A.4 (a).
 
-    One candidate ``ŷ = σ(z)`` from the **detached** task-net (or injected ``samples``)::
+    One candidate ``ŷ = g(z)``, the relaxed output of the **detached** task-net (or injected ``samples``)::
 
-        ℓ_i = Σ_k BCEWithLogits(S(x_i, ŷ_ik), F1soft(ŷ_ik, y*_i))
+        ℓ_ik = BCEWithLogits(S(x_i, ŷ_ik), v(ŷ_ik, y*_i)),     ℓ_i = Σ_k ℓ_ik
 
-    The score is used as a logit for the predicted oracle value (``σ(S)`` ≈ soft F1). Soft F1 of an
-    empty prediction against an empty gold is 1.0 (case B09), so the loss is never NaN.
+    with the output space's oracle value ``v`` (soft F1 for multi-label, soft IoU for masks). The score is
+    used as a logit for the predicted oracle value (``σ(S)`` ≈ v). The oracle of an empty prediction against
+    an empty gold is 1.0 (cases B09, B12), so the loss is never NaN.
 
     Args:
-        reduction: ``"sum"`` (default, over batch and samples, as released), ``"mean"`` (over the
-            batch of per-example sums) or ``"none"``.
+        reduction: ``"sum"`` (default, over batch and samples, as released), ``"mean"`` (over the batch of
+            per-example sums) or ``"none"``; with ``per_candidate=True`` the same reductions apply to the
+            ``(B, K)`` candidate terms (``"mean"``: over batch and candidates; ``"none"``: ``(B, K)``).
+        space: the output space (default multi-label).
+        per_candidate: reduce the ``(B, K)`` terms directly (the segmentation setting, H.5).
 
     Raises:
         ValueError: unknown ``reduction``.
     """
 
-    def __init__(self, reduction: str = "sum") -> None:
+    def __init__(self, reduction: str = "sum", space: OutputSpace | None = None, per_candidate: bool = False) -> None:
         super().__init__()
         self.reduction = _check_reduction(type(self).__name__, reduction)
+        self.space = _space(space)
+        self.per_candidate = bool(per_candidate)
 
-    def candidates(
-        self, task_logits: torch.Tensor, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """``(B, 1, L)`` candidate ``σ(z)`` (no grad)."""
+    def candidates(self, task_logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``(B, 1, *out)`` candidate ``g(z)`` (no grad)."""
         with torch.no_grad():
-            return torch.sigmoid(task_logits.detach()).unsqueeze(1)
+            return self.space.relax(task_logits.detach()).unsqueeze(1)
 
-    def per_example(
+    def per_candidate_terms(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor | None,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         samples: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``(B,)`` terms (summed over candidates); arguments as in :meth:`forward`."""
+        """``(B, K)`` terms ``BCEWithLogits(S(x, ŷ_k), v(ŷ_k, y*))``; arguments as in :meth:`forward`."""
         if samples is None:
             if task_logits is None:
                 raise ValueError(f"{type(self).__name__}: task_logits or samples must be given")
             cands = self.candidates(task_logits, generator)
         else:
             cands = samples.detach()
-        gold = y_gold.detach().to(cands.dtype)
         with torch.no_grad():
-            target = soft_f1(cands, gold.unsqueeze(1).expand_as(cands))
-        scores = score_net.score_from_local(_local(score_net, x, local), cands)
-        return F.binary_cross_entropy_with_logits(scores, target.to(scores.dtype), reduction="none").sum(-1)
+            target = self.space.oracle(cands, y_gold.detach(), mask)
+        scores = score_net.score(_ctx(score_net, x, ctx), cands)
+        return F.binary_cross_entropy_with_logits(scores, target.to(scores.dtype), reduction="none")
+
+    def per_example(
+        self,
+        score_net: nn.Module,
+        x: Any,
+        y_gold: torch.Tensor,
+        task_logits: torch.Tensor | None,
+        ctx: Any = None,
+        generator: torch.Generator | None = None,
+        *,
+        samples: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``(B,)`` terms (summed over candidates); arguments as in :meth:`forward`."""
+        return self.per_candidate_terms(score_net, x, y_gold, task_logits, ctx, generator, samples=samples, mask=mask).sum(-1)
 
     def forward(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor | None,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         samples: torch.Tensor | None = None,
+        mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Reduced regression loss.
 
         Args:
             score_net: score network (returns scores, used as logits of the oracle value).
-            x: ``(B, D)`` features (unused when ``local`` is given).
-            y_gold: ``(B, L)`` gold labels.
-            task_logits: ``(B, L)`` task-net logits (detached here).
-            local: optional ``(B, L)`` precomputed local logits of ``score_net``.
+            x: the batch input (unused when ``ctx`` is given).
+            y_gold: ``(B, *out)`` gold outputs.
+            task_logits: task-net logits (detached here).
+            ctx: optional precomputed ``score_net.encode(x)``.
             generator: RNG (used by :class:`RegressionSamplesLoss`).
-            samples: optional ``(B, K, L)`` candidates in ``[0, 1]`` replacing the task-net ones
-                (e.g. GBI / adversarial / gold samples of the DVN baseline).
+            samples: optional ``(B, K, *out)`` candidates replacing the task-net ones (e.g. GBI / adversarial /
+                gold samples of the DVN baseline).
+            mask: ``(B, T)`` real positions (tagging).
 
         Returns:
-            scalar or ``(B,)`` (``"none"``).
+            scalar, or ``(B,)`` / ``(B, K)`` with ``"none"`` (per example / per candidate).
         """
-        return _reduce(
-            self.per_example(score_net, x, y_gold, task_logits, local, generator, samples=samples), self.reduction
-        )
+        if self.per_candidate:
+            terms = self.per_candidate_terms(score_net, x, y_gold, task_logits, ctx, generator, samples=samples, mask=mask)
+        else:
+            terms = self.per_example(score_net, x, y_gold, task_logits, ctx, generator, samples=samples, mask=mask)
+        return _reduce(terms, self.reduction)
 
 
 class RegressionSamplesLoss(RegressionLoss):
     """DVN regression on Gaussian-logit samples (SEAL-dynamic ``dvn-samples`` / regression-s), A.4 (a).
 
-    Candidates: :func:`seal.samplers.gaussian_logit_samples` with ``keep_probs=True``: ``σ(z)`` at
-    index 0 plus ``num_samples − 1`` perturbations ``σ(z + std·ε)`` (H.7); then the regression loss of
-    :class:`RegressionLoss`, summed over samples.
+    Candidates: :meth:`seal.core.spaces.OutputSpace.perturb` with ``keep_relaxed=True``: ``g(z)`` at index 0 plus
+    ``num_samples − 1`` perturbations ``g(z + std·ε)`` of the logits (masks: of the foreground log-odds) (H.7);
+    then the regression loss of :class:`RegressionLoss`.
 
     Args:
-        num_samples: total candidates ``K >= 1`` (counts ``σ(z)``).
+        num_samples: total candidates ``K >= 1`` (counts ``g(z)``).
         std: logit-noise standard deviation ``> 0``.
-        reduction: ``"sum"`` (default), ``"mean"`` or ``"none"``.
+        reduction, space, per_candidate: as :class:`RegressionLoss`.
 
     Raises:
         ValueError: ``num_samples < 1``, ``std <= 0`` or an unknown ``reduction``.
     """
 
-    def __init__(self, num_samples: int, std: float, reduction: str = "sum") -> None:
-        super().__init__(reduction=reduction)
+    def __init__(
+        self, num_samples: int, std: float, reduction: str = "sum", space: OutputSpace | None = None,
+        per_candidate: bool = False,
+    ) -> None:
+        super().__init__(reduction=reduction, space=space, per_candidate=per_candidate)
         owner = type(self).__name__
         self.num_samples = _check_num_samples(owner, num_samples)
-        std = float(std)
-        if not (math.isfinite(std) and std > 0.0):
+        std_f = float(std)
+        if not (math.isfinite(std_f) and std_f > 0.0):
             raise ValueError(f"{owner}: std must be a finite number > 0, got {std!r}")
-        self.std = std
+        self.std = std_f
 
-    def candidates(
-        self, task_logits: torch.Tensor, generator: torch.Generator | None = None
-    ) -> torch.Tensor:
-        """``(B, K, L)`` candidates: ``σ(z)`` at index 0 and ``K − 1`` Gaussian-logit samples."""
-        return gaussian_logit_samples(task_logits, self.num_samples, self.std, keep_probs=True, generator=generator)
+    def candidates(self, task_logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``(B, K, *out)`` candidates: ``g(z)`` at index 0 and ``K − 1`` Gaussian-logit samples."""
+        return self.space.perturb(task_logits, self.num_samples, self.std, keep_relaxed=True, generator=generator)
 
 
 # ---------------------------------------------------------------------------------------- margin
@@ -386,6 +416,7 @@ class MarginLoss(nn.Module):
         ℓ_i = relu(Δ_L1(p', y*) − S(x, y*)) + λ · relu(S(x, p') − S(x, y*))
 
     ``Δ_L1(a, b) = mean_l |a_l − b_l|`` (:func:`seal.oracles.functional.l1_cost`). Scores, not energies.
+    Multi-label outputs (the InfNet cost-augmented network exists for them only).
 
     Args:
         inference_score_weight: ``λ >= 0``.
@@ -406,10 +437,10 @@ class MarginLoss(nn.Module):
     def per_example(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         cost_augmented_probs: torch.Tensor | None = None,
@@ -431,7 +462,7 @@ class MarginLoss(nn.Module):
                 ca = cost_augmented_probs.detach().to(p.dtype)
                 cands = torch.stack([gold, ca, p], dim=1)
                 delta = l1_cost(ca, gold)
-        scores = score_net.score_from_local(_local(score_net, x, local), cands)
+        scores = score_net.score(_ctx(score_net, x, ctx), cands)
         s_gold = scores[:, 0]
         if self.released_behaviour:
             s_inf = scores[:, 1]
@@ -444,10 +475,10 @@ class MarginLoss(nn.Module):
     def forward(
         self,
         score_net: nn.Module,
-        x: torch.Tensor | None,
+        x: Any,
         y_gold: torch.Tensor,
         task_logits: torch.Tensor,
-        local: torch.Tensor | None = None,
+        ctx: Any = None,
         generator: torch.Generator | None = None,
         *,
         cost_augmented_probs: torch.Tensor | None = None,
@@ -456,10 +487,10 @@ class MarginLoss(nn.Module):
 
         Args:
             score_net: score network (returns scores).
-            x: ``(B, D)`` features (unused when ``local`` is given).
+            x: ``(B, D)`` features (unused when ``ctx`` is given).
             y_gold: ``(B, L)`` gold labels.
             task_logits: ``(B, L)`` task-net logits (detached here).
-            local: optional precomputed ``(B, L)`` local logits.
+            ctx: optional precomputed ``score_net.encode(x)``.
             generator: unused (uniform signature).
             cost_augmented_probs: ``(B, L)`` output of :class:`seal.task_nets.cost_augmented.CostAugmentedNet`
                 (detached here); required unless ``released_behaviour=True`` (where it is ignored).
@@ -471,6 +502,6 @@ class MarginLoss(nn.Module):
             ValueError: ``cost_augmented_probs`` missing in the paper form.
         """
         terms = self.per_example(
-            score_net, x, y_gold, task_logits, local, generator, cost_augmented_probs=cost_augmented_probs
+            score_net, x, y_gold, task_logits, ctx, generator, cost_augmented_probs=cost_augmented_probs
         )
         return _reduce(terms, self.reduction)

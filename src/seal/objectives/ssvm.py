@@ -27,7 +27,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seal.objectives.loss_net import _check_reduction, _local, _reduce
+from seal.objectives.loss_net import _check_reduction, _ctx, _reduce
 from seal.oracles.functional import soft_f1
 
 __all__ = ["SSVMLoss", "cost_augmented_objective", "f1_cost"]
@@ -77,7 +77,7 @@ class SSVMLoss(nn.Module):
             sample = self.normalise(y_hat.detach())
             delta = f1_cost(sample, gold)
             cands = torch.stack([gold, sample], dim=1)  # (B, 2, L)
-        scores = score_net.score_from_local(_local(score_net, x, local), cands)
+        scores = score_net.score(_ctx(score_net, x, local), cands)
         return F.relu(delta - (scores[:, 0] - scores[:, 1]))
 
     def forward(
@@ -91,7 +91,7 @@ class SSVMLoss(nn.Module):
         """Reduced SSVM loss.
 
         Args:
-            score_net: score network (``local_logits``, ``score_from_local``; scores, higher is better).
+            score_net: score network (score-net protocol ``encode`` / ``score``; scores, higher is better).
             x: ``(B, D)`` features (unused when ``local`` is given).
             y_gold: ``(B, L)`` gold labels in {0, 1}.
             y_hat: ``(B, L)`` cost-augmented GBI output in ``[0, 1]`` (detached here).
@@ -129,6 +129,6 @@ def cost_augmented_objective(
 
     def objective(y: torch.Tensor) -> torch.Tensor:
         sample = torch.sigmoid(y) if released_behaviour else y
-        return -(f1_cost(sample, gold.to(y.dtype)) + score_net.score_from_local(local, sample))
+        return -(f1_cost(sample, gold.to(y.dtype)) + score_net.score(local, sample))
 
     return objective

@@ -458,7 +458,7 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
 
         g = self.gbi_settings
         with torch.no_grad():
-            local = self.score_net.local_logits(x)
+            local = self.score_net.encode(x)
             probs = torch.sigmoid(self.task_net(x)) if g.init == "task-net" else None
         init = init_points(g.init, g.num_inits, *local.shape, task_probs=probs, device=local.device, dtype=local.dtype)
         objective = cost_augmented_objective(self.score_net, local, y, self.loss_net_loss.released_behaviour)
@@ -470,26 +470,17 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         """The ``dvn-gbi`` training samples ``(B, K, L)`` in the order of ``dvn_samples``: the GBI
         inference sample (``−σ(S)``), the adversarial GBI sample (maximising the regression loss) and
         the gold output (``seal-method.md`` A.4 (a) ``pdvn``, C.2), both GBI searches from the configured
-        init with ``gbi_train_steps`` steps."""
-        from seal.methods.gbi import adversarial_objective, init_points, run_gbi, score_objective
+        init with ``gbi_train_steps`` steps (:class:`seal.samplers.DVNSampler`)."""
+        from seal.core.spaces import MultiLabelSpace
+        from seal.samplers.gbi import DVNSampler
 
         g = self.gbi_settings
-        with torch.no_grad():
-            local = self.score_net.local_logits(x)
-            probs = torch.sigmoid(self.task_net(x)) if g.init == "task-net" else None
-        out = []
-        for kind in self.dvn_samples:
-            if kind == "gold":
-                out.append(y.to(local.dtype))
-                continue
-            init = init_points(g.init, g.num_inits, *local.shape, task_probs=probs, device=local.device, dtype=local.dtype)
-            if kind == "inference":
-                objective = score_objective(self.score_net, local, "sigmoid")
-            else:
-                objective = adversarial_objective(self.score_net, local, y)
-            with self._gbi_errors(f"{kind} GBI sampler"):
-                out.append(run_gbi(objective, init, g, g.train_steps).y)
-        return torch.stack(out, dim=1)
+        sampler = DVNSampler(
+            MultiLabelSpace(), self.dvn_samples, init=g.init, num_inits=g.num_inits, method=g.method,
+            steps=g.train_steps, lr=g.lr,
+        )
+        with self._gbi_errors("DVN GBI sampler"):
+            return sampler(self.score_net, x, y, task_relaxed=lambda: torch.sigmoid(self.task_net(x)))
 
     def _dvn_gbi_loss(self, x, y) -> torch.Tensor:
         samples = self.dvn_samples_for(x, y)

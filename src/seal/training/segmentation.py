@@ -148,8 +148,8 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         loss_net_steps, task_net_steps: ``S`` and ``T`` per batch.
         num_samples: ``K`` (regression-s: candidates incl. ``p``; NCE: Bernoulli masks besides the gold).
         sample_std: log-odds noise of regression-s.
-        loss_net_reduction: reduction of the loss-net objective (``"mean"``; see
-            :mod:`seal.objectives.segmentation`).
+        loss_net_reduction: reduction of the loss-net objective (``"mean"``: over the batch for NCE, over
+            the batch and the candidates for the regression objectives; see :mod:`seal.objectives.loss_net`).
         gbi_steps, gbi_lr: test-time GBI of the DVN baseline (per crop, from zeros).
         train_gbi_steps, train_gbi_lr, adv_gbi_steps, adv_gbi_lr, gt_init_prob: the DVN baseline's training
             samplers.
@@ -222,22 +222,35 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         if crop_size % 4:
             raise ValueError(f"crop_size must be a multiple of 4, got {crop_size}")
 
+        from seal.core.spaces import BinaryMaskSpace
         from seal.metrics import SegmentationMetrics
-        from seal.objectives import segmentation as obj
+        from seal.objectives.loss_net import NCERankingLoss, RegressionLoss, RegressionSamplesLoss
+        from seal.objectives.task_net import TaskNetLoss
+        from seal.samplers.gbi import DVNSampler
 
+        self.space = space = BinaryMaskSpace()
         self.task_net = FCNSegmenter() if spec.trains_task_net else None
         self.score_net = SegmentationScoreNet(image_size=crop_size, dropout=score_dropout) if spec.uses_score_net else None
-        self.task_loss = obj.SegTaskLoss(score_loss_weight, ce_weight, spec.score_mode or "sigmoid") if spec.trains_task_net else None
+        self.task_loss = (
+            TaskNetLoss(score_loss_weight, ce_weight, spec.score_mode or "sigmoid", space=space) if spec.trains_task_net else None
+        )
+        self.dvn_sampler: DVNSampler | None = None
         kind = spec.loss_net_objective
+        # the regression objectives reduce over batch AND candidates here (the segmentation config, H.5)
         if kind == "regression":
-            self.loss_net_loss = obj.SegRegressionLoss(loss_net_reduction)
+            self.loss_net_loss = RegressionLoss(loss_net_reduction, space=space, per_candidate=True)
         elif kind == "regression-s":
-            self.loss_net_loss = obj.SegRegressionSamplesLoss(num_samples, sample_std, loss_net_reduction)
+            self.loss_net_loss = RegressionSamplesLoss(
+                num_samples, sample_std, loss_net_reduction, space=space, per_candidate=True
+            )
         elif kind == "nce":
-            self.loss_net_loss = obj.SegNCELoss(num_samples, loss_net_reduction)
+            self.loss_net_loss = NCERankingLoss(num_samples, loss_net_reduction, space=space)
         elif kind == "dvn-gbi":
-            self.loss_net_loss = obj.SegDVNGBILoss(
-                train_gbi_steps, train_gbi_lr, adv_gbi_steps, adv_gbi_lr, gt_init_prob, reduction=loss_net_reduction
+            self.loss_net_loss = RegressionLoss(loss_net_reduction, space=space, per_candidate=True)
+            kinds = [k for k, n in (("inference", train_gbi_steps), ("adversarial", adv_gbi_steps)) if n > 0] + ["gold"]
+            self.dvn_sampler = DVNSampler(
+                space, kinds, init="gold-or-zeros", gold_init_prob=gt_init_prob, steps=train_gbi_steps,
+                lr=train_gbi_lr, adv_steps=adv_gbi_steps, adv_lr=adv_gbi_lr, differentiable_oracle=True,
             )
         else:
             self.loss_net_loss = None
@@ -362,8 +375,9 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
 
     def loss_net_step(self, opt_s, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         """One loss-net update on ``(x, y)`` (task-net outputs ``z`` detached / recomputed without grad)."""
-        if self.spec.loss_net_objective == "dvn-gbi":
-            loss = self.loss_net_loss(self.score_net, x, y)
+        if self.dvn_sampler is not None:
+            samples = self.dvn_sampler(self.score_net, x, y)
+            loss = self.loss_net_loss(self.score_net, x, y, None, samples=samples)
         else:
             if z is None:
                 with torch.no_grad():
