@@ -448,7 +448,7 @@ def _read_spec(path: str, table: Any, variables: Mapping[str, str], index: int) 
     pe = _Entry(path, e.table_of("preprocess"), variables, name, "preprocess.")
     preprocess = {k: pe.get_str(k) for k in pe.table}
     try:
-        FeaturePreprocessor(**preprocess)
+        FeaturePreprocessor(**preprocess)._check_params()
     except (TypeError, ValueError) as exc:
         raise e.error("preprocess", f"not valid FeaturePreprocessor parameters: {exc}") from None
 
