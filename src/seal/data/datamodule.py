@@ -1,12 +1,18 @@
-"""LightningDataModule for feature-based multi-label datasets.
+"""LightningDataModules: feature-based multi-label datasets and Weizmann-horse segmentation.
 
-The DataModule owns all file I/O: it loads a registered dataset (:func:`seal.data.registry.load_dataset`)
-or ARFF files, checks the features are finite, and serves ``(x, y)`` batches:
-``x (B, D) float32`` and ``y (B, L) float32`` in {0, 1}.
+The DataModules own all file I/O. :class:`MultiLabelDataModule` loads a catalogued dataset
+(:func:`seal.data.load.load_dataset`) or in-memory arrays, checks the features are finite, and serves
+``(x, y)`` batches: ``x (B, D) float32`` and ``y (B, L) float32`` in {0, 1}. :class:`WeizmannDataModule`
+loads a segmentation dataset (:func:`seal.data.weizmann.load_segmentation_dataset`) and serves random
+24x24 training crops ``(x (B, 3, 24, 24), y (B, 24, 24))`` and full evaluation images
+``(x (B, 3, 32, 32), y (B, 32, 32))`` (crop rules in :mod:`seal.data.weizmann`).
 
 Batches are produced by slicing pre-densified tensors (one indexing operation per batch through
 ``Dataset.__getitems__``), so data loading stays a negligible share of an epoch. Datasets whose dense
 matrix would exceed ``max_dense_bytes`` are kept sparse and densified per batch.
+
+Data flows one way: readers (:mod:`seal.data.arff`, :mod:`seal.data.weizmann`) and loaders
+(:mod:`seal.data.load`) never import this module.
 """
 
 from __future__ import annotations
@@ -145,7 +151,7 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
 
     Raises:
         DataError: non-finite features, a label count that disagrees with ``expect_num_labels``, an empty split.
-        seal.data.registry.DatasetNotFoundError: unknown dataset or missing files.
+        seal.data.errors.DatasetNotFoundError: unknown dataset or missing files.
     """
 
     def __init__(
@@ -354,7 +360,7 @@ class WeizmannDataModule(FromArraysMixin, L.LightningDataModule):
 
     Raises:
         WeizmannDataError: bad files or arrays (the message names file and array).
-        seal.data.registry.DatasetNotFoundError: unknown dataset or missing files.
+        seal.data.errors.DatasetNotFoundError: unknown dataset or missing files.
     """
 
     def __init__(

@@ -1,11 +1,14 @@
-"""Weizmann horses 32x32 (binary image segmentation): reader, crops, DataModule, safe ``.npy`` conversion.
+"""Weizmann horses 32x32 (binary image segmentation): reader, loader, crops, safe ``.npy`` conversion.
+
+The DataModule that serves these splits to Lightning is :class:`seal.data.datamodule.WeizmannDataModule`;
+:func:`load_segmentation_dataset` locates, verifies and reads the catalogued files.
 
 Source: ``seal-method.md`` B.4, D.4, H.15 and ``shared/data/weizmann_horse/PROVENANCE.md``. The split is the
 DVN paper's (Gygli et al., 2017): 160 train / 40 validation / 128 test RGB images of 32x32 pixels with a
 {0, 1} foreground (horse) mask each.
 
-Files (``<data root>/weizmann_horse/weizmann_horse_{train,val,test}.npz``, registered in
-:mod:`seal.data.registry` with their sha256): ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8
+Files (``<data root>/weizmann_horse/weizmann_horse_{train,val,test}.npz``, catalogued in
+:mod:`seal.data.catalogue` with their sha256): ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8
 ``(N, 32, 32)`` in {0, 1}. They are read with ``np.load(..., allow_pickle=False)``; images are scaled to
 [0, 1] (as torchvision's ``ToTensor``) and laid out ``(N, 3, 32, 32)``; masks become float ``(N, 32, 32)``.
 
@@ -388,7 +391,7 @@ def fetch_converted(
     progress: Callable[[int, int | None], None] | None = None,
     sources: dict[str, dict] | None = None,
 ) -> Path:
-    """Registry hook: obtain one registered ``.npz`` (``file``: a :class:`seal.data.registry.DataFile`) by
+    """Registry hook: obtain one registered ``.npz`` (``file``: a :class:`seal.data.catalogue.DataFile`) by
     downloading the upstream ``.npy`` of its split and converting it (see the module docstring).
 
     The ``.npy`` is downloaded with :func:`seal.data.download.download_file` (sha256-verified) when its digest
