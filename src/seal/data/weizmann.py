@@ -510,11 +510,11 @@ def load_segmentation_dataset(
     data_dir: str | os.PathLike | None = None,
     download: bool = True,
     verify: bool = True,
-):
+) -> SegmentationDataset:
     """Load a registered segmentation dataset (``weizmann_horse``) with its given train/val/test split.
 
-    Files are located like :func:`seal.data.load.load_dataset`'s (``data_dir`` or ``$SEAL_DATA_DIR``, then the user cache),
-    verified against the registry's sha256 and read without pickle (:func:`read_npz`).
+    Files are located like :func:`seal.data.load.load_dataset`'s (``data_dir`` or ``$SEAL_DATA_DIR``, then
+    the user cache, :func:`seal.data.locate.locate_spec`), verified against the registry's sha256 and read without pickle (:func:`read_npz`).
     Missing files are produced by the dataset's fetcher (download of the upstream ``.npy`` + safe conversion)
     when ``download`` is true.
 
