@@ -76,7 +76,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     import lightning as L
 
-    from seal.data.weizmann import WeizmannDataModule
+    from seal.data.datamodule import WeizmannDataModule
 
     dm = WeizmannDataModule(crop_seed=0)
     n_batches = -(-dm.info["train"] // dm.batch_size)

@@ -13,8 +13,14 @@ from pathlib import Path
 import pytest
 
 from seal.cli.data import main
-from seal.data import registry as reg
-from seal.data.registry import DataFile, DatasetSpec, ReaderOptions
+from seal.data.catalogue import (
+    DataFile,
+    DatasetSpec,
+    ReaderOptions,
+    dataset_names,
+    register_dataset,
+    unregister_dataset,
+)
 
 
 def run(capsys, *argv):
@@ -45,7 +51,7 @@ def test_list(capsys, data_dir):
     header = out.splitlines()[0].split()
     assert header == ["name", "task", "labels", "features", "instances", "protocol", "local", "paper"]
     rows = {ln.split()[0]: ln.split() for ln in out.splitlines()[2:] if ln.strip() and not ln.startswith(("searched", "protocol:"))}
-    for name in reg.dataset_names():
+    for name in dataset_names():
         assert name in rows
     assert rows["bibtex"][1:8] == ["mlc", "159", "1836", "7395", "paper,official", "yes", "yes"]
     assert rows["eurlex_ev"][6] == "no"
@@ -163,11 +169,11 @@ def toy(tmp_path):
         name="toy_cli", task="mlc", title="toy", files=tuple(files), n_instances=40, n_features=2, n_labels=2,
         protocols=("official",), reader=ReaderOptions(label_count=-2),
     )
-    reg.register_dataset(spec, overwrite=True)
+    register_dataset(spec, overwrite=True)
     try:
         yield {"spec": spec, "mirror": mirror, "cache": Path(tmp_path / "cache")}
     finally:
-        reg.unregister_dataset("toy_cli")
+        unregister_dataset("toy_cli")
 
 
 def test_fetch_then_verify_then_info(capsys, toy):
@@ -244,11 +250,11 @@ def test_malformed_file_is_one_line_error(capsys, tmp_path):
         name="toy_bad", task="mlc", title="broken", files=(DataFile("toy_bad/all.arff", "all"),),
         n_instances=None, n_features=1, n_labels=1, protocols=("paper",), reader=ReaderOptions(label_count=-1),
     )
-    reg.register_dataset(spec, overwrite=True)
+    register_dataset(spec, overwrite=True)
     try:
         rc, _, err = run(capsys, "info", "toy_bad", "--data-dir", str(tmp_path / "data"))
     finally:
-        reg.unregister_dataset("toy_bad")
+        unregister_dataset("toy_bad")
     assert rc == 1
     assert_one_line_error(err)
     assert "all.arff, line 6, attribute 'a'" in err

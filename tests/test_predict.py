@@ -242,7 +242,7 @@ def _with_datamodule(path: Path, tmp_path: Path, dataset: str) -> Path:
 def test_preprocessed_registry_dataset(toy, data, tmp_path, capsys, monkeypatch):
     """A model trained on a standardised registry dataset (cal500): ARFF features need the training transform."""
     from seal.data.preprocess import FeaturePreprocessor
-    from seal.data.registry import MultiLabelDataset
+    from seal.data.load import MultiLabelDataset
 
     path, module = toy
     X, _, arff = data
@@ -264,7 +264,7 @@ def test_preprocessed_registry_dataset(toy, data, tmp_path, capsys, monkeypatch)
 
 @pytest.mark.realdata
 def test_genbase_dataset_and_arff(data_dir, tmp_path, capsys):
-    from seal.data.registry import load_dataset
+    from seal.data.load import load_dataset
 
     L.seed_everything(0, verbose=False)
     dm = MultiLabelDataModule(dataset="genbase", data_dir=str(data_dir), split_seed=3, batch_size=64)

@@ -15,18 +15,21 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from seal.data import registry as reg
-from seal.data.preprocess import FeaturePreprocessor, NonFiniteFeatureError
-from seal.data.registry import (
-    ChecksumMismatchError,
+from seal.data.catalogue import (
+    PROTOCOLS,
     DataFile,
-    DatasetError,
-    DatasetNotFoundError,
     DatasetSpec,
     ReaderOptions,
-    UnknownDatasetError,
-    load_dataset,
+    dataset_names,
+    get_spec,
+    register_dataset,
+    unregister_dataset,
 )
+from seal.data.download import ChecksumMismatchError
+from seal.data.errors import DatasetError, DatasetNotFoundError, UnknownDatasetError
+from seal.data.load import MultiLabelDataset, load_dataset
+from seal.data.locate import verify_dataset
+from seal.data.preprocess import FeaturePreprocessor, NonFiniteFeatureError
 
 # (instances, features, labels) pooled under the default protocol, from each PROVENANCE.md;
 # FunCat: train + valid + test, 561 / 86 features after one-hot, 499 nodes + root; genbase without `protein`.
@@ -49,9 +52,9 @@ CARDINALITY = {"bibtex": 2.402, "delicious": 19.02, "genbase": 1.252, "cal500": 
 @pytest.fixture(scope="session")
 def loaded(data_dir):
     """Each real dataset loaded once (default protocol, seed 0)."""
-    cache: dict[str, reg.MultiLabelDataset] = {}
+    cache: dict[str, MultiLabelDataset] = {}
 
-    def get(name: str) -> reg.MultiLabelDataset:
+    def get(name: str) -> MultiLabelDataset:
         if name not in cache:
             cache[name] = load_dataset(name, data_dir=data_dir, download=False)
         return cache[name]
@@ -68,7 +71,7 @@ def test_real_dataset_counts_and_invariants(loaded, name):
     n, d, L, protocol = EXPECTED[name]
     ds = loaded(name)
     assert (ds.n_instances, ds.n_features, ds.n_labels) == (n, d, L)
-    assert ds.split_protocol == protocol == reg.get_spec(name).default_protocol
+    assert ds.split_protocol == protocol == get_spec(name).default_protocol
     assert isinstance(ds.X, sp.csr_matrix) and ds.X.dtype == np.float32
     assert ds.Y.dtype == np.uint8 and ds.Y.shape == (n, L) and ds.Y.max() <= 1
     assert np.isfinite(ds.X.data).all()
@@ -215,7 +218,7 @@ def test_eurlex_ev_not_available(tmp_path, monkeypatch):
 
 
 def test_weizmann_horse_registered_but_not_loadable():
-    spec = reg.get_spec("weizmann_horse")
+    spec = get_spec("weizmann_horse")
     assert [f.n_instances for f in spec.files] == [160, 40, 128]
     assert all(f.sha256 and len(f.sha256) == 64 for f in spec.files)
     with pytest.raises(NotImplementedError, match="segmentation"):
@@ -225,7 +228,7 @@ def test_weizmann_horse_registered_but_not_loadable():
 def test_unknown_name_and_protocol():
     with pytest.raises(UnknownDatasetError, match="did you mean 'bibtex'"):
         load_dataset("bibtx")
-    assert reg.get_spec("Eurlex-EV").name == "eurlex_ev"
+    assert get_spec("Eurlex-EV").name == "eurlex_ev"
     with pytest.raises(DatasetError, match="supported: paper"):
         load_dataset("cal500", protocol="official")
     with pytest.raises(DatasetError, match="does not support"):
@@ -233,21 +236,21 @@ def test_unknown_name_and_protocol():
 
 
 def test_registry_entries_are_consistent():
-    for name in reg.dataset_names():
-        spec = reg.get_spec(name)
-        assert spec.default_protocol in reg.PROTOCOLS
+    for name in dataset_names():
+        spec = get_spec(name)
+        assert spec.default_protocol in PROTOCOLS
         for f in spec.files:
             assert not f.path.startswith("/") and f.path.split("/")[0] == name
             if f.url:
                 assert f.url.startswith("https://raw.githubusercontent.com/")
                 assert f.url.endswith("/" + f.path.split("/", 1)[1].split("/")[-1])
                 assert f.sha256 and len(f.sha256) == 64 and f.size
-        assert reg.get_spec(name) is spec
-    paper = {n for n in reg.dataset_names() if reg.get_spec(n).default_protocol == "paper"}
+        assert get_spec(name) is spec
+    paper = {n for n in dataset_names() if get_spec(n).default_protocol == "paper"}
     assert paper == {"bibtex", "delicious", "genbase", "cal500", "eurlex_ev"}
-    assert reg.get_spec("genbase").reader.drop_attributes == ("protein",)
-    assert reg.get_spec("expr_fun").reader == ReaderOptions(hierarchy_root=True, missing="nan")
-    assert "43f6389095ad71984264db4387a8074b22bc7d4a" in reg.get_spec("bibtex").file("all").url
+    assert get_spec("genbase").reader.drop_attributes == ("protein",)
+    assert get_spec("expr_fun").reader == ReaderOptions(hierarchy_root=True, missing="nan")
+    assert "43f6389095ad71984264db4387a8074b22bc7d4a" in get_spec("bibtex").file("all").url
 
 
 # ----------------------------------------------------------------------------- synthetic datasets
@@ -296,14 +299,14 @@ def toy(tmp_path, monkeypatch):
         )
         kw.update(changes)
         spec = DatasetSpec(**kw)
-        reg.register_dataset(spec, overwrite=True)
+        register_dataset(spec, overwrite=True)
         return spec
 
     make()
     try:
         yield {"data": data, "X": X, "Y": Y, "make": make, "files": files, "tmp": tmp_path}
     finally:
-        reg.unregister_dataset("toy_ds")
+        unregister_dataset("toy_ds")
 
 
 def test_toy_official_and_paper(toy):
@@ -366,7 +369,7 @@ def test_toy_checksum_mismatch(toy):
     with pytest.raises(ChecksumMismatchError, match="toy-test.arff"):
         load_dataset("toy_ds", data_dir=toy["data"])
     assert load_dataset("toy_ds", data_dir=toy["data"], verify=False).n_instances == 80
-    statuses = {s.file.role: s.status for s in reg.verify_dataset("toy_ds", data_dir=toy["data"])}
+    statuses = {s.file.role: s.status for s in verify_dataset("toy_ds", data_dir=toy["data"])}
     assert statuses == {"train": "ok", "test": "mismatch"}
 
 

@@ -15,6 +15,7 @@ import torch
 from torch.nn import functional as F
 
 from seal.data import weizmann as wz
+from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
 from seal.energies.segmentation import SegmentationScoreNet
 from seal.core.spaces import BinaryMaskSpace
 from seal.objectives.loss_net import NCERankingLoss, RegressionLoss, RegressionSamplesLoss, noise_log_prob
@@ -53,7 +54,7 @@ def _toy_split(n, seed):
 
 @pytest.fixture(scope="module")
 def toy_arrays():
-    return wz.SegmentationArrays({"train": _toy_split(16, 0), "val": _toy_split(4, 1), "test": _toy_split(4, 2)}, "toy")
+    return SegmentationArrays({"train": _toy_split(16, 0), "val": _toy_split(4, 1), "test": _toy_split(4, 2)}, "toy")
 
 
 def _trainer(tmp, epochs=1):
@@ -266,7 +267,7 @@ def trained(toy_arrays, tmp_path_factory):
     for method, kw in (("cross-entropy", {}), ("seal-dynamic-nce", {"score_loss_weight": 0.01, "num_samples": 2})):
         L.seed_everything(0, verbose=False)
         m = SegmentationModule(method=method, **kw)
-        dm = wz.WeizmannDataModule.from_arrays(toy_arrays, batch_size=8, eval_batch_size=4)
+        dm = WeizmannDataModule.from_arrays(toy_arrays, batch_size=8, eval_batch_size=4)
         tr = _trainer(d, epochs=2)
         tr.fit(m, datamodule=dm)
         tr.test(m, datamodule=dm, verbose=False)

@@ -170,7 +170,7 @@ PINNED = {
 @pytest.mark.realdata
 @pytest.mark.parametrize("name", sorted(PINNED))
 def test_pinned_paper_folds(data_dir, name):
-    from seal.data.registry import load_dataset
+    from seal.data.load import load_dataset
 
     ds = load_dataset(name, data_dir=data_dir, download=False)
     digest, sizes = PINNED[name]
@@ -183,7 +183,7 @@ def test_pinned_paper_folds(data_dir, name):
 
 @pytest.mark.realdata
 def test_real_genbase_fast_equals_iterstrat(data_dir):
-    from seal.data.registry import load_dataset
+    from seal.data.load import load_dataset
 
     ds = load_dataset("genbase", data_dir=data_dir, download=False)
     for seed in (0, 1, 2):

@@ -13,9 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from seal.data import registry as reg
 from seal.data import weizmann as wz
+from seal.data.catalogue import get_spec
+from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
 from seal.data.download import ChecksumMismatchError
+from seal.data.errors import DatasetNotFoundError
+from seal.data.load import load_dataset
+from seal.data.locate import fetch_dataset
+from seal.data.weizmann import load_segmentation_dataset
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -111,10 +116,10 @@ def test_random_crops_are_seeded_per_epoch():
 
 def _datamodule(seed=7, **kw):
     tr, va = _split(10, 0), _split(3, 1)
-    arrays = wz.SegmentationArrays(
+    arrays = SegmentationArrays(
         {"train": wz.SegmentationSplit(*tr, "train.npz"), "val": wz.SegmentationSplit(*va, "val.npz")}, name="toy"
     )
-    return wz.WeizmannDataModule.from_arrays(arrays, batch_size=4, crop_seed=seed, **kw), tr
+    return WeizmannDataModule.from_arrays(arrays, batch_size=4, crop_seed=seed, **kw), tr
 
 
 def _epoch_batches(dm, epoch):
@@ -285,7 +290,7 @@ def test_registry_fetch_downloads_and_converts_to_the_registered_bytes(data_dir,
     """The download path end to end, offline: upstream-format .npy files (rebuilt from the shared .npz) served
     from file:// URLs are fetched, decoded by the restricted unpickler and written as .npz files whose sha256
     equals the registry's."""
-    spec = reg.get_spec("weizmann_horse")
+    spec = get_spec("weizmann_horse")
     sources = {}
     for f in spec.files:
         real = wz.read_npz(data_dir / f.path)
@@ -297,9 +302,9 @@ def test_registry_fetch_downloads_and_converts_to_the_registered_bytes(data_dir,
     monkeypatch.setattr(wz, "NPY_SOURCES", sources)
     monkeypatch.setenv("SEAL_CACHE_DIR", str(tmp_path / "cache"))
     empty = tmp_path / "empty"
-    with pytest.raises(reg.DatasetNotFoundError, match="seal data fetch weizmann_horse"):
-        reg.load_segmentation_dataset("weizmann_horse", data_dir=empty, download=False)
-    ds = reg.load_segmentation_dataset("weizmann_horse", data_dir=empty)
+    with pytest.raises(DatasetNotFoundError, match="seal data fetch weizmann_horse"):
+        load_segmentation_dataset("weizmann_horse", data_dir=empty, download=False)
+    ds = load_segmentation_dataset("weizmann_horse", data_dir=empty)
     assert {k: len(v) for k, v in ds.splits.items()} == {"train": 160, "val": 40, "test": 128}
     for f in spec.files:
         cached = tmp_path / "cache" / f.path
@@ -308,21 +313,21 @@ def test_registry_fetch_downloads_and_converts_to_the_registered_bytes(data_dir,
     (tmp_path / "cache" / spec.files[1].path).unlink()
     (tmp_path / "upstream" / "weizmann_horse_val.npy").write_bytes(_upstream_npy(*_split(40), "val"))
     with pytest.raises(ChecksumMismatchError):
-        reg.fetch_dataset("weizmann_horse", data_dir=empty)
+        fetch_dataset("weizmann_horse", data_dir=empty)
     sources["val"]["sha256"] = None
     with pytest.raises(ChecksumMismatchError, match="converted"):
-        reg.fetch_dataset("weizmann_horse", data_dir=empty)
+        fetch_dataset("weizmann_horse", data_dir=empty)
     assert not (tmp_path / "cache" / spec.files[1].path).exists()
 
 
 def test_registry_loads_the_real_split(data_dir):
-    ds = reg.load_segmentation_dataset("weizmann_horse", data_dir=data_dir)
+    ds = load_segmentation_dataset("weizmann_horse", data_dir=data_dir)
     sizes = {k: v.images.shape for k, v in ds.splits.items()}
     assert sizes == {"train": (160, 32, 32, 3), "val": (40, 32, 32, 3), "test": (128, 32, 32, 3)}
     assert ds.splits["train"].masks.mean() == pytest.approx(0.2774, abs=1e-4)
     with pytest.raises(NotImplementedError, match="load_segmentation_dataset"):
-        reg.load_dataset("weizmann_horse")
-    dm = wz.WeizmannDataModule(data_dir=str(data_dir), crop_seed=0)
+        load_dataset("weizmann_horse")
+    dm = WeizmannDataModule(data_dir=str(data_dir), crop_seed=0)
     assert dm.info == {"train": 160, "val": 40, "test": 128} and dm.image_size == (32, 32)
     x, y = next(iter(dm.val_dataloader()))
     assert x.shape == (32, 3, 32, 32) and set(torch.unique(y).tolist()) == {0.0, 1.0}

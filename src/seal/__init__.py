@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "SEALClassifier": ("seal.estimator", "SEALClassifier"),
     "read_arff": ("seal.data.arff", "read_arff"),
-    "load_dataset": ("seal.data.registry", "load_dataset"),
+    "load_dataset": ("seal.data.load", "load_dataset"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -21,8 +21,12 @@ import json
 import sys
 from collections.abc import Sequence
 
-from seal.data import registry as reg
+from seal.data.catalogue import PROTOCOLS, dataset_names, get_spec
 from seal.data.download import ChecksumMismatchError, DownloadError, cache_dir, search_dirs
+from seal.data.errors import DatasetError, DatasetNotFoundError
+from seal.data.load import load_dataset
+from seal.data.locate import FileStatus, fetch_dataset, is_available, verify_dataset
+from seal.data.weizmann import load_segmentation_dataset
 
 PROG = "seal data"
 
@@ -73,7 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sp.add_argument("name", help="dataset name (see `seal data list`)")
     add_data_dir(sp)
-    sp.add_argument("--protocol", choices=reg.PROTOCOLS, default=None, help="only this split protocol")
+    sp.add_argument("--protocol", choices=PROTOCOLS, default=None, help="only this split protocol")
     sp.add_argument("--seed", type=int, default=0, help="split seed (folds / validation carve); default 0")
     sp.add_argument("--drop-empty", action="store_true", help="drop rows with an empty label set first")
     sp.add_argument("--download", action="store_true", help="download missing files into the cache")
@@ -129,9 +133,9 @@ def _num(v) -> str:
 
 def _cmd_list(args) -> int:
     rows, records = [], []
-    for name in reg.dataset_names():
-        spec = reg.get_spec(name)
-        local = reg.is_available(name, data_dir=args.data_dir)
+    for name in dataset_names():
+        spec = get_spec(name)
+        local = is_available(name, data_dir=args.data_dir)
         rec = {
             "name": name,
             "task": spec.task,
@@ -174,8 +178,8 @@ def _cmd_list(args) -> int:
     return 0
 
 
-def _file_rows(name: str, data_dir) -> tuple[list[list[str]], list[reg.FileStatus]]:
-    statuses = reg.verify_dataset(name, data_dir=data_dir)
+def _file_rows(name: str, data_dir) -> tuple[list[list[str]], list[FileStatus]]:
+    statuses = verify_dataset(name, data_dir=data_dir)
     rows = []
     for st in statuses:
         f = st.file
@@ -193,7 +197,7 @@ def _file_rows(name: str, data_dir) -> tuple[list[list[str]], list[reg.FileStatu
 
 
 def _cmd_info(args) -> int:
-    spec = reg.get_spec(args.name)
+    spec = get_spec(args.name)
     if args.protocol:
         spec.check_protocol(args.protocol)  # fail before printing anything
     file_rows, statuses = _file_rows(spec.name, args.data_dir)
@@ -241,14 +245,14 @@ def _cmd_info(args) -> int:
         loaded = None
         if spec.loader == "segmentation":
             try:
-                loaded = reg.load_segmentation_dataset(spec.name, data_dir=args.data_dir, download=args.download)
+                loaded = load_segmentation_dataset(spec.name, data_dir=args.data_dir, download=args.download)
                 report["protocol_stats"]["official"] = loaded.summary()
-            except reg.DatasetNotFoundError as e:
+            except DatasetNotFoundError as e:
                 report["protocol_stats"]["official"]["error"] = str(e)
         if args.json:
             print(json.dumps(report, indent=2))
         else:
-            print(f"\nsplit sizes (official, from the registry): " + " / ".join(f"{k} {_num(v)}" for k, v in sizes.items()))
+            print("\nsplit sizes (official, from the registry): " + " / ".join(f"{k} {_num(v)}" for k, v in sizes.items()))
             if loaded is None:
                 print("(files not found locally: statistics need them; see `seal data fetch`)")
             else:
@@ -262,7 +266,7 @@ def _cmd_info(args) -> int:
     failures = []
     for proto in protocols:
         try:
-            ds = reg.load_dataset(
+            ds = load_dataset(
                 spec.name,
                 data_dir=args.data_dir,
                 protocol=proto,
@@ -270,7 +274,7 @@ def _cmd_info(args) -> int:
                 drop_empty=args.drop_empty,
                 download=args.download,
             )
-        except reg.DatasetNotFoundError as e:
+        except DatasetNotFoundError as e:
             failures.append(e)
             report["protocol_stats"][proto] = {"error": str(e)}
             continue
@@ -305,12 +309,12 @@ def _cmd_info(args) -> int:
 
 
 def _cmd_verify(args) -> int:
-    names = [reg.get_spec(n).name for n in args.names] if args.names else reg.dataset_names()
+    names = [get_spec(n).name for n in args.names] if args.names else dataset_names()
     explicit = bool(args.names)
     n_ok = n_bad = n_missing = n_unchecked = 0
     missing_named = []
     for name in names:
-        for st in reg.verify_dataset(name, data_dir=args.data_dir):
+        for st in verify_dataset(name, data_dir=args.data_dir):
             if st.status == "ok":
                 n_ok += 1
                 print(f"ok        {name:<15} {st.path}")
@@ -336,7 +340,7 @@ def _cmd_verify(args) -> int:
 
 
 def _cmd_fetch(args) -> int:
-    specs = [reg.get_spec(n) for n in args.names]  # unknown names fail before any download
+    specs = [get_spec(n) for n in args.names]  # unknown names fail before any download
 
     def progress(relpath: str, got: int, total: int | None) -> None:
         if args.quiet:
@@ -347,7 +351,7 @@ def _cmd_fetch(args) -> int:
                 print(file=sys.stderr)
 
     for spec in specs:
-        results = reg.fetch_dataset(spec.name, data_dir=args.data_dir, progress=progress)
+        results = fetch_dataset(spec.name, data_dir=args.data_dir, progress=progress)
         for f, path, action in results:
             print(f"{action:<10} {spec.name:<15} {path}")
     return 0
@@ -369,13 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _COMMANDS[args.command](args)
-    except (reg.DatasetNotFoundError, NotImplementedError) as e:  # unknown name, missing files
+    except (DatasetNotFoundError, NotImplementedError) as e:  # unknown name, missing files
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except (ChecksumMismatchError, DownloadError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
-    except reg.DatasetError as e:  # bad protocol for this dataset, counts differing from the registry
+    except DatasetError as e:  # bad protocol for this dataset, counts differing from the registry
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except ValueError as e:  # malformed file (seal.data.arff.ArffError names file, line, attribute)

@@ -241,7 +241,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
 
         torch.set_num_threads(int(threads))
     if detect_task(list(sys.argv[1:] if args is None else args)) == "segmentation":
-        from seal.data.weizmann import WeizmannDataModule
+        from seal.data.datamodule import WeizmannDataModule
         from seal.training.segmentation import SegmentationModule
 
         return SegmentationCLI(

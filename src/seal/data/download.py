@@ -1,6 +1,6 @@
 """Where dataset files live, and how a missing one is fetched safely.
 
-Lookup order (used by :func:`seal.data.registry.load_dataset` and the ``seal data`` command):
+Lookup order (used by :func:`seal.data.load.load_dataset` and the ``seal data`` command):
 
 1. the explicit ``data_dir`` argument, else ``$SEAL_DATA_DIR`` when set;
 2. the user cache, always searched last: ``$SEAL_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/seal``

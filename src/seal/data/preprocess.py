@@ -6,7 +6,7 @@ the training rows, :meth:`~FeaturePreprocessor.transform` applies it to any rows
 on ``splits["train"]`` and transforms the pooled matrix, so validation and test statistics never leak
 into the features.
 
-Registry defaults (see :mod:`seal.data.registry`):
+Catalogue defaults (see :mod:`seal.data.catalogue`, ``catalogue.toml``):
 
 * FunCat (``expr_fun``, ``spo_fun``): ``impute="mean", scale="standard"``, the usual C-HMCNN / SEAL
   preprocessing of the Clus HMC files, except that C-HMCNN fits on train+valid and we fit on train.

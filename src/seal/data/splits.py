@@ -1,6 +1,6 @@
 """Train / validation / test split protocols for multi-label data.
 
-Two protocols are registered per dataset (see :mod:`seal.data.registry`):
+Two protocols are registered per dataset (see :mod:`seal.data.catalogue`):
 
 ``paper``
     The SEAL paper's protocol for bibtex, delicious, genbase, cal500 and eurlex-ev: all instances are

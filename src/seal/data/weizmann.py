@@ -1,11 +1,14 @@
-"""Weizmann horses 32x32 (binary image segmentation): reader, crops, DataModule, safe ``.npy`` conversion.
+"""Weizmann horses 32x32 (binary image segmentation): reader, loader, crops, safe ``.npy`` conversion.
+
+The DataModule that serves these splits to Lightning is :class:`seal.data.datamodule.WeizmannDataModule`;
+:func:`load_segmentation_dataset` locates, verifies and reads the catalogued files.
 
 Source: ``seal-method.md`` B.4, D.4, H.15 and ``shared/data/weizmann_horse/PROVENANCE.md``. The split is the
 DVN paper's (Gygli et al., 2017): 160 train / 40 validation / 128 test RGB images of 32x32 pixels with a
 {0, 1} foreground (horse) mask each.
 
-Files (``<data root>/weizmann_horse/weizmann_horse_{train,val,test}.npz``, registered in
-:mod:`seal.data.registry` with their sha256): ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8
+Files (``<data root>/weizmann_horse/weizmann_horse_{train,val,test}.npz``, catalogued in
+:mod:`seal.data.catalogue` with their sha256): ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8
 ``(N, 32, 32)`` in {0, 1}. They are read with ``np.load(..., allow_pickle=False)``; images are scaled to
 [0, 1] (as torchvision's ``ToTensor``) and laid out ``(N, 3, 32, 32)``; masks become float ``(N, 32, 32)``.
 
@@ -41,23 +44,23 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import lightning as L
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
 
-from seal.data.datamodule import DataError, EpochSeededSampler, FromArraysMixin
+from seal.data.catalogue import get_spec
+from seal.data.download import ChecksumMismatchError, DownloadError, download_file
+from seal.data.errors import DataError, DatasetError
+from seal.data.locate import locate_spec
+from seal.io import atomic_open
 
 __all__ = [
     "CROP_SIZE",
     "EVAL_OFFSETS",
     "NPY_SOURCES",
-    "SegmentationArrays",
     "SegmentationDataset",
     "SegmentationSplit",
     "UnsafePickleError",
     "WeizmannDataError",
-    "WeizmannDataModule",
     "RestrictedUnpickler",
     "average_crops",
     "convert_npy_to_npz",
@@ -65,6 +68,7 @@ __all__ = [
     "extract_crops",
     "fetch_converted",
     "load_npy_split",
+    "load_segmentation_dataset",
     "predict_36_crops",
     "random_crop_offsets",
     "read_npz",
@@ -340,8 +344,6 @@ def convert_npy_to_npz(src: str | os.PathLike | bytes, dest: str | os.PathLike, 
         UnsafePickleError, WeizmannDataError: see :func:`load_npy_split`.
         seal.data.download.ChecksumMismatchError: the converted bytes differ from ``sha256``.
     """
-    from seal.data.download import ChecksumMismatchError
-
     split = load_npy_split(src)
     data = npz_bytes(split)
     actual = hashlib.sha256(data).hexdigest()
@@ -351,8 +353,6 @@ def convert_npy_to_npz(src: str | os.PathLike | bytes, dest: str | os.PathLike, 
             dest, sha256.lower(), actual, what="converted .npz",
             hint="the decoded arrays differ from the registered split (or this numpy/zlib writes other bytes)",
         )
-    from seal.io import atomic_open
-
     with atomic_open(dest, "wb", suffix=".part", mode_bits=0o644) as fh:
         fh.write(data)
     return dest
@@ -373,8 +373,6 @@ NPY_SOURCES: dict[str, dict] = {
 
 def _fetch_bytes(url: str, max_bytes: int, timeout: float = 60.0) -> bytes:
     """Read ``url`` into memory (at most ``max_bytes``), for sources whose raw digest is not recorded."""
-    from seal.data.download import DownloadError
-
     try:
         with urllib.request.urlopen(urllib.request.Request(url, headers={"User-Agent": "seal-data/0.1"}), timeout=timeout) as r:
             data = r.read(max_bytes + 1)
@@ -393,7 +391,7 @@ def fetch_converted(
     progress: Callable[[int, int | None], None] | None = None,
     sources: dict[str, dict] | None = None,
 ) -> Path:
-    """Registry hook: obtain one registered ``.npz`` (``file``: a :class:`seal.data.registry.DataFile`) by
+    """Registry hook: obtain one registered ``.npz`` (``file``: a :class:`seal.data.catalogue.DataFile`) by
     downloading the upstream ``.npy`` of its split and converting it (see the module docstring).
 
     The ``.npy`` is downloaded with :func:`seal.data.download.download_file` (sha256-verified) when its digest
@@ -403,8 +401,6 @@ def fetch_converted(
     Raises:
         DownloadError, ChecksumMismatchError, UnsafePickleError, WeizmannDataError.
     """
-    from seal.data.download import download_file
-
     sources = NPY_SOURCES if sources is None else sources
     src = sources.get(file.role)
     if src is None:
@@ -505,178 +501,42 @@ def predict_36_crops(
     return average_crops(probs, positions, (H, W))
 
 
-# -------------------------------------------------------------------------------------- datasets
+# ------------------------------------------------------------------------------------------ loading
 
 
-class _TrainCrops(Dataset):
-    """Training images with one random crop per image per epoch (offsets from ``(seed, epoch)``)."""
+def load_segmentation_dataset(
+    name: str,
+    *,
+    data_dir: str | os.PathLike | None = None,
+    download: bool = True,
+    verify: bool = True,
+) -> SegmentationDataset:
+    """Load a registered segmentation dataset (``weizmann_horse``) with its given train/val/test split.
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, crop: int, seed: int) -> None:
-        self.x, self.y, self.crop, self.seed = x, y, crop, seed
-        self.set_epoch(0)
+    Files are located like :func:`seal.data.load.load_dataset`'s (``data_dir`` or ``$SEAL_DATA_DIR``, then
+    the user cache, :func:`seal.data.locate.locate_spec`), verified against the registry's sha256 and read without pickle (:func:`read_npz`).
+    Missing files are produced by the dataset's fetcher (download of the upstream ``.npy`` + safe conversion)
+    when ``download`` is true.
 
-    def set_epoch(self, epoch: int) -> None:
-        self.epoch = int(epoch)
-        size = (int(self.x.shape[-2]), int(self.x.shape[-1]))
-        self.offsets = random_crop_offsets(len(self.x), self.seed, self.epoch, size, self.crop)
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int):  # pragma: no cover - batched path is used
-        return self.__getitems__([i])
-
-    def __getitems__(self, idx: list[int]):
-        c = self.crop
-        xs, ys = [], []
-        for i in idx:
-            h, w = (int(v) for v in self.offsets[i])
-            xs.append(self.x[i, :, h : h + c, w : w + c])
-            ys.append(self.y[i, h : h + c, w : w + c])
-        return torch.stack(xs), torch.stack(ys)
-
-
-class _Full(Dataset):
-    """Full-size images and masks (evaluation: the module crops and averages)."""
-
-    def __init__(self, x: torch.Tensor, y: torch.Tensor) -> None:
-        self.x, self.y = x, y
-
-    def __len__(self) -> int:
-        return len(self.x)
-
-    def __getitem__(self, i: int):  # pragma: no cover
-        return self.__getitems__([i])
-
-    def __getitems__(self, idx: list[int]):
-        index = torch.as_tensor(idx, dtype=torch.long)
-        return self.x.index_select(0, index), self.y.index_select(0, index)
-
-
-class CropEpochSampler(EpochSeededSampler):
-    """:class:`EpochSeededSampler` that also tells the crop dataset the epoch (Lightning calls ``set_epoch``)."""
-
-    def __init__(self, dataset: _TrainCrops, seed: int = 0) -> None:
-        super().__init__(len(dataset), seed)
-        self.dataset = dataset
-
-    def set_epoch(self, epoch: int) -> None:
-        super().set_epoch(epoch)
-        self.dataset.set_epoch(epoch)
-
-
-def _identity(batch):
-    return batch
-
-
-@dataclass
-class SegmentationArrays:
-    """In-memory splits for :meth:`WeizmannDataModule.from_arrays`: ``{"train": SegmentationSplit, ...}``."""
-
-    splits: dict[str, SegmentationSplit]
-    name: str = "arrays"
-
-
-class WeizmannDataModule(FromArraysMixin, L.LightningDataModule):
-    """Serve Weizmann horses (or any registered segmentation dataset) to Lightning.
-
-    Training batches are ``(x (B, 3, 24, 24), y (B, 24, 24))`` random crops; validation/test/predict
-    batches are full images ``(x (B, 3, 32, 32), y (B, 32, 32))`` (the module does the 36-crop averaging).
-
-    Args:
-        dataset: registry name (``weizmann_horse``).
-        data_dir: where to look for the files (default ``$SEAL_DATA_DIR``, then the user cache).
-        batch_size: training batch size (the paper uses 8).
-        eval_batch_size: images per validation/test batch (x36 crops each).
-        crop_size: training / evaluation crop size (24).
-        crop_seed: seed of the training crops; ``None`` = the run's seed (``PL_GLOBAL_SEED``).
-        download: allow fetching (and converting) missing files into the user cache.
+    Returns:
+        :class:`SegmentationDataset` whose ``splits`` map ``train``/``val``/``test`` to
+        ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8 ``(N, 32, 32)``.
 
     Raises:
-        WeizmannDataError: bad files or arrays (the message names file and array).
-        seal.data.registry.DatasetNotFoundError: unknown dataset or missing files.
+        UnknownDatasetError, DatasetNotFoundError, ChecksumMismatchError, DownloadError;
+        DatasetError: ``name`` is not a segmentation dataset, or a split's size differs from the registry;
+        seal.data.weizmann.WeizmannDataError: bad arrays (names the file and the array).
     """
-
-    def __init__(
-        self,
-        dataset: str = "weizmann_horse",
-        data_dir: str | None = None,
-        batch_size: int = 8,
-        eval_batch_size: int = 32,
-        crop_size: int = CROP_SIZE,
-        crop_seed: int | None = None,
-        download: bool = True,
-    ) -> None:
-        super().__init__()
-        self.save_hyperparameters()
-        if batch_size < 1 or eval_batch_size < 1:
-            raise ValueError(f"batch sizes must be >= 1, got {batch_size}, {eval_batch_size}")
-        self.dataset = dataset
-        self.data_dir = data_dir
-        self.batch_size = int(batch_size)
-        self.eval_batch_size = int(eval_batch_size)
-        self.crop_size = int(crop_size)
-        self.crop_seed = crop_seed
-        self.download = download
-        self._arrays: SegmentationArrays | None = getattr(self, "_arrays", None)
-        self._tensors: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        self.info: dict = {}
-        self._prepare()
-
-    def _prepare(self) -> None:
-        if self._arrays is None:
-            from seal.data.registry import load_segmentation_dataset
-
-            ds = load_segmentation_dataset(self.dataset, data_dir=self.data_dir, download=self.download)
-            splits = ds.splits
-        else:
-            splits = self._arrays.splits
-        size = None
-        for name, split in splits.items():
-            images, masks = validate_arrays(split.images, split.masks, split.source)
-            if len(images) == 0:
-                raise WeizmannDataError(f"{split.source}: split {name!r} is empty")
-            if size is None:
-                size = images.shape[1:3]
-            elif images.shape[1:3] != size:
-                raise WeizmannDataError(f"{split.source}: image size {images.shape[1:3]} differs from other splits ({size})")
-            if min(size) < self.crop_size:
-                raise WeizmannDataError(f"{split.source}: images {size} are smaller than the crop size {self.crop_size}")
-            self._tensors[name] = SegmentationSplit(images, masks, split.source).tensors()
-        self.image_size = tuple(int(s) for s in size)
-        self.info = {k: len(v[0]) for k, v in self._tensors.items()}
-
-    def _seed(self) -> int:
-        if self.crop_seed is not None:
-            return int(self.crop_seed)
-        return int(os.environ.get("PL_GLOBAL_SEED", 0))
-
-    def _split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        if split not in self._tensors:
-            raise DataError(f"no {split!r} split in dataset {self.dataset!r}")
-        return self._tensors[split]
-
-    def train_dataloader(self) -> DataLoader:
-        x, y = self._split("train")
-        ds = _TrainCrops(x, y, self.crop_size, self._seed())
-        return DataLoader(
-            ds, batch_size=self.batch_size, sampler=CropEpochSampler(ds, self._seed()), collate_fn=_identity,
-            num_workers=0, generator=torch.Generator(),
-        )
-
-    def _eval_loader(self, split: str) -> DataLoader:
-        x, y = self._split(split)
-        return DataLoader(_Full(x, y), batch_size=self.eval_batch_size, shuffle=False, collate_fn=_identity, num_workers=0)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._eval_loader("val")
-
-    def test_dataloader(self) -> DataLoader:
-        return self._eval_loader("test")
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._eval_loader("test")
-
-    def split_tensors(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(x (N, 3, H, W), y (N, H, W))`` of a split."""
-        return self._split(split)
+    spec = get_spec(name)
+    if spec.loader != "segmentation":
+        raise DatasetError(f"dataset {spec.name!r} is a {spec.task} dataset; use load_dataset")
+    paths = locate_spec(spec, list(spec.files), data_dir=data_dir, download=download, verify=verify)
+    splits = {}
+    for f in spec.files:
+        split = read_npz(paths[f.path])
+        if f.n_instances is not None and len(split) != f.n_instances:
+            raise DatasetError(
+                f"dataset {spec.name!r}: {paths[f.path]} holds {len(split)} images, the registry expects {f.n_instances}"
+            )
+        splits[f.role] = split
+    return SegmentationDataset(spec.name, splits, [str(paths[f.path]) for f in spec.files], spec.default_protocol or "official")
