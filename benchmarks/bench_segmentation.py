@@ -47,7 +47,7 @@ def build(method: str, variant: str):
     if method == "seal-static-regression":
         kw["score_checkpoint"] = "unused (benchmark: random frozen score network)"
     m = SegmentationModule(**kw)
-    if m.spec.pretrained_score_net:
+    if m.spec.frozen_score_net:
         m.pretrained_from = "random (benchmark)"
         for p in m.score_net.parameters():
             p.requires_grad_(False)

@@ -239,7 +239,7 @@ def test_baseline_trains_only_the_loss_net(method, ce_ckpt):
         assert all(torch.equal(v, ce["task_net." + k]) for k, v in m.task_net.state_dict().items())
     before = {n: p.detach().clone() for n, p in m.named_parameters()}
     x, y = torch.rand(8, D), (torch.rand(8, NL) > 0.5).float()
-    loss = m._loss_net_step(opts[0], x, y)
+    loss = m.loss_net_step(opts[0], x, y)
     assert torch.isfinite(loss)
     changed = {n for n, p in m.named_parameters() if not torch.equal(before[n], p.detach())}
     assert changed and all(n.startswith("score_net.") for n in changed)
@@ -275,7 +275,7 @@ def test_spen_gbi_starts_cost_augmented_gbi_from_the_task_net(ce_ckpt, monkeypat
 
     monkeypatch.setattr(gbi_mod, "gradient_based_inference", spy)
     x, y = torch.rand(4, D), (torch.rand(4, NL) > 0.5).float()
-    m._ssvm_loss(x, y)
+    m.ssvm_loss(x, y)
     torch.testing.assert_close(seen["init"][0], torch.sigmoid(m.task_net(x)).detach())
 
 

@@ -69,7 +69,7 @@ def test_loss_net_and_task_net_steps_do_not_leak(method):
     y = (torch.rand(8, NL) > 0.5).float()
 
     before = _params(m)
-    m._loss_net_step(opt_s, x, y)
+    m.loss_net_step(opt_s, x, y)
     assert _changed(before, m, "task_net.") == set()
     assert _changed(before, m, "cost_augmented.") == set()
     changed = _changed(before, m, "score_net.")
@@ -78,7 +78,7 @@ def test_loss_net_and_task_net_steps_do_not_leak(method):
 
     before = _params(m)
     opt_s.zero_grad(set_to_none=True)
-    m._task_net_step(opt_t, x, y)
+    m.task_net_step(opt_t, x, y)
     assert _changed(before, m, "score_net.") == set()
     assert _changed(before, m, "task_net.")
     assert all(p.grad is None for p in m.score_net.parameters())
@@ -118,7 +118,7 @@ def test_non_finite_loss_names_network_and_batch():
     x[0, 0] = float("nan")
     y = torch.ones(4, NL)
     with pytest.raises(NonFiniteError, match=r"loss-net at epoch 0, batch 0"):
-        m._loss_net_step(opts[1], x, y)
+        m.loss_net_step(opts[1], x, y)
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,8 @@ class ScoreNet(Protocol):
 
 
 def check_score_net(score_net: Any, x: Any, candidates: Tensor, *, name: str = "loss-net") -> None:
-    """Check that ``score_net`` implements the protocol and scores ``candidates`` ``(B, K, *out)`` as ``(B, K)``.
+    """Check that ``score_net`` implements the protocol: it scores ``candidates`` ``(B, K, *out)`` as ``(B, K)``
+    and one candidate per example ``(B, *out)`` (the task-net objective's relaxed output) as ``(B,)``.
 
     Runs one forward pass without gradients (in the network's current mode).
 
@@ -54,13 +55,15 @@ def check_score_net(score_net: Any, x: Any, candidates: Tensor, *, name: str = "
         )
     B, K = candidates.shape[:2]
     with torch.no_grad():
-        s = score_net.score(score_net.encode(x), candidates)
-    if not isinstance(s, Tensor) or tuple(s.shape) != (B, K) or not s.is_floating_point():
-        got = tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__
-        raise ValueError(
-            f"{name} {type(score_net).__name__}.score returned {got} for candidates of shape "
-            f"{tuple(candidates.shape)}; expected floating-point scores of shape {(B, K)}"
-        )
+        ctx = score_net.encode(x)
+        for y, expected in ((candidates, (B, K)), (candidates[:, 0], (B,))):
+            s = score_net.score(ctx, y)
+            if not isinstance(s, Tensor) or tuple(s.shape) != expected or not s.is_floating_point():
+                got = tuple(s.shape) if isinstance(s, Tensor) else type(s).__name__
+                raise ValueError(
+                    f"{name} {type(score_net).__name__}.score returned {got} for candidates of shape "
+                    f"{tuple(y.shape)}; expected floating-point scores of shape {expected}"
+                )
 
 
 def check_task_net(task_net: Any, x: Any, space: Any, *, name: str = "task-net") -> Tensor:

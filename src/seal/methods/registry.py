@@ -57,7 +57,7 @@ class MethodSpec:
             (S x (T task steps + 1 loss-net step)), seal-method A.6.
         trains_score_net: whether the loss-net has an optimizer (False for SEAL-static).
         description: one line for ``--help`` and reports.
-        build: ``hparams -> (loss-net objective or None, task-net objective or None)``.
+        build: ``(hparams, output space) -> (loss-net objective or None, task-net objective or None)``.
         trains_task_net: whether the task-net has an optimizer (False for the energy-network
             baselines, whose task-net is a fixed cross-entropy network or unused).
         predict_with_gbi: validation, test and prediction by GBI on the score network instead of a
@@ -78,7 +78,7 @@ class MethodSpec:
     inner_mode: str
     trains_score_net: bool
     description: str
-    build: Callable[[dict], tuple[nn.Module | None, nn.Module | None]]
+    build: Callable[..., tuple[nn.Module | None, nn.Module | None]]
     trains_task_net: bool = True
     predict_with_gbi: bool = False
     gbi_transform: str = "raw"
@@ -101,48 +101,62 @@ class MethodSpec:
         """Whether training runs the task-net at all (trained, or fixed as GBI init / noise)."""
         return self.trains_task_net or self.needs_task_checkpoint
 
-    def build_objectives(self, hp) -> tuple[nn.Module | None, nn.Module]:
-        return self.build(hp)
+    def build_objectives(self, hp, space=None) -> tuple[nn.Module | None, nn.Module]:
+        """``(loss-net objective or None, task-net objective or None)`` for the hyper-parameters ``hp`` (a
+        mapping) on the output space ``space`` (default multi-label)."""
+        if space is None:
+            from seal.core.spaces import MultiLabelSpace
+
+            space = MultiLabelSpace()
+        return self.build(hp, space)
 
 
-def _ce(hp):
+def _red(hp, default: str) -> dict:
+    """Reduction keywords of a loss-net objective: ``loss_net_reduction`` (if the module has one) and
+    ``per_candidate_reduction`` (the segmentation setting: regression averaged over batch and candidates)."""
+    return {"reduction": hp.get("loss_net_reduction") or default}
+
+
+def _reg(hp) -> dict:
+    return {**_red(hp, "sum"), "per_candidate": bool(hp.get("per_candidate_reduction", False))}
+
+
+def _task(hp, space, transform: str, weight: float | None = None):
     from seal.objectives.task_net import TaskNetLoss
 
-    return None, TaskNetLoss(score_weight=0.0, ce_weight=hp["ce_weight"])
+    w = hp["score_loss_weight"] if weight is None else weight
+    return TaskNetLoss(w, hp["ce_weight"], transform, space=space)
 
 
-def _nce(hp):
+def _ce(hp, space):
+    return None, _task(hp, space, "raw", 0.0)
+
+
+def _nce(hp, space):
     from seal.objectives.loss_net import NCERankingLoss
-    from seal.objectives.task_net import TaskNetLoss
 
-    return NCERankingLoss(hp["num_samples"]), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
+    return NCERankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), _task(hp, space, "raw")
 
 
-def _ranking(hp):
+def _ranking(hp, space):
     from seal.objectives.loss_net import RankingLoss
-    from seal.objectives.task_net import TaskNetLoss
 
-    return RankingLoss(hp["num_samples"]), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
+    return RankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), _task(hp, space, "raw")
 
 
-def _regression(hp):
+def _regression(hp, space):
     from seal.objectives.loss_net import RegressionLoss
-    from seal.objectives.task_net import TaskNetLoss
 
-    return RegressionLoss(), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "sigmoid")
+    return RegressionLoss(space=space, **_reg(hp)), _task(hp, space, "sigmoid")
 
 
-def _regression_s(hp):
+def _regression_s(hp, space):
     from seal.objectives.loss_net import RegressionSamplesLoss
-    from seal.objectives.task_net import TaskNetLoss
 
-    return (
-        RegressionSamplesLoss(hp["num_samples"], hp["sample_std"]),
-        TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "sigmoid"),
-    )
+    return RegressionSamplesLoss(hp["num_samples"], hp["sample_std"], space=space, **_reg(hp)), _task(hp, space, "sigmoid")
 
 
-def _margin(hp):
+def _margin(hp, space):
     from seal.objectives.loss_net import MarginLoss
     from seal.objectives.task_net import InfNetTaskLoss
 
@@ -152,29 +166,27 @@ def _margin(hp):
     )
 
 
-def _ssvm(hp):
+def _ssvm(hp, space):
     from seal.objectives.ssvm import SSVMLoss
 
     return SSVMLoss(released_behaviour=hp["margin_released_behaviour"]), None
 
 
-def _dvn_gbi(hp):
+def _dvn_gbi(hp, space):
     from seal.objectives.loss_net import RegressionLoss
 
-    return RegressionLoss(), None
+    return RegressionLoss(space=space, **_reg(hp)), None
 
 
-def _nce_gbi(hp):
+def _nce_gbi(hp, space):
     from seal.objectives.loss_net import NCERankingLoss
 
-    return NCERankingLoss(hp["num_samples"]), None
+    return NCERankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), None
 
 
 def _static(transform: str):
-    def build(hp):
-        from seal.objectives.task_net import TaskNetLoss
-
-        return None, TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], transform)
+    def build(hp, space):
+        return None, _task(hp, space, transform)
 
     return build
 

@@ -37,19 +37,18 @@ to their *original* flags, so frozen parameters stay frozen.
 
 from __future__ import annotations
 
-import math
-import time
 from contextlib import contextmanager
 
-import lightning as L
 import torch
 from torch import nn
 
+from seal.core.spaces import MultiLabelSpace
 from seal.inference.gbi import GBIError
 from seal.methods.gbi import GBISettings
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.mlc import MLCTaskNet
-from seal.training.steps import AlternatingUpdates, NonFiniteError  # noqa: F401 (re-exported)
+from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
+from seal.training.steps import NonFiniteError  # noqa: F401 (re-exported)
 
 DVN_SAMPLES = ("inference", "adversarial", "gold")
 
@@ -57,8 +56,13 @@ DVN_SAMPLES = ("inference", "adversarial", "gold")
 MAX_CANDIDATE_BYTES = 2 << 30
 
 
-class MultilabelModule(AlternatingUpdates, L.LightningModule):
+class MultilabelModule(SEALModule):
     """Task-net (+ loss-net) training for feature-based multi-label classification.
+
+    A :class:`~seal.training.seal_module.SEALModule` (schedule, steps, optimizers shared with every task) that
+    builds the feature-MLC networks from flat hyper-parameters (the configs' ``model:`` keys) and adds what only
+    multi-label methods have: the margin form's cost-augmented network, the SPEN baseline's cost-augmented GBI,
+    GBI prediction for the energy-network baselines and loading fixed / frozen networks from checkpoints.
 
     Args:
         in_features: input width ``D`` (linked from the DataModule by the CLI).
@@ -152,23 +156,14 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         self.save_hyperparameters()
         self.automatic_optimization = False
         spec: MethodSpec = get_method(method)
-        self.spec = spec
         _check_positive_int("in_features", in_features)
         _check_positive_int("num_labels", num_labels)
-        _check_positive_int("loss_net_steps (S)", loss_net_steps)
-        _check_positive_int("task_net_steps (T)", task_net_steps)
+        schedule = Schedule(loss_net_steps, task_net_steps, batch_task_forward)
         _check_positive_int("num_samples (K)", num_samples)
-        for name, value in (
-            ("lr", lr),
-            ("score_lr", score_lr),
-            ("weight_decay", weight_decay),
-            ("score_weight_decay", score_weight_decay),
-            ("score_loss_weight", score_loss_weight),
-            ("ce_weight", ce_weight),
-            ("inference_score_weight", inference_score_weight),
-        ):
-            if not (value >= 0 and math.isfinite(value)):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+        check_weights(
+            lr=lr, score_lr=score_lr, weight_decay=weight_decay, score_weight_decay=score_weight_decay,
+            score_loss_weight=score_loss_weight, ce_weight=ce_weight, inference_score_weight=inference_score_weight,
+        )
         if (
             spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0
             and spec.loss_net_objective != "margin"
@@ -192,13 +187,13 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         if bad or not self.dvn_samples or len(set(self.dvn_samples)) != len(self.dvn_samples):
             raise ValueError(f"dvn_samples must be a non-empty list of distinct names from {DVN_SAMPLES}, got {dvn_samples!r}")
 
-        self.task_net = MLCTaskNet(in_features, num_labels, hidden, num_layers, dropout)
-        self.score_net: nn.Module | None = None
+        task_net = MLCTaskNet(in_features, num_labels, hidden, num_layers, dropout)
+        score_net: nn.Module | None = None
         self.cost_augmented: nn.Module | None = None
         if spec.uses_score_net:
             from seal.energies.mlc import MLCScoreNet
 
-            self.score_net = MLCScoreNet(
+            score_net = MLCScoreNet(
                 in_features,
                 num_labels,
                 hidden=score_hidden or hidden,
@@ -210,20 +205,23 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             from seal.task_nets.cost_augmented import CostAugmentedNet
 
             self.cost_augmented = CostAugmentedNet(num_labels)
-        # fixed networks: never optimized, no gradients (the task-net of the energy baselines, the
-        # loss-net of SEAL-static); dropout still follows the module's train/eval mode
-        if not spec.trains_task_net:
-            self.task_net.requires_grad_(False)
-        if spec.frozen_score_net:
-            self.score_net.requires_grad_(False)
-        self.loss_net_loss, self.task_loss = spec.build_objectives(self.hparams)
+        space = MultiLabelSpace()
+        loss_net_loss, task_loss = spec.build_objectives(self.hparams, space)
+        # fixed networks (the task-net of the energy baselines, the loss-net of SEAL-static) get no gradients;
+        # dropout still follows the module's train/eval mode
+        self.setup_seal(
+            spec=spec, space=space, task_net=task_net, score_net=score_net, loss_net_loss=loss_net_loss,
+            task_loss=task_loss, schedule=schedule,
+            task_optimizer=OptimizerSettings("adamw", lr, weight_decay, grad_clip),
+            score_optimizer=OptimizerSettings("adamw", score_lr, score_weight_decay, score_grad_clip),
+            plateau_patience=plateau_patience, plateau_factor=plateau_factor,
+        )
         self._pretrained_loaded = False
 
         from seal.metrics import multilabel_metrics
 
         self.val_metrics = multilabel_metrics(num_labels, threshold=threshold)
         self.test_metrics = multilabel_metrics(num_labels, threshold=threshold)
-        self._init_bookkeeping()
 
     # ------------------------------------------------------------------ forward / inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -271,32 +269,6 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         if self.cost_augmented is not None:
             params += list(self.cost_augmented.parameters())
         return params
-
-    def optimizer_roles(self) -> list[str]:
-        """Which network each optimizer of :meth:`configure_optimizers` trains, in order:
-        ``["task", "score"]`` (SEAL-dynamic), ``["task"]`` (cross-entropy, SEAL-static) or
-        ``["score"]`` (energy-network baselines)."""
-        roles = ["task"] if self.spec.trains_task_net else []
-        if self.score_net is not None and self.spec.trains_score_net:
-            roles.append("score")
-        return roles
-
-    def configure_optimizers(self):
-        """AdamW per trained network; ReduceLROnPlateau (validation example-F1) on the first one, i.e.
-        the task-net's, or the loss-net's for the energy-network baselines (``seal-method.md`` G)."""
-        hp = self.hparams
-        opts = []
-        for role in self.optimizer_roles():
-            if role == "task":
-                opts.append(_adamw(self.task_parameters(), hp.lr, hp.weight_decay))
-            else:
-                opts.append(_adamw(self.score_net.parameters(), hp.score_lr, hp.score_weight_decay))
-        scheds = [
-            torch.optim.lr_scheduler.ReduceLROnPlateau(
-                opts[0], mode="max", factor=hp.plateau_factor, patience=hp.plateau_patience
-            )
-        ]
-        return opts, scheds
 
     # ------------------------------------------------------------------ training
     def setup(self, stage: str) -> None:
@@ -401,45 +373,22 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             label_names=hp.label_names, dataset=dataset,
         )
 
-    def on_train_epoch_end(self) -> None:
-        self.epoch_times.append(time.perf_counter() - self._epoch_t0)
-        n = max(int(self._epoch_losses[2]), 1)
-        if self.spec.trains_task_net:
-            self.log("train/task_loss", float(self._epoch_losses[0]) / n, prog_bar=True, sync_dist=True)
-        if self.spec.trains_score_net:
-            self.log(
-                "train/loss_net_loss", float(self._epoch_losses[1]) / n, prog_bar=not self.spec.trains_task_net,
-                sync_dist=True,
-            )
-        self.log("train/epoch_s", self.epoch_times[-1])
-
-    @torch.no_grad()
-    def _task_outputs(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        """``n`` task-net forward passes on the same batch, in one call: logits ``(n, B, L)``.
-
-        Dropout (train mode) draws an independent mask for every copy, so this equals ``n`` sequential
-        no-grad forward passes in distribution as long as the task-net's parameters do not change in
-        between -- which holds for the S loss-net steps of one T-iteration (seal-method A.6).
-        """
-        B = x.shape[0]
-        z = self.task_net(x.repeat(n, 1) if n > 1 else x)
-        return z.view(n, B, -1)
-
-    def _loss_net_step(self, opt_s, x, y, z: torch.Tensor | None = None) -> torch.Tensor:
-        hp = self.hparams
+    def loss_net_step(self, opt_s, x, y, z: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One loss-net update: the SPEN baseline's cost-augmented GBI + SSVM, the DVN baseline's GBI samples, or
+        the shared step (:meth:`SEALModule.loss_net_step`) with the cost-augmented output for the margin form."""
         objective = self.spec.loss_net_objective
         if objective in ("ssvm", "regression-gbi"):
-            loss = self._ssvm_loss(x, y) if objective == "ssvm" else self._dvn_gbi_loss(x, y)
-            self._step(opt_s, loss, list(self.score_net.parameters()), hp.score_grad_clip, "loss-net")
+            loss = self.ssvm_loss(x, y) if objective == "ssvm" else self._dvn_gbi_loss(x, y)
+            self._step(opt_s, loss, list(self.score_net.parameters()), self.score_optimizer.grad_clip, "loss-net")
             return loss.detach()
+        if self.cost_augmented is None:
+            return super().loss_net_step(opt_s, x, y, z, mask)
         with torch.no_grad():
             if z is None:
                 z = self.task_net(x)
-            extra = {}
-            if self.cost_augmented is not None:
-                extra["cost_augmented_probs"] = self.cost_augmented(torch.sigmoid(z), y)
-        loss = self.loss_net_loss(self.score_net, x, y, z, **extra)
-        self._step(opt_s, loss, list(self.score_net.parameters()), hp.score_grad_clip, "loss-net")
+            ca = self.cost_augmented(torch.sigmoid(z), y)
+        loss = self.loss_net_loss(self.score_net, x, y, z, cost_augmented_probs=ca)
+        self._step(opt_s, loss, list(self.score_net.parameters()), self.score_optimizer.grad_clip, "loss-net")
         return loss.detach()
 
     @contextmanager
@@ -451,7 +400,7 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             epoch = self.current_epoch if self._trainer is not None else 0
             raise GBIError(f"{exc} ({what} during training, epoch {epoch}, batch {self.batches_seen})") from None
 
-    def _ssvm_loss(self, x, y) -> torch.Tensor:
+    def ssvm_loss(self, x, y) -> torch.Tensor:
         """SPEN: cost-augmented GBI from the fixed task-net's probabilities, then the SSVM hinge."""
         from seal.methods.gbi import init_points, run_gbi
         from seal.objectives.ssvm import cost_augmented_objective
@@ -486,51 +435,16 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         samples = self.dvn_samples_for(x, y)
         return self.loss_net_loss(self.score_net, x, y, None, samples=samples)
 
-    def _task_net_step(self, opt_t, x, y) -> torch.Tensor:
-        hp = self.hparams
+    def task_net_step(self, opt_t, x, y, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One task-net update; the margin form scores the cost-augmented output too (InfNet task loss)."""
+        if self.cost_augmented is None:
+            return super().task_net_step(opt_t, x, y, mask)
         with self._frozen(self.score_net):
             z = self.task_net(x)
-            if self.cost_augmented is not None:
-                y_ca = self.cost_augmented(torch.sigmoid(z), y)
-                loss = self.task_loss(self.score_net, x, y, z, y_ca)
-            else:
-                loss = self.task_loss(self.score_net, x, y, z)
-        self._step(opt_t, loss, self.task_parameters(), hp.grad_clip, "task-net")
+            y_ca = self.cost_augmented(torch.sigmoid(z), y)
+            loss = self.task_loss(self.score_net, x, y, z, y_ca)
+        self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
         return loss.detach()
-
-    def training_step(self, batch, batch_idx: int):
-        x, y = batch
-        opts = self.optimizers()
-        opts = dict(zip(self.optimizer_roles(), opts if isinstance(opts, list) else [opts]))
-        opt_t = opts.get("task")
-        opt_s = opts.get("score")
-        hp = self.hparams
-        S, T = hp.loss_net_steps, hp.task_net_steps
-        loss_s = loss_t = None
-        if opt_t is None:  # energy-network baselines: S loss-net steps, the task-net stays fixed
-            z_all = None
-            if self.spec.loss_net_objective == "nce" and hp.batch_task_forward:
-                z_all = self._task_outputs(x, S)
-            for s in range(S):
-                loss_s = self._loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
-        elif opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
-            for _ in range(T):
-                loss_t = self._task_net_step(opt_t, x, y)
-        elif self.spec.inner_mode == "score_nn":
-            for _ in range(T):
-                # the task-net is fixed during the S loss-net steps: its S noisy forward passes
-                # (fresh dropout masks each) are computed in one larger, more efficient call
-                z_all = self._task_outputs(x, S) if hp.batch_task_forward else None
-                for s in range(S):
-                    loss_s = self._loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
-                loss_t = self._task_net_step(opt_t, x, y)
-        else:  # inner task-net loop (margin / InfNet)
-            for _ in range(S):
-                for _ in range(T):
-                    loss_t = self._task_net_step(opt_t, x, y)
-                loss_s = self._loss_net_step(opt_s, x, y)
-        self.batches_seen += 1
-        self._add_epoch_losses(loss_t, loss_s)
 
     # ------------------------------------------------------------------ evaluation
     def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:
@@ -540,12 +454,3 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
 def _check_positive_int(name: str, value: int) -> None:
     if not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-
-
-def _adamw(params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
-    params = [p for p in params if p.requires_grad]
-    fused = all(p.dtype.is_floating_point for p in params)
-    try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)
-    except (RuntimeError, TypeError):  # device without a fused kernel
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)

@@ -34,80 +34,42 @@ averages those relaxed masks the same way.
 
 from __future__ import annotations
 
-import math
 import os
-import time
-from dataclasses import dataclass
 from pathlib import Path
 
-import lightning as L
 import torch
 
+from seal.core.spaces import BinaryMaskSpace
 from seal.data.weizmann import CROP_SIZE, predict_36_crops
 from seal.energies.segmentation import SegmentationScoreNet
+from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
-from seal.training.steps import AlternatingUpdates
+from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
 
-__all__ = ["SEG_METHODS", "SegMethod", "SegmentationModule", "get_seg_method", "resolve_pretrained"]
-
-
-@dataclass(frozen=True)
-class SegMethod:
-    """What a segmentation method trains and how it predicts.
-
-    Attributes:
-        name: registry name.
-        loss_net_objective: ``None``, ``"regression"``, ``"regression-s"``, ``"nce"`` or ``"dvn-gbi"``.
-        score_mode: how the task loss uses the score: ``"sigmoid"`` (``-sigmoid(S)``), ``"raw"`` (``-S``) or
-            ``None`` (the score is not used by the task loss).
-        trains_task_net, trains_score_net: which networks have an optimizer.
-        pretrained_score_net: the score network is loaded from a checkpoint and frozen (SEAL-static).
-        inference: ``"task"`` (task-net forward pass) or ``"gbi"`` (gradient-based inference on the score).
-        description: one line.
-    """
-
-    name: str
-    loss_net_objective: str | None
-    score_mode: str | None
-    trains_task_net: bool
-    trains_score_net: bool
-    pretrained_score_net: bool
-    inference: str
-    description: str
-
-    @property
-    def uses_score_net(self) -> bool:
-        return self.loss_net_objective is not None or self.pretrained_score_net
+__all__ = ["SEGMENTATION_METHODS", "SEG_METHODS", "SegmentationModule", "get_seg_method", "resolve_pretrained"]
 
 
-SEG_METHODS: dict[str, SegMethod] = {
-    m.name: m
-    for m in (
-        SegMethod("cross-entropy", None, None, True, False, False, "task", "FCN trained with pixel-mean 2-class CE"),
-        SegMethod("dvn-gbi", "dvn-gbi", None, False, True, False, "gbi",
-                  "DVN energy network (regression on GBI/adversarial/gold samples), GBI at test"),
-        SegMethod("seal-static-regression", None, "sigmoid", True, False, True, "task",
-                  "SEAL-static: frozen DVN score network as loss, w_s*(-sigmoid S) + CE"),
-        SegMethod("seal-dynamic-regression", "regression", "sigmoid", True, True, False, "task",
-                  "SEAL-dynamic, DVN regression on p"),
-        SegMethod("seal-dynamic-regression-s", "regression-s", "sigmoid", True, True, False, "task",
-                  "SEAL-dynamic, DVN regression on K Gaussian log-odds samples"),
-        SegMethod("seal-dynamic-nce", "nce", "raw", True, True, False, "task",
-                  "SEAL-dynamic, NCE ranking with K Bernoulli masks"),
-    )
-}
+#: the methods of the one registry (:mod:`seal.methods.registry`) that segmentation supports (C.1)
+SEGMENTATION_METHODS = (
+    "cross-entropy",
+    "dvn-gbi",
+    "seal-static-regression",
+    "seal-dynamic-regression",
+    "seal-dynamic-regression-s",
+    "seal-dynamic-nce",
+)
+SEG_METHODS: dict[str, MethodSpec] = {name: get_method(name) for name in SEGMENTATION_METHODS}
 
 
-def get_seg_method(name: str) -> SegMethod:
-    """The :class:`SegMethod` called ``name``.
+def get_seg_method(name: str) -> MethodSpec:
+    """The registered :class:`~seal.methods.registry.MethodSpec` called ``name``, if segmentation supports it.
 
     Raises:
-        ValueError: unknown name (listing the known ones).
+        ValueError: unknown or unsupported name (listing the supported ones).
     """
-    try:
-        return SEG_METHODS[name]
-    except KeyError:
-        raise ValueError(f"unknown segmentation method {name!r}; known: {', '.join(SEG_METHODS)}") from None
+    if name not in SEG_METHODS:
+        raise ValueError(f"unknown segmentation method {name!r}; known: {', '.join(SEG_METHODS)}")
+    return SEG_METHODS[name]
 
 
 def resolve_pretrained(path: str, seed: int | None = None) -> Path:
@@ -134,11 +96,15 @@ def resolve_pretrained(path: str, seed: int | None = None) -> Path:
     return p
 
 
-class SegmentationModule(AlternatingUpdates, L.LightningModule):
+class SegmentationModule(SEALModule):
     """FCN task-net (+ CNN score network) training for binary segmentation.
 
+    A :class:`~seal.training.seal_module.SEALModule` on the binary-mask output space that builds the FCN and the
+    CNN score network from flat hyper-parameters, uses Adam with a plateau scheduler on every optimizer, and
+    evaluates by the 36-crop average.
+
     Args:
-        method: a name of :data:`SEG_METHODS`.
+        method: a name of :data:`SEGMENTATION_METHODS` (the one method registry's names).
         crop_size: training/evaluation crop size (24); the score network is built for it.
         score_dropout: dropout of the score network (0.25).
         lr, weight_decay, grad_clip: task-net Adam and clipping (``None`` = no clipping).
@@ -202,62 +168,50 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
         self.save_hyperparameters()
         self.automatic_optimization = False
         spec = get_seg_method(method)
-        self.spec = spec
-        for name, value in (("loss_net_steps (S)", loss_net_steps), ("task_net_steps (T)", task_net_steps),
-                            ("num_samples (K)", num_samples), ("eval_chunk", eval_chunk)):
+        for name, value in (("num_samples (K)", num_samples), ("eval_chunk", eval_chunk)):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        for name, value in (("lr", lr), ("score_lr", score_lr), ("weight_decay", weight_decay),
-                            ("score_weight_decay", score_weight_decay), ("score_loss_weight", score_loss_weight),
-                            ("ce_weight", ce_weight), ("gbi_lr", gbi_lr), ("train_gbi_lr", train_gbi_lr),
-                            ("adv_gbi_lr", adv_gbi_lr)):
-            if not (math.isfinite(value) and value >= 0):
-                raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-        if spec.score_mode is not None and score_loss_weight == 0:
+        schedule = Schedule(loss_net_steps, task_net_steps, batch_task_forward)
+        check_weights(
+            lr=lr, score_lr=score_lr, weight_decay=weight_decay, score_weight_decay=score_weight_decay,
+            score_loss_weight=score_loss_weight, ce_weight=ce_weight, gbi_lr=gbi_lr, train_gbi_lr=train_gbi_lr,
+            adv_gbi_lr=adv_gbi_lr,
+        )
+        if spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0:
             raise ValueError(f"method {spec.name!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
-        if spec.pretrained_score_net and not score_checkpoint:
+        if spec.frozen_score_net and not score_checkpoint:
             raise ValueError(f"method {spec.name!r} needs score_checkpoint (a dvn-gbi checkpoint or run directory)")
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
         if crop_size % 4:
             raise ValueError(f"crop_size must be a multiple of 4, got {crop_size}")
 
-        from seal.core.spaces import BinaryMaskSpace
         from seal.metrics import SegmentationMetrics
-        from seal.objectives.loss_net import NCERankingLoss, RegressionLoss, RegressionSamplesLoss
-        from seal.objectives.task_net import TaskNetLoss
         from seal.samplers.gbi import DVNSampler
 
-        self.space = space = BinaryMaskSpace()
-        self.task_net = FCNSegmenter() if spec.trains_task_net else None
-        self.score_net = SegmentationScoreNet(image_size=crop_size, dropout=score_dropout) if spec.uses_score_net else None
-        self.task_loss = (
-            TaskNetLoss(score_loss_weight, ce_weight, spec.score_mode or "sigmoid", space=space) if spec.trains_task_net else None
-        )
-        self.dvn_sampler: DVNSampler | None = None
-        kind = spec.loss_net_objective
+        space = BinaryMaskSpace()
+        task_net = FCNSegmenter() if spec.trains_task_net else None
+        score_net = SegmentationScoreNet(image_size=crop_size, dropout=score_dropout) if spec.uses_score_net else None
         # the regression objectives reduce over batch AND candidates here (the segmentation config, H.5)
-        if kind == "regression":
-            self.loss_net_loss = RegressionLoss(loss_net_reduction, space=space, per_candidate=True)
-        elif kind == "regression-s":
-            self.loss_net_loss = RegressionSamplesLoss(
-                num_samples, sample_std, loss_net_reduction, space=space, per_candidate=True
-            )
-        elif kind == "nce":
-            self.loss_net_loss = NCERankingLoss(num_samples, loss_net_reduction, space=space)
-        elif kind == "dvn-gbi":
-            self.loss_net_loss = RegressionLoss(loss_net_reduction, space=space, per_candidate=True)
+        loss_net_loss, task_loss = spec.build_objectives({**self.hparams, "per_candidate_reduction": True}, space)
+        dvn_sampler = None
+        if spec.loss_net_objective == "regression-gbi":
             kinds = [k for k, n in (("inference", train_gbi_steps), ("adversarial", adv_gbi_steps)) if n > 0] + ["gold"]
-            self.dvn_sampler = DVNSampler(
+            dvn_sampler = DVNSampler(
                 space, kinds, init="gold-or-zeros", gold_init_prob=gt_init_prob, steps=train_gbi_steps,
                 lr=train_gbi_lr, adv_steps=adv_gbi_steps, adv_lr=adv_gbi_lr, differentiable_oracle=True,
             )
-        else:
-            self.loss_net_loss = None
+        self.setup_seal(
+            spec=spec, space=space, task_net=task_net, score_net=score_net, loss_net_loss=loss_net_loss,
+            task_loss=task_loss, schedule=schedule,
+            task_optimizer=OptimizerSettings("adam", lr, weight_decay, grad_clip),
+            score_optimizer=OptimizerSettings("adam", score_lr, score_weight_decay, score_grad_clip),
+            plateau_patience=plateau_patience, plateau_factor=plateau_factor, plateau_on_all=True,
+            dvn_sampler=dvn_sampler,
+        )
         self.val_metrics = SegmentationMetrics(threshold)
         self.test_metrics = SegmentationMetrics(threshold)
         self.pretrained_from: str | None = None
-        self._init_bookkeeping()
 
     # ------------------------------------------------------------------ SEAL-static: pretrained loss-net
     def load_pretrained_score_net(self, path: str | os.PathLike) -> Path:
@@ -300,9 +254,9 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
     def setup(self, stage: str) -> None:
         if self._trainer is not None and self.trainer.world_size > 1:
             raise ValueError("segmentation training runs on one device (no gradient all-reduce is implemented)")
-        if stage == "fit" and self.spec.pretrained_score_net and self.pretrained_from is None:
+        if stage == "fit" and self.spec.frozen_score_net and self.pretrained_from is None:
             self.load_pretrained_score_net(self.hparams.score_checkpoint)
-        if self.spec.pretrained_score_net and self.score_net is not None:
+        if self.spec.frozen_score_net and self.score_net is not None:
             for p in self.score_net.parameters():  # frozen even when the weights come from this run's checkpoint
                 p.requires_grad_(False)
 
@@ -315,7 +269,7 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
 
     def _predict_crops(self, crops: torch.Tensor) -> torch.Tensor:
         """Foreground probability ``(N, crop, crop)`` of crops ``(N, 3, crop, crop)``."""
-        if self.spec.inference == "gbi":
+        if self.spec.predict_with_gbi:
             from seal.inference.gbi import gradient_based_inference
 
             net = self.score_net
@@ -333,86 +287,6 @@ class SegmentationModule(AlternatingUpdates, L.LightningModule):
     def predict_canvas(self, x: torch.Tensor) -> torch.Tensor:
         """36-crop averaged foreground probability ``(B, H, W)`` of full images ``x`` ``(B, 3, H, W)``."""
         return predict_36_crops(self._predict_crops, x, crop=self.hparams.crop_size, chunk=self.hparams.eval_chunk)
-
-    # ------------------------------------------------------------------ optimizers
-    def configure_optimizers(self):
-        hp = self.hparams
-        opts, names = [], []
-        if self.task_net is not None:
-            opts.append(torch.optim.Adam(self.task_net.parameters(), lr=hp.lr, weight_decay=hp.weight_decay))
-            names.append("task")
-        if self.score_net is not None and self.spec.trains_score_net:
-            opts.append(torch.optim.Adam(self.score_net.parameters(), lr=hp.score_lr, weight_decay=hp.score_weight_decay))
-            names.append("score")
-        self._opt_names = names
-        scheds = [
-            torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="max", factor=hp.plateau_factor, patience=hp.plateau_patience)
-            for o in opts
-        ]
-        return opts, scheds
-
-    def _named_optimizers(self) -> dict:
-        opts = self.optimizers()
-        opts = opts if isinstance(opts, list) else [opts]
-        names = getattr(self, "_opt_names", None) or [n for n, m in (("task", self.task_net), ("score", self.score_net)) if m is not None]
-        return dict(zip(names, opts))
-
-    # ------------------------------------------------------------------ training
-    def on_train_epoch_end(self) -> None:
-        self.epoch_times.append(time.perf_counter() - self._epoch_t0)
-        n = max(int(self._epoch_losses[2]), 1)
-        if self.task_net is not None:
-            self.log("train/task_loss", float(self._epoch_losses[0]) / n, prog_bar=True)
-        if self.spec.trains_score_net:
-            self.log("train/loss_net_loss", float(self._epoch_losses[1]) / n)
-        self.log("train/epoch_s", self.epoch_times[-1])
-
-    @torch.no_grad()
-    def _task_outputs(self, x: torch.Tensor, n: int) -> torch.Tensor:
-        """``n`` no-grad task-net passes (independent dropout, if any) in one call: ``(n, B, 2, H, W)``."""
-        z = self.task_net(x.repeat(n, 1, 1, 1) if n > 1 else x)
-        return z.view(n, *x.shape[:1], *z.shape[1:])
-
-    def loss_net_step(self, opt_s, x: torch.Tensor, y: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        """One loss-net update on ``(x, y)`` (task-net outputs ``z`` detached / recomputed without grad)."""
-        if self.dvn_sampler is not None:
-            samples = self.dvn_sampler(self.score_net, x, y)
-            loss = self.loss_net_loss(self.score_net, x, y, None, samples=samples)
-        else:
-            if z is None:
-                with torch.no_grad():
-                    z = self.task_net(x)
-            loss = self.loss_net_loss(self.score_net, x, y, z.detach())
-        self._step(opt_s, loss, list(self.score_net.parameters()), self.hparams.score_grad_clip, "loss-net")
-        return loss.detach()
-
-    def task_net_step(self, opt_t, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """One task-net update (the score network frozen for its duration)."""
-        with self._frozen(self.score_net):
-            loss = self.task_loss(self.score_net, x, y, self.task_net(x))
-        self._step(opt_t, loss, list(self.task_net.parameters()), self.hparams.grad_clip, "task-net")
-        return loss.detach()
-
-    def training_step(self, batch, batch_idx: int):
-        x, y = batch
-        opts = self._named_optimizers()
-        opt_t, opt_s = opts.get("task"), opts.get("score")
-        S, T = self.hparams.loss_net_steps, self.hparams.task_net_steps
-        loss_t = loss_s = None
-        if opt_t is None:  # energy network only (DVN with GBI)
-            for _ in range(S):
-                loss_s = self.loss_net_step(opt_s, x, y)
-        elif opt_s is None:  # cross-entropy or SEAL-static: T task-net steps
-            for _ in range(T):
-                loss_t = self.task_net_step(opt_t, x, y)
-        else:  # SEAL-dynamic: T x (S loss-net steps, 1 task-net step)
-            for _ in range(T):
-                z_all = self._task_outputs(x, S) if self.hparams.batch_task_forward else None
-                for s in range(S):
-                    loss_s = self.loss_net_step(opt_s, x, y, None if z_all is None else z_all[s])
-                loss_t = self.task_net_step(opt_t, x, y)
-        self.batches_seen += 1
-        self._add_epoch_losses(loss_t, loss_s)
 
     # ------------------------------------------------------------------ evaluation
     def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:

@@ -16,11 +16,19 @@ and :meth:`eval_probs`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 
 import torch
 from torch import nn
+
+
+def _xy(batch):
+    """``(x, y)`` of a batch given as a pair or as a mapping with keys ``x`` and ``y``."""
+    if isinstance(batch, Mapping):
+        return batch["x"], batch["y"]
+    x, y = batch
+    return x, y
 
 
 class NonFiniteError(FloatingPointError):
@@ -59,11 +67,14 @@ class AlternatingUpdates:
         self._epoch_losses[2] += 1
 
     def transfer_batch_to_device(self, batch, device, dataloader_idx: int):
-        """Move ``(x, y)`` to ``device``; a no-op (without Lightning's generic tree walk) when already there."""
-        x, y = batch
-        if x.device == device and y.device == device:
-            return batch
-        return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        """Move a batch to ``device``: ``(x, y)`` tensors directly (a no-op, without Lightning's generic tree walk,
+        when already there); any other batch (a mapping, nested inputs) through Lightning's tree walk."""
+        if isinstance(batch, (tuple, list)) and len(batch) == 2 and all(isinstance(t, torch.Tensor) for t in batch):
+            x, y = batch
+            if x.device == device and y.device == device:
+                return batch
+            return x.to(device, non_blocking=True), y.to(device, non_blocking=True)
+        return super().transfer_batch_to_device(batch, device, dataloader_idx)
 
     # ------------------------------------------------------------------ evaluation
     selection_metric: str = ""
@@ -73,7 +84,7 @@ class AlternatingUpdates:
         raise NotImplementedError
 
     def validation_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
+        x, y = _xy(batch)
         self.val_metrics.update(self.eval_probs(x, batch_idx, "validation"), y.int())
 
     def on_validation_epoch_end(self) -> None:
@@ -98,7 +109,7 @@ class AlternatingUpdates:
         self._test_n = 0
 
     def test_step(self, batch, batch_idx: int) -> None:
-        x, y = batch
+        x, y = _xy(batch)
         self.test_metrics.update(self.eval_probs(x, batch_idx, "test"), y.int())
         self._test_n += len(y)
 
@@ -113,7 +124,10 @@ class AlternatingUpdates:
             self.log(f"test/{k}", float(v), sync_dist=True)
 
     def predict_step(self, batch, batch_idx: int, dataloader_idx: int = 0):
-        x = batch[0] if isinstance(batch, (tuple, list)) else batch
+        if isinstance(batch, Mapping):
+            x = batch["x"]
+        else:
+            x = batch[0] if isinstance(batch, (tuple, list)) else batch
         return self.eval_probs(x, batch_idx, "prediction")
 
     # ------------------------------------------------------------------ checkpoints

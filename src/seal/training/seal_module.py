@@ -1,0 +1,429 @@
+"""The one SEAL LightningModule: a task-net and a loss-net over an output space, trained by a registered method.
+
+Every application trains the same way (``seal-method.md`` A.2-A.7, C.1, C.2); only the networks, the output space
+and the evaluation differ. :class:`SEALModule` holds everything that is shared:
+
+* the **method** (one registry, :mod:`seal.methods.registry`): which network is trained, the loss-net objective,
+  the schedule and how predictions are made;
+* the **schedule** (manual optimization, A.6), per training batch:
+
+  - cross-entropy and SEAL-static: ``T`` task-net steps;
+  - SEAL-dynamic (``inner_mode="score_nn"``): ``T x (S loss-net steps, then one task-net step)`` on the same
+    batch, samples redrawn at every loss-net step; the ``S`` no-grad task-net passes of one T-iteration are
+    computed in one call (``batch_task_forward``);
+  - the margin / InfNet form (``inner_mode="task_nn"``): ``S x (T task-net steps, then one loss-net step)``;
+  - the energy-network baselines: ``S`` loss-net steps (the task-net, if any, is fixed);
+
+* the **steps**: :meth:`loss_net_step` (task-net outputs computed without gradients, candidates from the output
+  space or the DVN GBI sampler, then the loss-net objective) and :meth:`task_net_step` (the loss-net's parameters
+  frozen for the step, then the task-net objective); one optimizer step each with clipping, the non-finite check
+  and DDP gradient averaging (:class:`~seal.training.steps.AlternatingUpdates`);
+* the **optimizers**: AdamW (fused where available) or Adam per trained network, ReduceLROnPlateau on the
+  validation ``selection_metric`` for the first optimizer or for every optimizer;
+* **batches**: a tuple ``(x, y)`` or a mapping ``{"x": ..., "y": ..., "mask": ...}`` (``x`` may itself be a
+  mapping, e.g. token ids and an attention mask; ``mask`` marks real positions of tagging outputs).
+
+A task either subclasses it to build its default networks from flat hyper-parameters (feature MLC:
+:class:`seal.training.module.MultilabelModule`; segmentation: :class:`seal.training.segmentation.SegmentationModule`)
+or passes networks directly (:class:`InjectedSEALModule`, for ``class_path`` / ``init_args`` configs). Networks are
+checked against the score-net protocol and the output space before the first step (:meth:`check_networks`).
+
+"Step" means one training batch, counted here (``batches_seen``), never ``trainer.global_step``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import lightning as L
+import torch
+from torch import nn
+
+from seal.core.spaces import OutputSpace, get_space
+from seal.methods.registry import MethodSpec, get_method
+from seal.training.steps import AlternatingUpdates
+
+__all__ = ["InjectedSEALModule", "OptimizerSettings", "SEALModule", "Schedule", "repeat_input", "unpack_batch"]
+
+OPTIMIZERS = ("adamw", "adam")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """The alternation of updates per batch (``seal-method.md`` A.6).
+
+    Attributes:
+        loss_net_steps: ``S >= 1``.
+        task_net_steps: ``T >= 1``.
+        batch_task_forward: compute the ``S`` no-grad task-net passes of one T-iteration in one call (same
+            distribution as ``S`` sequential passes, since the task-net does not change in between).
+    """
+
+    loss_net_steps: int = 1
+    task_net_steps: int = 1
+    batch_task_forward: bool = True
+
+    def __post_init__(self) -> None:
+        for name in ("loss_net_steps", "task_net_steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                label = {"loss_net_steps": "loss_net_steps (S)", "task_net_steps": "task_net_steps (T)"}[name]
+                raise ValueError(f"{label} must be an integer >= 1, got {value!r}")
+
+
+@dataclass(frozen=True)
+class OptimizerSettings:
+    """One network's optimizer: ``kind`` (``"adamw"``, fused where possible, or ``"adam"`` with L2 weight decay),
+    learning rate, weight decay and gradient-norm clipping (``None`` = off)."""
+
+    kind: str = "adamw"
+    lr: float = 1e-3
+    weight_decay: float = 1e-5
+    grad_clip: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.kind!r}")
+
+    def build(self, params) -> torch.optim.Optimizer:
+        params = [p for p in params if p.requires_grad]
+        if self.kind == "adam":
+            return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
+        fused = all(p.dtype.is_floating_point for p in params)
+        try:
+            return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused)
+        except (RuntimeError, TypeError):  # device without a fused kernel
+            return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+
+
+def unpack_batch(batch: Any) -> tuple[Any, torch.Tensor, torch.Tensor | None]:
+    """``(x, y, mask)`` of a batch given as ``(x, y)`` or as a mapping with keys ``x``, ``y`` and optionally ``mask``.
+
+    Raises:
+        ValueError: a mapping without ``x`` or ``y``, or a sequence that is not a pair.
+    """
+    if isinstance(batch, Mapping):
+        missing = [k for k in ("x", "y") if k not in batch]
+        if missing:
+            raise ValueError(f"a batch mapping needs the keys 'x' and 'y' (missing {missing}); got keys {sorted(batch)}")
+        return batch["x"], batch["y"], batch.get("mask")
+    if isinstance(batch, (tuple, list)) and len(batch) == 2:
+        return batch[0], batch[1], None
+    raise ValueError(f"a batch must be (x, y) or a mapping with 'x' and 'y', got {type(batch).__name__}")
+
+
+def repeat_input(x: Any, n: int) -> Any:
+    """``x`` stacked ``n`` times along the batch dimension (tensors, or mappings / tuples of tensors)."""
+    if n == 1:
+        return x
+    if isinstance(x, torch.Tensor):
+        return x.repeat(n, *([1] * (x.dim() - 1)))
+    if isinstance(x, Mapping):
+        return {k: repeat_input(v, n) for k, v in x.items()}
+    if isinstance(x, (tuple, list)):
+        return type(x)(repeat_input(v, n) for v in x)
+    raise TypeError(f"cannot repeat a batch input of type {type(x).__name__}")
+
+
+def _batch_size(x: Any) -> int:
+    if isinstance(x, torch.Tensor):
+        return x.shape[0]
+    if isinstance(x, Mapping):
+        return _batch_size(next(iter(x.values())))
+    if isinstance(x, (tuple, list)):
+        return _batch_size(x[0])
+    raise TypeError(f"cannot find the batch size of a batch input of type {type(x).__name__}")
+
+
+class SEALModule(AlternatingUpdates, L.LightningModule):
+    """Shared training logic of every SEAL task (see the module docstring).
+
+    A subclass calls ``super().__init__()``, ``self.save_hyperparameters()``, builds its networks and then
+    :meth:`setup_seal`. Subclasses may override :meth:`eval_probs` (e.g. the 36-crop average or GBI prediction),
+    :meth:`loss_net_step` / :meth:`task_net_step` for objectives that need extra networks (the margin form's
+    cost-augmented net, the SPEN baseline's cost-augmented GBI) and :meth:`task_parameters`.
+    """
+
+    selection_metric = "example_f1"
+
+    # ------------------------------------------------------------------ assembly
+    def setup_seal(
+        self,
+        *,
+        spec: MethodSpec,
+        space: OutputSpace,
+        task_net: nn.Module | None,
+        score_net: nn.Module | None,
+        loss_net_loss: nn.Module | None,
+        task_loss: nn.Module | None,
+        schedule: Schedule,
+        task_optimizer: OptimizerSettings,
+        score_optimizer: OptimizerSettings,
+        plateau_patience: int,
+        plateau_factor: float,
+        plateau_on_all: bool = False,
+        dvn_sampler: Any = None,
+    ) -> None:
+        """Install the networks, objectives and settings (call once, from the subclass's ``__init__``).
+
+        The task-net of a method that does not train it and the loss-net of SEAL-static get ``requires_grad=False``
+        (they are fixed; dropout still follows the module's mode).
+        """
+        self.automatic_optimization = False  # alternating updates: several backward passes per batch
+        self.spec = spec
+        self.space = space
+        self.task_net = task_net
+        self.score_net = score_net
+        self.loss_net_loss = loss_net_loss
+        self.task_loss = task_loss
+        self.schedule = schedule
+        self.task_optimizer = task_optimizer
+        self.score_optimizer = score_optimizer
+        self.plateau = (int(plateau_patience), float(plateau_factor), bool(plateau_on_all))
+        self.dvn_sampler = dvn_sampler
+        if task_net is not None and not spec.trains_task_net:
+            task_net.requires_grad_(False)
+        if score_net is not None and spec.frozen_score_net:
+            score_net.requires_grad_(False)
+        self._init_bookkeeping()
+
+    # ------------------------------------------------------------------ checks
+    def check_networks(self, batch: Any) -> None:
+        """Run each network once on ``batch`` (no gradients) and check the protocol and the shapes.
+
+        Raises:
+            ValueError, TypeError: the task-net's logits do not fit the output space, or the loss-net does not
+                score ``(B, K, *out)`` candidates as ``(B, K)`` (expected and actual shapes named).
+        """
+        from seal.core.score_net import check_score_net, check_task_net
+
+        x, y, mask = unpack_batch(batch)
+        was_training = self.training
+        self.eval()
+        try:
+            like = torch.empty(0, device=y.device)
+            if self.task_net is not None:
+                like = check_task_net(self.task_net, x, self.space)
+            if self.score_net is not None:
+                gold = self.space.gold_output(y, like, mask)
+                check_score_net(self.score_net, x, torch.stack([gold, gold], dim=1))
+        finally:
+            self.train(was_training)
+
+    def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
+        """Check the networks on the first training batch of a fit (before any update; eval mode, no gradients,
+        no random draws, so the run's random stream is unchanged)."""
+        if not getattr(self, "_networks_checked", False):
+            self.check_networks(batch)
+            self._networks_checked = True
+
+    # ------------------------------------------------------------------ optimizers
+    def task_parameters(self) -> list[nn.Parameter]:
+        """The parameters the task-net optimizer updates (the task-net's; subclasses may add more)."""
+        return list(self.task_net.parameters())
+
+    def optimizer_roles(self) -> list[str]:
+        """Which network each optimizer of :meth:`configure_optimizers` trains, in order:
+        ``["task", "score"]`` (SEAL-dynamic), ``["task"]`` (cross-entropy, SEAL-static) or ``["score"]``
+        (energy-network baselines)."""
+        roles = ["task"] if (self.spec.trains_task_net and self.task_net is not None) else []
+        if self.score_net is not None and self.spec.trains_score_net:
+            roles.append("score")
+        return roles
+
+    def configure_optimizers(self):
+        """One optimizer per trained network; ReduceLROnPlateau (mode max, on the validation
+        ``selection_metric``) on the first optimizer, or on every optimizer with ``plateau_on_all``."""
+        opts = []
+        for role in self.optimizer_roles():
+            if role == "task":
+                opts.append(self.task_optimizer.build(self.task_parameters()))
+            else:
+                opts.append(self.score_optimizer.build(self.score_net.parameters()))
+        patience, factor, on_all = self.plateau
+        scheds = [
+            torch.optim.lr_scheduler.ReduceLROnPlateau(o, mode="max", factor=factor, patience=patience)
+            for o in (opts if on_all else opts[:1])
+        ]
+        return opts, scheds
+
+    def named_optimizers(self) -> dict[str, Any]:
+        """``{"task": ..., "score": ...}`` for the optimizers Lightning holds (only the trained networks')."""
+        opts = self.optimizers()
+        return dict(zip(self.optimizer_roles(), opts if isinstance(opts, list) else [opts]))
+
+    # ------------------------------------------------------------------ steps
+    @torch.no_grad()
+    def task_outputs(self, x: Any, n: int) -> torch.Tensor:
+        """``n`` no-grad task-net forward passes on the same batch, in one call: logits ``(n, B, *out)``.
+
+        Dropout (train mode) draws an independent mask for every copy, so this equals ``n`` sequential no-grad
+        passes in distribution as long as the task-net does not change in between -- which holds for the ``S``
+        loss-net steps of one T-iteration (A.6).
+        """
+        B = _batch_size(x)
+        z = self.task_net(repeat_input(x, n))
+        return z.view(n, B, *z.shape[1:])
+
+    def loss_net_step(self, opt_s, x: Any, y: torch.Tensor, z: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One loss-net update on ``(x, y)``: candidates from the DVN GBI sampler, or from the task-net outputs
+        ``z`` (computed here without gradients when not given), then the loss-net objective. Returns the
+        detached loss."""
+        if self.dvn_sampler is not None:
+            samples = self.dvn_samples(x, y, mask)
+            loss = self.loss_net_loss(self.score_net, x, y, None, samples=samples, **self._mask_kw(mask))
+        else:
+            if z is None:
+                with torch.no_grad():
+                    z = self.task_net(x)
+            loss = self.loss_net_loss(self.score_net, x, y, z.detach(), **self._mask_kw(mask))
+        self._step(opt_s, loss, list(self.score_net.parameters()), self.score_optimizer.grad_clip, "loss-net")
+        return loss.detach()
+
+    def dvn_samples(self, x: Any, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The DVN baseline's training candidates ``(B, K, *out)`` (:class:`seal.samplers.DVNSampler`)."""
+        task_relaxed = None
+        if self.task_net is not None:
+            def task_relaxed():
+                return self.space.relax(self.task_net(x), mask)
+        return self.dvn_sampler(self.score_net, x, y, task_relaxed=task_relaxed, mask=mask)
+
+    def task_net_step(self, opt_t, x: Any, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """One task-net update (the loss-net's parameters frozen for its duration). Returns the detached loss."""
+        with self._frozen(self.score_net):
+            loss = self.task_loss(self.score_net, x, y, self.task_net(x), **self._mask_kw(mask))
+        self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
+        return loss.detach()
+
+    @staticmethod
+    def _mask_kw(mask: torch.Tensor | None) -> dict:
+        return {} if mask is None else {"mask": mask}
+
+    def training_step(self, batch, batch_idx: int):
+        x, y, mask = unpack_batch(batch)
+        opts = self.named_optimizers()
+        opt_t, opt_s = opts.get("task"), opts.get("score")
+        S, T = self.schedule.loss_net_steps, self.schedule.task_net_steps
+        batched = self.schedule.batch_task_forward
+        loss_s = loss_t = None
+        if opt_t is None:  # energy-network baselines: S loss-net steps, the task-net (if any) stays fixed
+            z_all = None
+            if self.spec.loss_net_objective == "nce" and batched and self.task_net is not None:
+                z_all = self.task_outputs(x, S)
+            for s in range(S):
+                loss_s = self.loss_net_step(opt_s, x, y, None if z_all is None else z_all[s], mask)
+        elif opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
+            for _ in range(T):
+                loss_t = self.task_net_step(opt_t, x, y, mask)
+        elif self.spec.inner_mode == "score_nn":
+            for _ in range(T):
+                z_all = self.task_outputs(x, S) if batched else None
+                for s in range(S):
+                    loss_s = self.loss_net_step(opt_s, x, y, None if z_all is None else z_all[s], mask)
+                loss_t = self.task_net_step(opt_t, x, y, mask)
+        else:  # inner task-net loop (margin / InfNet)
+            for _ in range(S):
+                for _ in range(T):
+                    loss_t = self.task_net_step(opt_t, x, y, mask)
+                loss_s = self.loss_net_step(opt_s, x, y, None, mask)
+        self.batches_seen += 1
+        self._add_epoch_losses(loss_t, loss_s)
+
+    def on_train_epoch_end(self) -> None:
+        self.epoch_times.append(time.perf_counter() - self._epoch_t0)
+        n = max(int(self._epoch_losses[2]), 1)
+        if "task" in self.optimizer_roles():
+            self.log("train/task_loss", float(self._epoch_losses[0]) / n, prog_bar=True, sync_dist=True)
+        if self.spec.trains_score_net:
+            self.log(
+                "train/loss_net_loss", float(self._epoch_losses[1]) / n, prog_bar=not self.spec.trains_task_net,
+                sync_dist=True,
+            )
+        self.log("train/epoch_s", self.epoch_times[-1])
+
+    # ------------------------------------------------------------------ evaluation
+    def eval_probs(self, x: Any, batch_idx: int, stage: str) -> torch.Tensor:
+        """The relaxed prediction of the task-net, ``space.relax(task_net(x))``, without gradients."""
+        with torch.no_grad():
+            return self.space.relax(self.task_net(x))
+
+
+def check_weights(**values: float) -> None:
+    """Raise ``ValueError`` naming the first value that is not a finite number >= 0."""
+    for name, value in values.items():
+        if not (value >= 0 and math.isfinite(value)):
+            raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+
+
+class InjectedSEALModule(SEALModule):
+    """A :class:`SEALModule` whose networks are given (e.g. as ``class_path`` / ``init_args`` in a config).
+
+    Args:
+        task_net: the task-net: input ``x`` of a batch -> logits that fit ``space``.
+        loss_net: the loss-net (score-net protocol), or ``None`` for ``cross-entropy``.
+        space: output space name (``"multilabel"``, ``"binary-mask"``, ``"tagging"``).
+        method: a registered method name (:mod:`seal.methods.registry`) whose objective is defined for every
+            space (cross-entropy, SEAL-dynamic NCE / ranking / regression / regression-s, SEAL-static).
+        score_loss_weight, ce_weight: ``w_s`` and the anchor's weight of the task-net objective.
+        num_samples, sample_std: ``K`` and the Gaussian-logit noise.
+        loss_net_steps, task_net_steps, batch_task_forward: the schedule (:class:`Schedule`).
+        optimizer, lr, weight_decay, grad_clip, score_lr, score_weight_decay, score_grad_clip: per network.
+        plateau_patience, plateau_factor, plateau_on_all: ReduceLROnPlateau on ``selection_metric``.
+        selection_metric: the validation metric key the schedulers follow.
+
+    Raises:
+        ValueError: unknown space or method, a method that needs networks this class cannot build (margin,
+            SPEN, DVN baselines), a missing loss-net, or out-of-range settings.
+    """
+
+    def __init__(
+        self,
+        task_net: nn.Module,
+        loss_net: nn.Module | None = None,
+        space: str = "multilabel",
+        method: str = "cross-entropy",
+        score_loss_weight: float = 0.0,
+        ce_weight: float = 1.0,
+        num_samples: int = 20,
+        sample_std: float = 1.0,
+        loss_net_steps: int = 1,
+        task_net_steps: int = 1,
+        batch_task_forward: bool = True,
+        optimizer: str = "adamw",
+        lr: float = 1e-3,
+        weight_decay: float = 1e-5,
+        grad_clip: float | None = None,
+        score_lr: float = 1e-3,
+        score_weight_decay: float = 1e-5,
+        score_grad_clip: float | None = None,
+        plateau_patience: int = 5,
+        plateau_factor: float = 0.5,
+        plateau_on_all: bool = False,
+        selection_metric: str = "example_f1",
+    ) -> None:
+        super().__init__()
+        self.save_hyperparameters(ignore=["task_net", "loss_net"])
+        spec = get_method(method)
+        if spec.loss_net_objective in ("margin", "ssvm", "regression-gbi") or spec.needs_task_checkpoint:
+            raise ValueError(
+                f"method {method!r} needs networks InjectedSEALModule does not build (cost-augmented net, GBI "
+                "baselines); use the task's own module"
+            )
+        if spec.uses_score_net and loss_net is None:
+            raise ValueError(f"method {method!r} needs a loss_net")
+        check_weights(score_loss_weight=score_loss_weight, ce_weight=ce_weight, lr=lr, score_lr=score_lr)
+        out_space = get_space(space)
+        self.selection_metric = selection_metric
+        loss_net_loss, task_loss = spec.build_objectives(dict(self.hparams), out_space)
+        self.setup_seal(
+            spec=spec, space=out_space, task_net=task_net, score_net=loss_net if spec.uses_score_net else None,
+            loss_net_loss=loss_net_loss, task_loss=task_loss,
+            schedule=Schedule(loss_net_steps, task_net_steps, batch_task_forward),
+            task_optimizer=OptimizerSettings(optimizer, lr, weight_decay, grad_clip),
+            score_optimizer=OptimizerSettings(optimizer, score_lr, score_weight_decay, score_grad_clip),
+            plateau_patience=plateau_patience, plateau_factor=plateau_factor, plateau_on_all=plateau_on_all,
+        )
