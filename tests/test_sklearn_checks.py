@@ -92,6 +92,11 @@ def test_1d_binary_target_trains_the_same_model_as_a_single_label_column():
         clf.score(X, z[:, None])
     with pytest.raises(ValueError, match=r"y has 1 label\(s\) not in classes_ \['ham', 'spam'\], first at row 2 \('eggs'\)"):
         clf.score(X[:3], np.array(["ham", "spam", "eggs"]))
+    # a refit that fails leaves the fitted targets alone (learned state is set only after training)
+    with pytest.raises(ValueError, match="Y must be binary"):
+        clf.fit(X, np.full((60, 2), 3))
+    assert clf.classes_.tolist() == ["ham", "spam"]
+    np.testing.assert_array_equal(clf.predict(X), pred)
 
 
 @pytest.mark.parametrize("dtype", [np.int64, np.int32, np.bool_, np.float32])

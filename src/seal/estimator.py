@@ -243,7 +243,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
                 ensure_all_finite=False, multi_output=True,
             )
         X = _check_X(X, "X")
-        Y = self._fit_targets(Y)
+        Y, targets = _fit_targets(Y, type(self).__name__)  # learned state is set only once training succeeded
         if X.shape[0] != Y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
         if (X_val is None) != (Y_val is None):
@@ -257,7 +257,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
                     input_name="X_val",
                 )
             X_val = _check_X(X_val, "X_val")
-            Y_val = self._encode_targets(Y_val, "Y_val")
+            Y_val = _encode_targets(Y_val, "Y_val", *targets[:2])
             if X_val.shape[0] != Y_val.shape[0]:
                 raise ValueError(f"X_val has {X_val.shape[0]} rows but Y_val has {Y_val.shape[0]}")
             if X_val.shape[1] != d:
@@ -344,64 +344,12 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         self.module_ = module
         self.n_features_in_ = int(d)
         self.n_labels_ = int(L)
+        self.classes_, self._binary_target, self._y_dtype = targets
         self.history_ = [float(h["example_f1"]) for h in module.val_history]
         self.best_val_f1_ = float(best.score)
         self.best_epoch_ = int(best.epoch)
         self.n_epochs_ = len(self.history_)
         return self
-
-    def _fit_targets(self, Y) -> np.ndarray:
-        """Learn ``classes_`` (and how :meth:`predict` decodes) from the training targets; return them as a
-        ``(n, L)`` uint8 indicator matrix. A 1-D ``Y`` is a binary target: one label, ``Y == classes_[1]``."""
-        if Y is None:  # without scikit-learn's validate_data (which says the same)
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
-        if not sp.issparse(Y):
-            Y = np.asarray(Y)
-        if Y.ndim != 1:  # a label indicator matrix
-            indicator = _check_Y(Y, "Y")
-            self.classes_ = np.arange(indicator.shape[1])
-            self._binary_target = False
-            self._y_dtype = Y.dtype
-            return indicator
-        if _check_classification_targets is not None:
-            _check_classification_targets(Y)  # "Unknown label type: continuous ..." for a regression target
-        classes = np.unique(Y)
-        if len(classes) > 2:
-            raise ValueError(
-                f"Only binary classification is supported for a 1-D Y; found {len(classes)} classes "
-                f"{classes.tolist()!r}. Pass a (n_samples, n_labels) 0/1 indicator matrix for multi-label (or "
-                "one-hot multi-class) data"
-            )
-        if len(classes) < 2:
-            raise ValueError(
-                f"a 1-D Y needs two classes, found only one class {classes.tolist()!r}; pass a (n_samples, 1) "
-                "0/1 indicator matrix to train a single label that may be constant"
-            )
-        self.classes_ = classes
-        self._binary_target = True
-        self._y_dtype = classes.dtype
-        return (Y == classes[1]).astype(np.uint8)[:, None]
-
-    def _encode_targets(self, Y, name: str) -> np.ndarray:
-        """Targets in the form seen by :meth:`fit` -> ``(n, n_labels_)`` uint8 indicator matrix."""
-        if self._binary_target:
-            if sp.issparse(Y):
-                Y = Y.toarray()
-            Y = np.asarray(Y)
-            if Y.ndim != 1:
-                raise ValueError(f"{name} must be 1-D (n_samples,) like the Y given to fit, got shape {Y.shape}")
-            unseen = ~np.isin(Y, self.classes_)
-            if unseen.any():
-                i = int(np.flatnonzero(unseen)[0])
-                raise ValueError(
-                    f"{name} has {int(unseen.sum())} label(s) not in classes_ {self.classes_.tolist()!r}, "
-                    f"first at row {i} ({Y[i].tolist()!r})"
-                )
-            return (Y == self.classes_[1]).astype(np.uint8)[:, None]
-        Y = _check_Y(Y, name)
-        if Y.shape[1] != len(self.classes_):
-            raise ValueError(f"{name} has {Y.shape[1]} labels but the Y given to fit had {len(self.classes_)}")
-        return Y
 
     def _check_params(self) -> None:
         from seal.methods.registry import get_method
@@ -498,7 +446,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported")
         self._check_fitted()
-        Y = self._encode_targets(y, "y")
+        Y = _encode_targets(y, "y", self.classes_, self._binary_target)
         probs = self._label_proba(X)
         if Y.shape != probs.shape:
             raise ValueError(f"y has {Y.shape[0]} rows but X has {probs.shape[0]}")
@@ -597,6 +545,68 @@ def _check_X(X, name: str):
     if not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=np.float32)
     return X
+
+
+def _fit_targets(Y, estimator_name: str) -> tuple[np.ndarray, tuple[np.ndarray, bool, np.dtype]]:
+    """Training targets -> ``(indicator, (classes_, binary_target, predict_dtype))``.
+
+    ``indicator`` is the ``(n, L)`` uint8 0/1 matrix that is trained. A 2-D ``Y`` is an indicator matrix already
+    (``classes_ = arange(L)``, ``predict`` returns its dtype); a 1-D ``Y`` is a binary target: one label,
+    ``Y == classes_[1]`` with ``classes_`` its two sorted classes (``predict`` returns ``classes_``' dtype).
+
+    Raises:
+        ValueError: ``Y`` is ``None``; a 2-D ``Y`` entry that is not 0/1 (row and column named); a 1-D ``Y`` that
+            is continuous (``Unknown label type``), has one class only, or more than two.
+    """
+    if Y is None:  # without scikit-learn's validate_data (which says the same)
+        raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None")
+    if not sp.issparse(Y):
+        Y = np.asarray(Y)
+    if Y.ndim != 1:  # a label indicator matrix
+        indicator = _check_Y(Y, "Y")
+        return indicator, (np.arange(indicator.shape[1]), False, Y.dtype)
+    if _check_classification_targets is not None:
+        _check_classification_targets(Y)  # "Unknown label type: continuous ..." for a regression target
+    classes = np.unique(Y)
+    if len(classes) > 2:
+        raise ValueError(
+            f"Only binary classification is supported for a 1-D Y; found {len(classes)} classes "
+            f"{classes.tolist()!r}. Pass a (n_samples, n_labels) 0/1 indicator matrix for multi-label (or "
+            "one-hot multi-class) data"
+        )
+    if len(classes) < 2:
+        raise ValueError(
+            f"a 1-D Y needs two classes, found only one class {classes.tolist()!r}; pass a (n_samples, 1) "
+            "0/1 indicator matrix to train a single label that may be constant"
+        )
+    return (Y == classes[1]).astype(np.uint8)[:, None], (classes, True, classes.dtype)
+
+
+def _encode_targets(Y, name: str, classes: np.ndarray, binary_target: bool) -> np.ndarray:
+    """Targets in the form the estimator was fitted on -> ``(n, L)`` uint8 indicator matrix.
+
+    Raises:
+        ValueError: after a 1-D fit, ``Y`` not 1-D or holding a class outside ``classes``; after a 2-D fit, ``Y``
+            not a 0/1 matrix or with another label count.
+    """
+    if binary_target:
+        if sp.issparse(Y):
+            Y = Y.toarray()
+        Y = np.asarray(Y)
+        if Y.ndim != 1:
+            raise ValueError(f"{name} must be 1-D (n_samples,) like the Y given to fit, got shape {Y.shape}")
+        unseen = ~np.isin(Y, classes)
+        if unseen.any():
+            i = int(np.flatnonzero(unseen)[0])
+            raise ValueError(
+                f"{name} has {int(unseen.sum())} label(s) not in classes_ {classes.tolist()!r}, "
+                f"first at row {i} ({Y[i].tolist()!r})"
+            )
+        return (Y == classes[1]).astype(np.uint8)[:, None]
+    Y = _check_Y(Y, name)
+    if Y.shape[1] != len(classes):
+        raise ValueError(f"{name} has {Y.shape[1]} labels but the Y given to fit had {len(classes)}")
+    return Y
 
 
 def _check_Y(Y, name: str) -> np.ndarray:
