@@ -10,8 +10,10 @@ behind ``fit / predict / predict_proba / score`` on numpy arrays or ``scipy.spar
     print(clf.score(Xte, Yte))             # example-based F1 at threshold 0.5
 
 scikit-learn is not required. When it is installed the classifier subclasses ``sklearn.base.BaseEstimator``
-(so ``clone``, ``get_params``/``set_params`` and pipelines work) and :class:`NotFittedError` also subclasses
-``sklearn.exceptions.NotFittedError``; without it the same ``get_params``/``set_params`` are provided here.
+(so ``clone``, ``get_params``/``set_params`` and pipelines work), validates its input with scikit-learn's
+``validate_data`` (>= 1.6; passing its estimator checks) and :class:`NotFittedError` also subclasses
+``sklearn.exceptions.NotFittedError``; without it the same ``get_params``/``set_params`` and equivalent input
+checks are provided here.
 """
 
 from __future__ import annotations
@@ -34,10 +36,17 @@ try:  # optional: play well with scikit-learn when it is there, never require it
     from sklearn.base import BaseEstimator as _BaseEstimator
     from sklearn.base import ClassifierMixin as _ClassifierMixin
     from sklearn.exceptions import NotFittedError as _SkNotFittedError
+    from sklearn.utils.multiclass import check_classification_targets as _check_classification_targets
 
     _HAVE_SKLEARN = True
+    try:  # scikit-learn >= 1.6: its input validation (messages its estimator checks look for)
+        from sklearn.utils.validation import check_array as _check_array
+        from sklearn.utils.validation import validate_data as _validate_data
+    except ImportError:  # pragma: no cover - scikit-learn < 1.6: the checks below are used alone
+        _validate_data = _check_array = None
 except ImportError:  # pragma: no cover - exercised only without scikit-learn
     _HAVE_SKLEARN = False
+    _validate_data = _check_array = _check_classification_targets = None
 
     class _SkNotFittedError(Exception):  # type: ignore[no-redef]
         pass
@@ -137,14 +146,22 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         module_: the trained :class:`~seal.training.module.MultilabelModule` (best validation epoch),
             in eval mode, on the CPU.
         n_features_in_: number of feature columns ``d``.
-        n_labels_: number of labels ``L``.
+        n_labels_: number of labels ``L`` (1 for a 1-D binary ``Y``).
+        classes_: after a 1-D binary ``Y`` its two classes, sorted (``classes_[1]`` is the positive one);
+            after a 2-D ``Y`` the label indices ``arange(L)`` (as scikit-learn's multi-label estimators).
         history_: validation example-F1 per trained epoch (``list[float]``).
         best_val_f1_: best validation example-F1 (the restored epoch's).
         best_epoch_: 0-based epoch whose weights were restored.
         n_epochs_: epochs trained.
 
     Shapes: ``X`` is ``(n, d)`` (numpy array or any ``scipy.sparse`` matrix), ``Y`` is ``(n, L)`` in {0, 1}
-    (numpy, sparse, bool/int/float). ``predict_proba`` returns ``(n, L)`` float32, ``predict`` ``(n, L)`` uint8.
+    (numpy, sparse, bool/int/float; ``L >= 1``) or a 1-D binary target ``(n,)`` of any two classes.
+    After a 2-D ``Y``, ``predict_proba`` returns ``(n, L)`` float32 and ``predict`` ``(n, L)`` with ``Y``'s
+    dtype; after a 1-D ``Y``, ``(n, 2)`` float32 (columns in ``classes_`` order) and ``(n,)`` of ``classes_``.
+
+    Validation uses scikit-learn's own utilities when scikit-learn >= 1.6 is installed (``validate_data``,
+    ``check_classification_targets``), so its messages are the ones its estimator checks expect; the estimator
+    passes ``sklearn.utils.estimator_checks`` (see ``tests/test_sklearn_checks.py``).
     """
 
     def __init__(
@@ -200,23 +217,33 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         """Train on ``(X, Y)``, early-stopping on the validation example-F1, and keep the best weights.
 
         Args:
-            X: features ``(n, d)``, numpy array or ``scipy.sparse`` matrix, finite.
-            Y: labels ``(n, L)`` in {0, 1} (numpy or sparse; bool, int or float).
-            X_val, Y_val: validation data ``(m, d)`` / ``(m, L)``; both or neither. Without them a seeded
-                random ``validation_fraction`` of ``(X, Y)`` is held out.
+            X: features ``(n, d)``, numpy array or ``scipy.sparse`` matrix/array, finite.
+            Y: either a label indicator matrix ``(n, L)`` in {0, 1} (numpy or sparse; bool, int or float;
+                ``L >= 1``), or a 1-D binary target ``(n,)`` with exactly two classes of any type
+                (``classes_[1]`` is the positive class, trained as one label).
+            X_val, Y_val: validation data ``(m, d)`` and ``(m, L)`` (or ``(m,)`` labels from ``classes_`` for
+                a 1-D ``Y``); both or neither. Without them a seeded random ``validation_fraction`` of
+                ``(X, Y)`` is held out.
 
         Returns:
             ``self``.
 
         Raises:
-            ValueError: a bad parameter, or bad input -- not 2-D, row counts that differ, no rows/columns,
-                a non-finite feature, a label that is not 0/1, validation data with another ``d`` or ``L``,
-                only one of ``X_val``/``Y_val``, too few rows to hold out a validation split. The message
-                names the argument and the problem (first offending row and column where there is one).
+            ValueError: a bad parameter, or bad input -- ``X`` not 2-D, empty, complex or non-numeric, row
+                counts that differ, ``Y`` missing (``None``), a non-finite feature (the first offending row and
+                column are named), a 2-D ``Y`` entry that is not 0/1 (row and column named), a 1-D ``Y`` that
+                is continuous (``Unknown label type``), has one class only or more than two, validation data
+                with another ``d`` or ``L`` or an unseen class, only one of ``X_val``/``Y_val``, too few rows
+                (``n_samples=1``) to hold out a validation split.
         """
         self._check_params()
+        if _validate_data is not None:
+            X, Y = _validate_data(
+                self, X, Y, reset=True, accept_sparse=True, dtype=(np.float32, np.float64),
+                ensure_all_finite=False, multi_output=True,
+            )
         X = _check_X(X, "X")
-        Y = _check_Y(Y, "Y")
+        Y, targets = _fit_targets(Y, type(self).__name__)  # learned state is set only once training succeeded
         if X.shape[0] != Y.shape[0]:
             raise ValueError(f"X has {X.shape[0]} rows but Y has {Y.shape[0]}")
         if (X_val is None) != (Y_val is None):
@@ -224,20 +251,23 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         n, d = X.shape
         L = Y.shape[1]
         if X_val is not None:
+            if _check_array is not None:
+                X_val = _check_array(
+                    X_val, accept_sparse=True, dtype=(np.float32, np.float64), ensure_all_finite=False,
+                    input_name="X_val",
+                )
             X_val = _check_X(X_val, "X_val")
-            Y_val = _check_Y(Y_val, "Y_val")
+            Y_val = _encode_targets(Y_val, "Y_val", *targets[:2])
             if X_val.shape[0] != Y_val.shape[0]:
                 raise ValueError(f"X_val has {X_val.shape[0]} rows but Y_val has {Y_val.shape[0]}")
             if X_val.shape[1] != d:
                 raise ValueError(f"X_val has {X_val.shape[1]} features but X has {d}")
-            if Y_val.shape[1] != L:
-                raise ValueError(f"Y_val has {Y_val.shape[1]} labels but Y has {L}")
             X_tr, Y_tr = X, Y
         else:
             n_val = int(math.ceil(self.validation_fraction * n))
             if n < 2 or n_val >= n:
                 raise ValueError(
-                    f"cannot hold out a validation_fraction={self.validation_fraction} of {n} row(s) and keep "
+                    f"cannot hold out validation_fraction={self.validation_fraction} of n_samples={n} and keep "
                     "training rows; pass X_val and Y_val or more data"
                 )
             perm = np.random.default_rng(self.random_state).permutation(n)
@@ -267,27 +297,28 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         with _seeded(int(self.random_state)), _quiet(not self.verbose), tempfile.TemporaryDirectory(
             prefix="seal-estimator-"
         ) as tmp:
-            module = MultilabelModule(
-                in_features=d,
-                num_labels=L,
-                method=self.method,
-                hidden=self.hidden,
-                num_layers=self.num_layers,
-                dropout=self.dropout,
-                global_hidden=self.global_hidden,
-                lr=self.lr,
-                weight_decay=self.weight_decay,
-                score_lr=self.score_lr,
-                score_weight_decay=self.weight_decay,
-                score_loss_weight=self.score_loss_weight,
-                loss_net_steps=self.loss_net_steps,
-                task_net_steps=self.task_net_steps,
-                num_samples=self.num_samples,
-                sample_std=self.sample_std,
-                inference_score_weight=self.inference_score_weight,
-                threshold=self.threshold,
-                label_names=label_names,
-            )
+            with _metrics_for_one_label(L):
+                module = MultilabelModule(
+                    in_features=d,
+                    num_labels=L,
+                    method=self.method,
+                    hidden=self.hidden,
+                    num_layers=self.num_layers,
+                    dropout=self.dropout,
+                    global_hidden=self.global_hidden,
+                    lr=self.lr,
+                    weight_decay=self.weight_decay,
+                    score_lr=self.score_lr,
+                    score_weight_decay=self.weight_decay,
+                    score_loss_weight=self.score_loss_weight,
+                    loss_net_steps=self.loss_net_steps,
+                    task_net_steps=self.task_net_steps,
+                    num_samples=self.num_samples,
+                    sample_std=self.sample_std,
+                    inference_score_weight=self.inference_score_weight,
+                    threshold=self.threshold,
+                    label_names=label_names,
+                )
             dm = MultiLabelDataModule.from_arrays(arrays, batch_size=self.batch_size, eval_batch_size=1024)
             trainer = L_.Trainer(
                 max_epochs=self.max_epochs,
@@ -313,6 +344,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         self.module_ = module
         self.n_features_in_ = int(d)
         self.n_labels_ = int(L)
+        self.classes_, self._binary_target, self._y_dtype = targets
         self.history_ = [float(h["example_f1"]) for h in module.val_history]
         self.best_val_f1_ = float(best.score)
         self.best_epoch_ = int(best.epoch)
@@ -343,8 +375,23 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
                 f"this {type(self).__name__} instance is not fitted yet; call fit(X, Y) before using it"
             )
 
+    def _label_proba(self, X, batch_size: int = 1024) -> np.ndarray:
+        """``(n, n_labels_)`` float32 label probabilities of validated ``X``."""
+        self._check_fitted()
+        if _validate_data is not None:
+            X = _validate_data(
+                self, X, reset=False, accept_sparse=True, dtype=(np.float32, np.float64), ensure_all_finite=False
+            )
+        X = _check_X(X, "X")
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} "
+                "features as input"
+            )
+        return predict_proba_batched(self.module_, X, batch_size=batch_size)
+
     def predict_proba(self, X, batch_size: int = 1024) -> np.ndarray:
-        """Label probabilities ``sigmoid(F(x))`` of the task-net (one forward pass).
+        """Probabilities ``sigmoid(F(x))`` of the task-net (one forward pass).
 
         Args:
             X: features ``(n, d)`` with ``d == n_features_in_``; numpy or ``scipy.sparse`` (densified
@@ -352,65 +399,77 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
             batch_size: rows per forward pass.
 
         Returns:
-            ``(n, L)`` float32 array.
+            float32 array: ``(n, L)`` label probabilities after a 2-D ``Y``; ``(n, 2)`` class probabilities
+            in the order of ``classes_`` (rows sum to 1) after a 1-D binary ``Y``.
 
         Raises:
             NotFittedError: before :meth:`fit`.
-            ValueError: ``X`` not 2-D, a non-finite value, or a feature count other than ``n_features_in_``.
+            ValueError: ``X`` not 2-D, empty, complex, a non-finite value, or a feature count other than
+                ``n_features_in_``.
         """
-        self._check_fitted()
-        X = _check_X(X, "X")
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} was fitted with {self.n_features_in_}"
-            )
-        return predict_proba_batched(self.module_, X, batch_size=batch_size)
+        P = self._label_proba(X, batch_size=batch_size)
+        if self._binary_target:
+            return np.column_stack([1.0 - P[:, 0], P[:, 0]]).astype(np.float32)
+        return P
 
     def predict(self, X) -> np.ndarray:
-        """Predicted label sets: ``predict_proba(X) >= threshold`` as ``(n, L)`` uint8 in {0, 1}.
+        """Predicted labels, ``probability >= threshold``.
+
+        Returns:
+            After a 2-D ``Y``: ``(n, L)`` in {0, 1} with the dtype of that ``Y``. After a 1-D binary ``Y``:
+            ``(n,)`` entries of ``classes_`` (its dtype), ``classes_[1]`` where the probability of the
+            positive class is ``>= threshold``.
 
         Raises:
             NotFittedError, ValueError: as :meth:`predict_proba`.
         """
-        return (self.predict_proba(X) >= self.threshold).astype(np.uint8)
+        on = self._label_proba(X) >= self.threshold
+        if self._binary_target:
+            return self.classes_[on[:, 0].astype(np.intp)]
+        return on.astype(self._y_dtype)
 
-    def score(self, X, Y, sample_weight=None) -> float:
+    def score(self, X, y, sample_weight=None) -> float:
         """Example-based F1 of :meth:`predict` against ``Y`` (``seal.metrics.example_f1``: rows averaged,
-        a row with empty gold and empty prediction scores 1.0; see ``seal.metrics.CONVENTIONS``).
+        a row with empty gold and empty prediction scores 1.0; see ``seal.metrics.CONVENTIONS``). After a
+        1-D binary ``Y`` this equals the accuracy.
 
         Args:
             X: features ``(n, d)``.
-            Y: gold labels ``(n, L)`` in {0, 1}.
+            y: gold labels in the form given to :meth:`fit`: ``(n, L)`` in {0, 1}, or ``(n,)`` from ``classes_``
+                (named ``y`` like ``ClassifierMixin.score``, whose signature this keeps).
             sample_weight: not supported (must be ``None``); present for scikit-learn's signature.
 
         Raises:
-            NotFittedError, ValueError: as :meth:`predict_proba`; also a ``Y`` of the wrong shape or not 0/1.
+            NotFittedError, ValueError: as :meth:`predict_proba`; also a ``Y`` of the wrong shape, not 0/1,
+                or with a class outside ``classes_``.
         """
         if sample_weight is not None:
             raise ValueError("sample_weight is not supported")
         self._check_fitted()
-        Y = _check_Y(Y, "Y")
-        probs = self.predict_proba(X)
+        Y = _encode_targets(y, "y", self.classes_, self._binary_target)
+        probs = self._label_proba(X)
         if Y.shape != probs.shape:
-            raise ValueError(f"Y has shape {Y.shape}, expected {probs.shape} (rows of X x n_labels_)")
+            raise ValueError(f"y has {Y.shape[0]} rows but X has {probs.shape[0]}")
         import torch
 
         from seal.metrics import example_f1
 
         return float(example_f1(torch.from_numpy(probs), torch.from_numpy(Y), threshold=float(self.threshold)))
 
-    # scikit-learn tags: multi-label output, sparse input accepted
     def __sklearn_tags__(self):  # pragma: no cover - only with scikit-learn >= 1.6
+        """scikit-learn tags: multi-label (2-D ``Y``) or binary (1-D ``Y``) targets, no multi-class 1-D
+        target, sparse input accepted, ``Y`` required."""
         tags = super().__sklearn_tags__()
-        tags.target_tags.multi_output = True
-        tags.target_tags.single_output = False  # Y is always (n, L)
+        tags.target_tags.required = True
+        tags.target_tags.multi_output = True  # a (n, L) indicator matrix
+        tags.target_tags.single_output = True  # a 1-D binary target
         tags.input_tags.sparse = True
-        if tags.classifier_tags is not None:
-            tags.classifier_tags.multi_label = True
+        tags.classifier_tags.multi_class = False  # a 1-D Y with 3+ classes is refused
+        tags.classifier_tags.multi_label = True
         return tags
 
     def _more_tags(self):  # pragma: no cover - scikit-learn < 1.6
-        return {"multilabel": True, "multioutput": True}
+        return {"multilabel": True, "multioutput": True, "binary_only": True, "requires_y": True}
 
 
 # ---------------------------------------------------------------------------------------- helpers
@@ -486,6 +545,68 @@ def _check_X(X, name: str):
     if not sp.issparse(X):
         X = np.ascontiguousarray(X, dtype=np.float32)
     return X
+
+
+def _fit_targets(Y, estimator_name: str) -> tuple[np.ndarray, tuple[np.ndarray, bool, np.dtype]]:
+    """Training targets -> ``(indicator, (classes_, binary_target, predict_dtype))``.
+
+    ``indicator`` is the ``(n, L)`` uint8 0/1 matrix that is trained. A 2-D ``Y`` is an indicator matrix already
+    (``classes_ = arange(L)``, ``predict`` returns its dtype); a 1-D ``Y`` is a binary target: one label,
+    ``Y == classes_[1]`` with ``classes_`` its two sorted classes (``predict`` returns ``classes_``' dtype).
+
+    Raises:
+        ValueError: ``Y`` is ``None``; a 2-D ``Y`` entry that is not 0/1 (row and column named); a 1-D ``Y`` that
+            is continuous (``Unknown label type``), has one class only, or more than two.
+    """
+    if Y is None:  # without scikit-learn's validate_data (which says the same)
+        raise ValueError(f"{estimator_name} requires y to be passed, but the target y is None")
+    if not sp.issparse(Y):
+        Y = np.asarray(Y)
+    if Y.ndim != 1:  # a label indicator matrix
+        indicator = _check_Y(Y, "Y")
+        return indicator, (np.arange(indicator.shape[1]), False, Y.dtype)
+    if _check_classification_targets is not None:
+        _check_classification_targets(Y)  # "Unknown label type: continuous ..." for a regression target
+    classes = np.unique(Y)
+    if len(classes) > 2:
+        raise ValueError(
+            f"Only binary classification is supported for a 1-D Y; found {len(classes)} classes "
+            f"{classes.tolist()!r}. Pass a (n_samples, n_labels) 0/1 indicator matrix for multi-label (or "
+            "one-hot multi-class) data"
+        )
+    if len(classes) < 2:
+        raise ValueError(
+            f"a 1-D Y needs two classes, found only one class {classes.tolist()!r}; pass a (n_samples, 1) "
+            "0/1 indicator matrix to train a single label that may be constant"
+        )
+    return (Y == classes[1]).astype(np.uint8)[:, None], (classes, True, classes.dtype)
+
+
+def _encode_targets(Y, name: str, classes: np.ndarray, binary_target: bool) -> np.ndarray:
+    """Targets in the form the estimator was fitted on -> ``(n, L)`` uint8 indicator matrix.
+
+    Raises:
+        ValueError: after a 1-D fit, ``Y`` not 1-D or holding a class outside ``classes``; after a 2-D fit, ``Y``
+            not a 0/1 matrix or with another label count.
+    """
+    if binary_target:
+        if sp.issparse(Y):
+            Y = Y.toarray()
+        Y = np.asarray(Y)
+        if Y.ndim != 1:
+            raise ValueError(f"{name} must be 1-D (n_samples,) like the Y given to fit, got shape {Y.shape}")
+        unseen = ~np.isin(Y, classes)
+        if unseen.any():
+            i = int(np.flatnonzero(unseen)[0])
+            raise ValueError(
+                f"{name} has {int(unseen.sum())} label(s) not in classes_ {classes.tolist()!r}, "
+                f"first at row {i} ({Y[i].tolist()!r})"
+            )
+        return (Y == classes[1]).astype(np.uint8)[:, None]
+    Y = _check_Y(Y, name)
+    if Y.shape[1] != len(classes):
+        raise ValueError(f"{name} has {Y.shape[1]} labels but the Y given to fit had {len(classes)}")
+    return Y
 
 
 def _check_Y(Y, name: str) -> np.ndarray:
@@ -583,3 +704,32 @@ def _quiet(enabled: bool):
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
+
+
+@contextmanager
+def _metrics_for_one_label(num_labels: int):
+    """Let :class:`~seal.training.module.MultilabelModule` be built with ``num_labels == 1``.
+
+    The module builds ``seal.metrics.multilabel_metrics(num_labels)``, whose micro/macro-F1 and Hamming metrics
+    wrap torchmetrics' ``Multilabel*`` classes; their argument validation refuses ``num_labels=1`` although the
+    computation is well defined (a single binary label). For one label this swaps in the same collection without
+    torchmetrics' argument/input validation (the estimator has validated the targets) while the module is built.
+    Nothing changes for ``num_labels > 1``.
+    """
+    if num_labels != 1:
+        yield
+        return
+    import seal.metrics as metrics
+
+    original = metrics.multilabel_metrics
+
+    def one_label_metrics(num_labels: int, prefix: str = "", threshold: float = 0.5, zero_division: float = 1.0):
+        return metrics.MultilabelMetrics(
+            num_labels, threshold=threshold, zero_division=zero_division, prefix=prefix or None, validate_args=False
+        )
+
+    metrics.multilabel_metrics = one_label_metrics
+    try:
+        yield
+    finally:
+        metrics.multilabel_metrics = original
