@@ -1,0 +1,134 @@
+"""The task registry: what each application provides, so that the CLI, the runner and the report ask a task
+instead of branching on names or guessing from metric keys.
+
+A :class:`Task` names (by import path, so that ``import seal.tasks`` stays cheap) its LightningModule, its
+DataModule, the ``seal fit`` CLI class, its main metric and the datasets it serves (the catalogue's ``task``
+field of a dataset, ``seal/data/catalogue.toml``). Register a new application with :func:`register_task`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["TASKS", "Task", "get_task", "register_task", "task_for_dataset", "task_of_record"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One application.
+
+    Attributes:
+        name: the ``task:`` value of configs and ``seal fit --task``.
+        module: ``"package.module:Class"`` of its LightningModule.
+        datamodule: ``"package.module:Class"`` of its DataModule.
+        cli: ``"package.module:Class"`` of its ``seal fit`` LightningCLI subclass.
+        main_metric: the validation / test metric that selects models and heads result tables (higher is better).
+        metric_label: how tables print it.
+        dataset_tasks: the catalogue's dataset ``task`` values it trains on.
+        description: one line for ``--help``.
+    """
+
+    name: str
+    module: str
+    datamodule: str
+    cli: str
+    main_metric: str
+    metric_label: str
+    dataset_tasks: tuple[str, ...] = field(default_factory=tuple)
+    description: str = ""
+
+    @staticmethod
+    def _load(path: str) -> Any:
+        mod, _, attr = path.partition(":")
+        return getattr(importlib.import_module(mod), attr)
+
+    def module_class(self) -> type:
+        """The LightningModule class (imported on first use)."""
+        return self._load(self.module)
+
+    def datamodule_class(self) -> type:
+        """The DataModule class (imported on first use)."""
+        return self._load(self.datamodule)
+
+    def cli_class(self) -> type:
+        """The LightningCLI subclass of ``seal fit`` / ``seal test`` (imported on first use)."""
+        return self._load(self.cli)
+
+
+TASKS: dict[str, Task] = {}
+
+
+def register_task(task: Task) -> Task:
+    """Add ``task`` to the registry (a name may be registered once).
+
+    Raises:
+        ValueError: the name is taken.
+    """
+    if task.name in TASKS:
+        raise ValueError(f"task {task.name!r} is already registered")
+    TASKS[task.name] = task
+    return task
+
+
+def get_task(name: str) -> Task:
+    """The task called ``name``.
+
+    Raises:
+        ValueError: unknown name (the message lists the known ones).
+    """
+    try:
+        return TASKS[name]
+    except KeyError:
+        raise ValueError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
+
+
+def task_for_dataset(dataset: str) -> Task:
+    """The task that trains on ``dataset`` (from the catalogue's ``task`` field of the dataset).
+
+    Raises:
+        ValueError: unknown dataset, or no registered task serves its kind.
+    """
+    from seal.data.catalogue import get_spec
+
+    kind = get_spec(dataset).task
+    for task in TASKS.values():
+        if kind in task.dataset_tasks:
+            return task
+    raise ValueError(f"no registered task trains on {dataset!r} (dataset task {kind!r}); known tasks: {', '.join(TASKS)}")
+
+
+def task_of_record(doc: dict) -> Task:
+    """The task of a results record or ``metrics.json`` document: its ``task`` key if present, else the task of
+    its ``dataset`` (catalogue), else the first registered task (multi-label)."""
+    if doc.get("task"):
+        return get_task(str(doc["task"]))
+    if doc.get("dataset"):
+        try:
+            return task_for_dataset(str(doc["dataset"]))
+        except (ValueError, KeyError, LookupError):
+            pass
+    return next(iter(TASKS.values()))
+
+
+register_task(Task(
+    name="multilabel",
+    module="seal.training.module:MultilabelModule",
+    datamodule="seal.data.datamodule:MultiLabelDataModule",
+    cli="seal.cli.lightning:SEALCLI",
+    main_metric="example_f1",
+    metric_label="example-F1",
+    dataset_tasks=("mlc", "hmlc"),
+    description="feature-based multi-label classification (ARFF / catalogue datasets)",
+))
+register_task(Task(
+    name="segmentation",
+    module="seal.training.segmentation:SegmentationModule",
+    datamodule="seal.data.datamodule:WeizmannDataModule",
+    cli="seal.cli.lightning:SegmentationCLI",
+    main_metric="mean_iou",
+    metric_label="mean IoU",
+    dataset_tasks=("segmentation",),
+    description="binary image segmentation (Weizmann horses), 36-crop evaluation",
+))
