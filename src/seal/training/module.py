@@ -2,7 +2,8 @@
 
 One module with manual optimization covers every method, because they differ only in which network is
 trained, the loss-net objective, the schedule and how predictions are made (``seal-method.md`` A.2-A.7,
-C.1, C.2):
+C.1, C.2). The schedule, the two steps and the optimizers are :class:`~seal.training.seal_module.SEALModule`'s
+(shared with every task); this module builds the feature-MLC networks and adds the multi-label-only pieces:
 
 * ``cross-entropy``: task-net loss = batch mean of summed BCE (no loss-net is built or trained); ``T``
   task-net steps per batch (default 1). ``T > 1`` is the matched control for a SEAL-dynamic run with the same

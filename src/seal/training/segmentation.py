@@ -1,6 +1,8 @@
 """The LightningModule for binary image segmentation (Weizmann horses): CE, DVN with GBI, SEAL-static, SEAL-dynamic.
 
-Methods (a small registry of its own, :data:`SEG_METHODS`; names follow ``seal-method.md`` C.1):
+Methods (the subset :data:`SEGMENTATION_METHODS` of the one method registry, :mod:`seal.methods.registry`; names
+follow ``seal-method.md`` C.1; the objectives and the DVN sampler are the shared ones of :mod:`seal.objectives` and
+:mod:`seal.samplers` on :class:`~seal.core.spaces.BinaryMaskSpace`):
 
 ==========================  ==============================  ============================  ==================
 method                      loss-net objective              task-net objective            prediction
@@ -13,7 +15,7 @@ seal-dynamic-regression-s   regression on K Gaussian        ``w_s (-sigmoid S)``
 seal-dynamic-nce            NCE, K Bernoulli masks          ``w_s (-S)`` + CE             task-net
 ==========================  ==============================  ============================  ==================
 
-Schedule (A.6, manual optimization): per training batch (24x24 random crops) SEAL-dynamic runs
+Schedule (A.6, manual optimization, :class:`~seal.training.seal_module.SEALModule`): per training batch (24x24 random crops) SEAL-dynamic runs
 ``T x (S loss-net steps, then 1 task-net step)`` on the same batch with samples redrawn at every loss-net
 step; cross-entropy and SEAL-static ``T`` task-net steps (cross-entropy's default ``T`` is 1); DVN ``S``
 loss-net steps (its samplers run GBI on the score network). Optimizers: Adam (``torch.optim.Adam``, L2 ``weight_decay``) per
