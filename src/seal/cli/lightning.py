@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import shlex
 import sys
 import time
 from pathlib import Path
 
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from seal.data.datamodule import MultiLabelDataModule
@@ -89,7 +91,20 @@ class SEALCLI(LightningCLI):
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
             trainer.callbacks.append(EarlyStopping(monitor=self.monitor, mode="max", patience=patience))
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        if self.subcommand == "fit":
+            trainer.callbacks.append(InterruptReport())
         return trainer
+
+    def _parse_ckpt_path(self) -> None:
+        """Check ``--ckpt_path`` with :func:`seal.training.checkpoint.load_checkpoint` (weights-only, checksum)
+        before LightningCLI reads its hyper-parameters, so a damaged file is one clear error (exit 2)."""
+        if self.config.get("subcommand"):
+            ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
+            if ckpt_path:
+                from seal.training.checkpoint import load_checkpoint
+
+                load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
+        super()._parse_ckpt_path()
 
     def before_fit(self) -> None:
         self._fit_t0 = time.perf_counter()
@@ -192,13 +207,90 @@ def detect_task(argv: list[str]) -> str:
 
 
 def best_and_last_checkpoints(dirpath=None, monitor: str = "val/example_f1") -> list[ModelCheckpoint]:
-    """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (every epoch,
-    for resuming). Lightning's own ``save_last`` only refreshes ``last`` when the best improves, so the
-    latest state is kept by a second, unmonitored checkpoint callback that overwrites one file."""
+    """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (at the end of
+    every training epoch, also when validation runs less often, for resuming). Lightning's own ``save_last``
+    only refreshes ``last`` when the best improves, so the latest state is kept by a second, unmonitored
+    checkpoint callback that overwrites one file (atomically, through :class:`AtomicCheckpointIO`)."""
     return [
         ModelCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
-        ModelCheckpoint(dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False),
+        ModelCheckpoint(
+            dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False, save_on_train_epoch_end=True
+        ),
     ]
+
+
+class InterruptReport(Callback):
+    """Remembers where ``seal fit`` stopped on Ctrl-C (SIGINT), for :func:`fit_main`'s resume line.
+
+    Lightning answers a ``KeyboardInterrupt`` by shutting down and ``sys.exit(1)``; this callback's
+    ``on_exception`` runs before that and stores ``stopped`` (module-level :data:`_INTERRUPTED` too, since
+    the CLI object never comes back to :func:`fit_main`). ``last.ckpt`` is not rewritten mid-epoch: the one
+    written atomically at the end of the last finished epoch is what an exact resume starts from.
+    """
+
+    def __init__(self) -> None:
+        self.stopped: dict | None = None
+
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        global _INTERRUPTED
+        if not isinstance(exception, KeyboardInterrupt):
+            return
+        last = None
+        for cb in trainer.checkpoint_callbacks:
+            if isinstance(cb, ModelCheckpoint) and cb.monitor is None and cb.dirpath:
+                candidate = Path(cb.dirpath) / f"{cb.filename or 'last'}{cb.FILE_EXTENSION}"
+                if candidate.is_file():
+                    last = candidate
+        self.stopped = _INTERRUPTED = {
+            "epoch": int(trainer.current_epoch),
+            "batch": int(trainer.fit_loop.epoch_loop.batch_progress.current.completed),
+            "batches_seen": int(getattr(pl_module, "batches_seen", 0)),
+            "last": last,
+        }
+
+
+#: set by :class:`InterruptReport` when ``seal fit`` is interrupted (read by :func:`fit_main`)
+_INTERRUPTED: dict | None = None
+
+#: exit status of an interrupted ``seal fit`` (128 + SIGINT, as shells report Ctrl-C)
+EXIT_INTERRUPTED = 130
+
+
+def resume_command(argv: list[str], ckpt_path: str | os.PathLike) -> str:
+    """``seal fit ARGV --ckpt_path CKPT`` with any earlier ``--ckpt_path`` of ``argv`` removed (shell-quoted)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--ckpt_path":
+            skip = True
+            continue
+        if arg.startswith("--ckpt_path="):
+            continue
+        kept.append(arg)
+    return "seal fit " + shlex.join([*kept, "--ckpt_path", str(ckpt_path)])
+
+
+def interrupted_message(argv: list[str], stopped: dict) -> str:
+    """The one line ``seal fit`` prints on Ctrl-C: where training stopped and the exact resume command."""
+    where = f"epoch {stopped['epoch']} after {stopped['batch']} of its batches ({stopped['batches_seen']} batches in all)"
+    last = stopped.get("last")
+    if last is None:
+        return (
+            f"seal fit: interrupted in {where}, before the first checkpoint was written; "
+            f"start again with: seal fit {shlex.join(argv)}"
+        )
+    saved = ""
+    try:
+        from seal.training.checkpoint import load_checkpoint
+
+        ck = load_checkpoint(last)
+        saved = f" (saved at the end of epoch {ck['epoch']}, {int(ck.get('seal', {}).get('batches_seen', 0))} batches)"
+    except Exception as exc:  # noqa: BLE001 - the message must come out whatever the file holds
+        saved = f" (unreadable: {exc})"
+    return f"seal fit: interrupted in {where}; {last}{saved} resumes it exactly: {resume_command(argv, last)}"
 
 
 def _tuned_threshold(model, datamodule) -> dict:
@@ -263,8 +355,19 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
 
 
 def fit_main(argv: list[str]) -> int:
+    """``seal fit``: 0 on success; 2 on a configuration, data or checkpoint error (one line on stderr);
+    130 on Ctrl-C, after one line saying where training stopped and the command that resumes it from
+    ``last.ckpt`` (:func:`interrupted_message`)."""
+    global _INTERRUPTED
+    _INTERRUPTED = None
     try:
         _friendly(lambda: make_cli(["fit", *argv]))
+    except (SystemExit, KeyboardInterrupt):
+        stopped, _INTERRUPTED = _INTERRUPTED, None
+        if stopped is None:
+            raise
+        print(interrupted_message(list(argv), stopped), file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         _teardown_distributed()
     return 0
@@ -288,7 +391,7 @@ def _friendly(fn):
     """Run ``fn``; turn known configuration/data errors into one clear line instead of a traceback."""
     from seal.data.datamodule import DataError
 
-    known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError)
+    known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError, pickle.UnpicklingError)
     try:
         from seal.data.registry import DatasetNotFoundError
 
