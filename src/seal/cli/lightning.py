@@ -87,7 +87,11 @@ class SEALCLI(LightningCLI):
             cb for cb in trainer.callbacks if not (isinstance(cb, ModelCheckpoint) and cb.monitor is None)
         ]
         if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
-            trainer.callbacks += best_and_last_checkpoints(monitor=self.monitor)
+            # a resumed fit writes on into the checkpoint directory it resumes from: there the best-checkpoint
+            # callback gets its full state back (best score and path), as an uninterrupted run would have it
+            resume = config.get("ckpt_path") if self.subcommand == "fit" else None
+            dirpath = str(Path(resume).resolve().parent) if resume else None
+            trainer.callbacks += best_and_last_checkpoints(dirpath=dirpath, monitor=self.monitor)
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
             trainer.callbacks.append(EarlyStopping(monitor=self.monitor, mode="max", patience=patience))
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
