@@ -44,6 +44,7 @@ class SEALCLI(LightningCLI):
 
     def __init__(self, *args, **kwargs):
         self.results: dict = {}
+        self._resume_dirpath: str | None = None  # where a resumed fit writes its checkpoints
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault(
             "trainer_defaults",
@@ -89,8 +90,7 @@ class SEALCLI(LightningCLI):
         if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
             # a resumed fit writes on into the checkpoint directory it resumes from: there the best-checkpoint
             # callback gets its full state back (best score and path), as an uninterrupted run would have it
-            resume = config.get("ckpt_path") if self.subcommand == "fit" else None
-            dirpath = str(Path(resume).resolve().parent) if resume else None
+            dirpath = self._resume_dirpath if self.subcommand == "fit" else None
             trainer.callbacks += best_and_last_checkpoints(dirpath=dirpath, monitor=self.monitor)
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
             trainer.callbacks.append(EarlyStopping(monitor=self.monitor, mode="max", patience=patience))
@@ -107,7 +107,8 @@ class SEALCLI(LightningCLI):
             if ckpt_path:
                 from seal.training.checkpoint import load_checkpoint
 
-                load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
+                ckpt = load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
+                self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path)
         super()._parse_ckpt_path()
 
     def before_fit(self) -> None:
@@ -125,6 +126,7 @@ class SEALCLI(LightningCLI):
         # the test below restores the best checkpoint, whose history ends at the best epoch: keep the full one
         val_history = list(model.val_history)
         epoch_times = list(model.epoch_times)
+        batches_seen = int(model.batches_seen)  # all of training, not the best checkpoint's count
         test = {}
         if not config.get("no_test", False):
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
@@ -139,7 +141,7 @@ class SEALCLI(LightningCLI):
             "metrics": {"test": test, "val": {self.metric_key: best_val}},
             "epochs": int(trainer.current_epoch),
             "best_epoch": best_epoch,
-            "batches_seen": int(model.batches_seen),
+            "batches_seen": batches_seen,
             "timings": {
                 "train_s": train_s,
                 "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
@@ -216,11 +218,37 @@ def best_and_last_checkpoints(dirpath=None, monitor: str = "val/example_f1") -> 
     only refreshes ``last`` when the best improves, so the latest state is kept by a second, unmonitored
     checkpoint callback that overwrites one file (atomically, through :class:`AtomicCheckpointIO`)."""
     return [
-        ModelCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
-        ModelCheckpoint(
+        ResumableCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
+        ResumableCheckpoint(
             dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False, save_on_train_epoch_end=True
         ),
     ]
+
+
+class ResumableCheckpoint(ModelCheckpoint):
+    """A ``ModelCheckpoint`` whose state (best score and path) is restored on resume when the checkpoint
+    directory is the same one spelled differently: Lightning stores the directory it resolved at run time
+    (relative when ``default_root_dir`` is) but compares it with the absolute one it gets when the
+    directory is given, and would otherwise forget the best score, so that a resumed run could pick a
+    worse "best" checkpoint than the uninterrupted run. Same state key as ``ModelCheckpoint``."""
+
+    __qualname__ = "ModelCheckpoint"  # the callback state key, shared with checkpoints written before
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        stored = state_dict.get("dirpath")
+        if isinstance(stored, str) and self.dirpath and os.path.realpath(stored) == os.path.realpath(self.dirpath):
+            state_dict = {**state_dict, "dirpath": self.dirpath}
+        super().load_state_dict(state_dict)
+
+
+def checkpoint_dirpath(ckpt: dict, path: str | os.PathLike) -> str:
+    """The directory a resumed ``seal fit`` writes its checkpoints into: the one the checkpoint's own
+    ModelCheckpoint states name (as written, relative or not, so that Lightning restores their best score and
+    path), else the directory holding ``path``."""
+    for state in (ckpt.get("callbacks") or {}).values():
+        if isinstance(state, dict) and isinstance(state.get("dirpath"), str) and Path(state["dirpath"]).is_dir():
+            return state["dirpath"]
+    return str(Path(path).parent)
 
 
 class InterruptReport(Callback):
