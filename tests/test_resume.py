@@ -28,6 +28,7 @@ from seal.training.checkpoint import (
     atomic_torch_save,
     load_checkpoint,
     read_checkpoint,
+    state_checksum,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -111,7 +112,16 @@ def _bad_checkpoints(tmp_path: Path, good: Path) -> dict[str, tuple[Path, str]]:
     pickled = tmp_path / "pickled.ckpt"
     torch.save({"state_dict": {}, "extra": _Code()}, pickled)
     not_zip = "is truncated or is not a checkpoint: it is not the zip archive torch.save writes"
+    ckpt = load_checkpoint(good)
+    stored = ckpt["seal"]["state_sha256"]
+    ckpt["state_dict"]["task_net.b"][0] = 7.0  # as if bytes flipped on disk: checksum kept
+    corrupted = tmp_path / "corrupted.ckpt"
+    torch.save(ckpt, corrupted)
+    now = state_checksum(ckpt["state_dict"])
     return {
+        "corrupted": (corrupted, f"is corrupted: its tensors do not match the SHA-256 stored when it was written "
+                                 f"(now {now[:12]}..., stored {stored[:12]}...); use another checkpoint of the run or "
+                                 "train again"),
         "empty": (empty, "is empty (0 bytes): its write never finished; use another checkpoint"),
         "truncated": (truncated, not_zip),
         "random": (noise, not_zip),

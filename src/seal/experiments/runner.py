@@ -1133,6 +1133,8 @@ def _child_setup_fn(runner_pid: int):
     a terminal's Ctrl-C reaches only the runner) and, on Linux, ``prctl(PR_SET_PDEATHSIG, SIGTERM)`` so the
     trainer dies with the runner even when the runner is killed with SIGKILL. libc is loaded here, in the
     runner, so that the forked child only makes two system calls."""
+    if os.name != "posix":  # pragma: no cover - Windows has neither process groups nor preexec_fn
+        return None
     prctl = None
     if sys.platform.startswith("linux"):
         try:
@@ -1155,12 +1157,15 @@ def _child_setup_fn(runner_pid: int):
 def _stop_children(active: Sequence["_Active"], grace_s: float = 20.0) -> None:
     """Stop the runs in progress: SIGINT to each run's process group (``seal fit`` keeps its ``last.ckpt``
     and prints the resume line), SIGTERM after ``grace_s`` seconds, SIGKILL after as many again."""
-    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, grace_s), (signal.SIGKILL, 30.0)):
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, grace_s), (kill, 30.0)):
         alive = [a for a in active if a.proc.poll() is None]
         if not alive:
             return
         for a in alive:
             try:
+                if not hasattr(os, "killpg"):  # pragma: no cover - Windows
+                    raise ProcessLookupError
                 os.killpg(a.proc.pid, sig)
             except (ProcessLookupError, PermissionError):
                 try:
