@@ -402,8 +402,12 @@ def fit_main(argv: list[str]) -> int:
     _INTERRUPTED = None
     try:
         _friendly(lambda: make_cli(["fit", *argv]))
-    except (SystemExit, KeyboardInterrupt):
+    except (SystemExit, KeyboardInterrupt) as exc:
         stopped, _INTERRUPTED = _INTERRUPTED, None
+        if stopped is None and isinstance(exc, KeyboardInterrupt):  # before training started: nothing to keep
+            print(f"seal fit: interrupted before training started; start again with: seal fit {shlex.join(argv)}",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
         if stopped is None:
             raise
         print(interrupted_message(list(argv), stopped), file=sys.stderr, flush=True)
