@@ -301,3 +301,85 @@ def test_genbase_dataset_and_arff(data_dir, tmp_path, capsys):
     assert len(rows) == 1 + raw.X.shape[0]
     got = np.array([[float(v) for v in r[2:]] for r in rows[1:]])
     np.testing.assert_allclose(got, _expected(module, raw.X.toarray()), atol=1e-6, rtol=0)
+
+
+# ------------------------------------------------------------------ never damage what exists (checksums, NaN)
+def _resave(src: Path, dst: Path, edit) -> Path:
+    """``src``'s checkpoint with ``edit(ckpt)`` applied, saved to ``dst`` as seal saves (checksum recomputed
+    unless ``edit`` removes it)."""
+    from seal.training.checkpoint import add_checksum, atomic_torch_save
+
+    ckpt = load_checkpoint(src)
+    if edit(ckpt) is not False:
+        add_checksum(ckpt)
+    atomic_torch_save(ckpt, dst)
+    return dst
+
+
+def test_checkpoint_carries_the_sha256_of_its_tensors(toy):
+    import hashlib
+
+    from seal.training.checkpoint import state_checksum
+
+    ckpt = load_checkpoint(toy[0])
+    state = ckpt["state_dict"]
+    h = hashlib.sha256()
+    for key in sorted(state):
+        t = state[key].contiguous()
+        h.update(f"{key}\0{t.dtype}\0{tuple(t.shape)}\0".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+    assert ckpt["seal"]["state_sha256"] == state_checksum(state) == h.hexdigest()
+    assert len(ckpt["seal"]["state_sha256"]) == 64
+
+
+def test_flipped_bytes_inside_a_tensor_are_reported_as_corruption(toy, data, tmp_path, capsys):
+    path, _ = toy
+    _, _, arff = data
+    weight = load_checkpoint(path)["state_dict"]["task_net.label_embeddings"]
+    raw = bytearray(path.read_bytes())
+    at = bytes(raw).find(weight.contiguous().numpy().tobytes())
+    assert at > 0
+    raw[at : at + 8] = b"\xff" * 8  # two float32 NaNs in the task-net's last layer
+    bad = tmp_path / "flipped.ckpt"
+    bad.write_bytes(bytes(raw))
+    assert torch.isnan(torch.load(bad, weights_only=True)["state_dict"]["task_net.label_embeddings"]).any()
+    out = tmp_path / "preds.jsonl"
+    out.write_bytes(b"previous predictions\n")
+    assert cli.main(["--ckpt_path", str(bad), "--input", str(arff), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"seal predict: error: checkpoint {bad} is corrupted: its tensors do not match the SHA-256 "
+                          "stored when it was written")
+    assert len(err.strip().splitlines()) == 1
+    assert out.read_bytes() == b"previous predictions\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flipped.ckpt", "in.arff", "preds.jsonl"]
+
+
+def test_non_finite_prediction_stops_and_leaves_the_output_untouched(toy, data, tmp_path, capsys):
+    path, _ = toy
+    _, _, arff = data
+
+    def poison(ckpt):
+        ckpt["state_dict"]["task_net.label_embeddings"][1, 0] = float("nan")
+
+    bad = _resave(path, tmp_path / "nan.ckpt", poison)
+    out = tmp_path / "preds.csv"
+    out.write_bytes(b"index,labels\r\n0,old\r\n")
+    assert cli.main(["--ckpt_path", str(bad), "--input", str(arff), "--output", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == (
+        f"seal predict: error: checkpoint {bad} gives non-finite probabilities for {arff}, first at row 0 "
+        "(first non-finite tensor: task_net.label_embeddings); nothing was written"
+    )
+    assert out.read_bytes() == b"index,labels\r\n0,old\r\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.arff", "nan.ckpt", "preds.csv"]
+
+
+def test_checkpoint_without_a_checksum_still_loads(toy, data, tmp_path):
+    path, module = toy
+    X, _, arff = data
+    old = _resave(path, tmp_path / "old.ckpt", lambda c: c["seal"].pop("state_sha256") and False)
+    assert "state_sha256" not in torch.load(old, weights_only=True)["seal"]
+    out = tmp_path / "o.jsonl"
+    assert cli.main(["--ckpt_path", str(old), "--input", str(arff), "--output", str(out)]) == 0
+    got = np.array([[r["probabilities"][n] for n in NAMES] for r in _read_jsonl(out)])
+    np.testing.assert_allclose(got, _expected(module, X), atol=5e-7)

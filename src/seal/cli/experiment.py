@@ -25,8 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
             "command, after (chaining: a method starts from the best checkpoint of another method's run of the same "
             "dataset and seed, e.g. `after: {seal-static-nce: nce-gbi}`), results and runs_dir (this grid's own "
             "defaults for --results / --runs-dir). The command template can also be replaced with "
-            "$SEAL_EXPERIMENT_COMMAND. An interrupted run is started again from scratch (its partial run directory "
-            "is kept as an older lightning_logs/version_N); only finished runs are skipped."
+            "$SEAL_EXPERIMENT_COMMAND. An interrupted run (Ctrl-C, SIGTERM, or the runner killed) resumes from its "
+            "last checkpoint, RUN/lightning_logs/version_N/checkpoints/last.ckpt, exactly as an uninterrupted run "
+            "would go on; its record says how often (\"resumed\": N). A run that failed by itself starts again "
+            "from scratch; only finished runs are skipped. Runs die with this command, even when it is killed."
         ),
     )
     parser.add_argument("grid", help="grid YAML file (e.g. configs/grids/ce-cpu.yaml)")

@@ -9,17 +9,27 @@ A config (or the command line) with ``task: segmentation`` selects the segmentat
 (:class:`seal.training.segmentation.SegmentationModule` over :class:`seal.data.weizmann.WeizmannDataModule`),
 monitored on validation mean IoU (36-crop); the multi-label path is unchanged (``task: multilabel``, the
 default).
+
+Never losing work: ``best.ckpt`` and ``last.ckpt`` (the latter at the end of every training epoch) are written
+atomically and carry a SHA-256 of their tensors. ``--ckpt_path`` is checked before anything else (weights-only,
+checksum): an empty, truncated, random-bytes, pickled or corrupted file is one line on stderr naming the file
+and the reason, exit 2. Ctrl-C (SIGINT) during ``seal fit`` keeps the last ``last.ckpt``, prints one line with
+where training stopped and the exact command that resumes it (``seal fit ... --ckpt_path .../last.ckpt``), and
+exits 130; a resumed fit writes on into the checkpoint directory it resumed from and ends exactly as the
+uninterrupted run would.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pickle
+import shlex
 import sys
 import time
 from pathlib import Path
 
-from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from seal.data.datamodule import MultiLabelDataModule
@@ -42,6 +52,7 @@ class SEALCLI(LightningCLI):
 
     def __init__(self, *args, **kwargs):
         self.results: dict = {}
+        self._resume_dirpath: str | None = None  # where a resumed fit writes its checkpoints
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
         kwargs.setdefault(
             "trainer_defaults",
@@ -85,11 +96,28 @@ class SEALCLI(LightningCLI):
             cb for cb in trainer.callbacks if not (isinstance(cb, ModelCheckpoint) and cb.monitor is None)
         ]
         if not any(isinstance(cb, ModelCheckpoint) for cb in trainer.callbacks):
-            trainer.callbacks += best_and_last_checkpoints(monitor=self.monitor)
+            # a resumed fit writes on into the checkpoint directory it resumes from: there the best-checkpoint
+            # callback gets its full state back (best score and path), as an uninterrupted run would have it
+            dirpath = self._resume_dirpath if self.subcommand == "fit" else None
+            trainer.callbacks += best_and_last_checkpoints(dirpath=dirpath, monitor=self.monitor)
         if not any(isinstance(cb, EarlyStopping) for cb in trainer.callbacks) and patience > 0:
             trainer.callbacks.append(EarlyStopping(monitor=self.monitor, mode="max", patience=patience))
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
+        if self.subcommand == "fit":
+            trainer.callbacks.append(InterruptReport())
         return trainer
+
+    def _parse_ckpt_path(self) -> None:
+        """Check ``--ckpt_path`` with :func:`seal.training.checkpoint.load_checkpoint` (weights-only, checksum)
+        before LightningCLI reads its hyper-parameters, so a damaged file is one clear error (exit 2)."""
+        if self.config.get("subcommand"):
+            ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
+            if ckpt_path:
+                from seal.training.checkpoint import load_checkpoint
+
+                ckpt = load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
+                self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path)
+        super()._parse_ckpt_path()
 
     def before_fit(self) -> None:
         self._fit_t0 = time.perf_counter()
@@ -106,6 +134,7 @@ class SEALCLI(LightningCLI):
         # the test below restores the best checkpoint, whose history ends at the best epoch: keep the full one
         val_history = list(model.val_history)
         epoch_times = list(model.epoch_times)
+        batches_seen = int(model.batches_seen)  # all of training, not the best checkpoint's count
         test = {}
         if not config.get("no_test", False):
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
@@ -120,7 +149,7 @@ class SEALCLI(LightningCLI):
             "metrics": {"test": test, "val": {self.metric_key: best_val}},
             "epochs": int(trainer.current_epoch),
             "best_epoch": best_epoch,
-            "batches_seen": int(model.batches_seen),
+            "batches_seen": batches_seen,
             "timings": {
                 "train_s": train_s,
                 "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
@@ -192,13 +221,116 @@ def detect_task(argv: list[str]) -> str:
 
 
 def best_and_last_checkpoints(dirpath=None, monitor: str = "val/example_f1") -> list[ModelCheckpoint]:
-    """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (every epoch,
-    for resuming). Lightning's own ``save_last`` only refreshes ``last`` when the best improves, so the
-    latest state is kept by a second, unmonitored checkpoint callback that overwrites one file."""
+    """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (at the end of
+    every training epoch, also when validation runs less often, for resuming). Lightning's own ``save_last``
+    only refreshes ``last`` when the best improves, so the latest state is kept by a second, unmonitored
+    checkpoint callback that overwrites one file (atomically, through :class:`AtomicCheckpointIO`)."""
     return [
-        ModelCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
-        ModelCheckpoint(dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False),
+        ResumableCheckpoint(dirpath=dirpath, monitor=monitor, mode="max", save_top_k=1, filename="best"),
+        ResumableCheckpoint(
+            dirpath=dirpath, save_top_k=1, filename="last", enable_version_counter=False, save_on_train_epoch_end=True
+        ),
     ]
+
+
+class ResumableCheckpoint(ModelCheckpoint):
+    """A ``ModelCheckpoint`` whose state (best score and path) is restored on resume when the checkpoint
+    directory is the same one spelled differently: Lightning stores the directory it resolved at run time
+    (relative when ``default_root_dir`` is) but compares it with the absolute one it gets when the
+    directory is given, and would otherwise forget the best score, so that a resumed run could pick a
+    worse "best" checkpoint than the uninterrupted run. Same state key as ``ModelCheckpoint``."""
+
+    __qualname__ = "ModelCheckpoint"  # the callback state key, shared with checkpoints written before
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        stored = state_dict.get("dirpath")
+        if isinstance(stored, str) and self.dirpath and os.path.realpath(stored) == os.path.realpath(self.dirpath):
+            state_dict = {**state_dict, "dirpath": self.dirpath}
+        super().load_state_dict(state_dict)
+
+
+def checkpoint_dirpath(ckpt: dict, path: str | os.PathLike) -> str:
+    """The directory a resumed ``seal fit`` writes its checkpoints into: the one the checkpoint's own
+    ModelCheckpoint states name (as written, relative or not, so that Lightning restores their best score and
+    path), else the directory holding ``path``."""
+    for state in (ckpt.get("callbacks") or {}).values():
+        if isinstance(state, dict) and isinstance(state.get("dirpath"), str) and Path(state["dirpath"]).is_dir():
+            return state["dirpath"]
+    return str(Path(path).parent)
+
+
+class InterruptReport(Callback):
+    """Remembers where ``seal fit`` stopped on Ctrl-C (SIGINT), for :func:`fit_main`'s resume line.
+
+    Lightning answers a ``KeyboardInterrupt`` by shutting down and ``sys.exit(1)``; this callback's
+    ``on_exception`` runs before that and stores ``stopped`` (module-level :data:`_INTERRUPTED` too, since
+    the CLI object never comes back to :func:`fit_main`). ``last.ckpt`` is not rewritten mid-epoch: the one
+    written atomically at the end of the last finished epoch is what an exact resume starts from.
+    """
+
+    def __init__(self) -> None:
+        self.stopped: dict | None = None
+
+    def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
+        global _INTERRUPTED
+        if not isinstance(exception, KeyboardInterrupt):
+            return
+        last = None
+        for cb in trainer.checkpoint_callbacks:
+            if isinstance(cb, ModelCheckpoint) and cb.monitor is None and cb.dirpath:
+                candidate = Path(cb.dirpath) / f"{cb.filename or 'last'}{cb.FILE_EXTENSION}"
+                if candidate.is_file():
+                    last = candidate
+        self.stopped = _INTERRUPTED = {
+            "epoch": int(trainer.current_epoch),
+            "batch": int(trainer.fit_loop.epoch_loop.batch_progress.current.completed),
+            "batches_seen": int(getattr(pl_module, "batches_seen", 0)),
+            "last": last,
+        }
+
+
+#: set by :class:`InterruptReport` when ``seal fit`` is interrupted (read by :func:`fit_main`)
+_INTERRUPTED: dict | None = None
+
+#: exit status of an interrupted ``seal fit`` (128 + SIGINT, as shells report Ctrl-C)
+EXIT_INTERRUPTED = 130
+
+
+def resume_command(argv: list[str], ckpt_path: str | os.PathLike) -> str:
+    """``seal fit ARGV --ckpt_path CKPT`` with any earlier ``--ckpt_path`` of ``argv`` removed (shell-quoted)."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--ckpt_path":
+            skip = True
+            continue
+        if arg.startswith("--ckpt_path="):
+            continue
+        kept.append(arg)
+    return "seal fit " + shlex.join([*kept, "--ckpt_path", str(ckpt_path)])
+
+
+def interrupted_message(argv: list[str], stopped: dict) -> str:
+    """The one line ``seal fit`` prints on Ctrl-C: where training stopped and the exact resume command."""
+    where = f"epoch {stopped['epoch']} after {stopped['batch']} of its batches ({stopped['batches_seen']} batches in all)"
+    last = stopped.get("last")
+    if last is None:
+        return (
+            f"seal fit: interrupted in {where}, before the first checkpoint was written; "
+            f"start again with: seal fit {shlex.join(argv)}"
+        )
+    saved = ""
+    try:
+        from seal.training.checkpoint import load_checkpoint
+
+        ck = load_checkpoint(last)
+        saved = f" (saved at the end of epoch {ck['epoch']}, {int(ck.get('seal', {}).get('batches_seen', 0))} batches)"
+    except Exception as exc:  # noqa: BLE001 - the message must come out whatever the file holds
+        saved = f" (unreadable: {exc})"
+    return f"seal fit: interrupted in {where}; {last}{saved} resumes it exactly: {resume_command(argv, last)}"
 
 
 def _tuned_threshold(model, datamodule) -> dict:
@@ -263,8 +395,23 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
 
 
 def fit_main(argv: list[str]) -> int:
+    """``seal fit``: 0 on success; 2 on a configuration, data or checkpoint error (one line on stderr);
+    130 on Ctrl-C, after one line saying where training stopped and the command that resumes it from
+    ``last.ckpt`` (:func:`interrupted_message`)."""
+    global _INTERRUPTED
+    _INTERRUPTED = None
     try:
         _friendly(lambda: make_cli(["fit", *argv]))
+    except (SystemExit, KeyboardInterrupt) as exc:
+        stopped, _INTERRUPTED = _INTERRUPTED, None
+        if stopped is None and isinstance(exc, KeyboardInterrupt):  # before training started: nothing to keep
+            print(f"seal fit: interrupted before training started; start again with: seal fit {shlex.join(argv)}",
+                  file=sys.stderr, flush=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        if stopped is None:
+            raise
+        print(interrupted_message(list(argv), stopped), file=sys.stderr, flush=True)
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         _teardown_distributed()
     return 0
@@ -280,6 +427,7 @@ def _teardown_distributed() -> None:
 
 
 def test_main(argv: list[str]) -> int:
+    """``seal test``: 0 on success; 2 on a configuration, data or checkpoint error (one line on stderr)."""
     _friendly(lambda: make_cli(["test", *argv]))
     return 0
 
@@ -288,7 +436,7 @@ def _friendly(fn):
     """Run ``fn``; turn known configuration/data errors into one clear line instead of a traceback."""
     from seal.data.datamodule import DataError
 
-    known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError)
+    known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError, pickle.UnpicklingError)
     try:
         from seal.data.registry import DatasetNotFoundError
 

@@ -27,8 +27,11 @@ Output, one line/row per instance, in input order:
 * CSV: header ``index,labels,<label names...>``, predicted labels joined by ``;``, probabilities with 6
   decimals.
 
-The file is written atomically (temporary file in the same directory, then ``os.replace``); on any error
-nothing is written and an existing output is left untouched. A one-line summary (instances, mean predicted
+The file is written atomically (temporary file in the same directory, then ``os.replace``) only after
+every row has been computed and checked; on any error nothing is written and an existing output is left
+byte-identical. A non-finite probability stops the command with an error naming the checkpoint, the first
+affected row and the first non-finite tensor of the model. The checkpoint's tensor checksum is verified
+(a damaged file is reported as corrupted). A one-line summary (instances, mean predicted
 labels per instance, example-F1 against the gold labels when there are any, followed by the metric
 conventions) goes to stdout. Errors are one line on stderr and exit code 2 (``SEAL_DEBUG=1`` shows the
 traceback).
@@ -190,6 +193,7 @@ def run(args: argparse.Namespace) -> str:
         raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
 
     probs = _predict_proba(module, X, args.batch_size)
+    _check_finite(probs, module, args.ckpt_path, where)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)
 
@@ -298,6 +302,8 @@ def _run_segmentation(args, ckpt: dict) -> str:
         raise PredictError(f"--images {bad} out of range: {where} has {n} images (0..{n - 1})")
 
     all_probs = [_segmentation_probs(m, x, args.batch_size) for _, m in modules]
+    for (path, m), p in zip(modules, all_probs):
+        _check_finite(p, m, path, where, "mask probabilities")
     probs = all_probs[0]
     pred = probs > threshold
     iou = iou_per_image(probs, y, threshold)
@@ -387,23 +393,49 @@ def _output_format(output: str, fmt: str | None) -> str:
 
 
 def _load(path: str) -> dict:
-    from seal.training.checkpoint import load_checkpoint
+    """Load ``path`` weights-only and check its tensor checksum (:func:`seal.training.checkpoint.load_checkpoint`).
+
+    Raises:
+        PredictError: missing, empty, truncated, corrupted, unsafe (would unpickle code) or not a seal model
+            checkpoint; the message names the file and the reason.
+    """
+    from seal.training.checkpoint import CheckpointError, load_checkpoint
 
     p = Path(path)
     if not p.is_file():
         raise PredictError(f"checkpoint not found: {path}")
     try:
         ckpt = load_checkpoint(p, map_location="cpu")
-    except pickle.UnpicklingError as e:
-        raise PredictError(
-            f"{path} is not a weights-only checkpoint (loading it would unpickle code, which seal never does): "
-            f"{_one_line(e)}"
-        ) from None
-    except (RuntimeError, EOFError, OSError) as e:
+    except CheckpointError as e:
+        raise PredictError(_one_line(e)) from None
+    except OSError as e:
         raise PredictError(f"cannot read checkpoint {path}: {_one_line(e)}") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
         raise PredictError(f"{path} is not a seal model checkpoint (no 'state_dict'/'hyper_parameters')")
     return ckpt
+
+
+def _check_finite(values, module, ckpt_path: str, where: str, what: str = "probabilities") -> None:
+    """Stop with a :class:`PredictError` if ``values`` (numpy array or tensor, one row per instance) holds NaN/inf.
+
+    The message names the checkpoint, the first affected row and the first parameter tensor of the model
+    that is not finite (or says that all of them are, i.e. the input row made the output overflow).
+    """
+    import torch
+
+    t = torch.as_tensor(values)
+    bad = ~torch.isfinite(t)
+    if not bool(bad.any()):
+        return
+    row = int(bad.reshape(t.shape[0], -1).any(dim=1).nonzero()[0, 0]) if t.ndim else 0
+    tensor = next((name for name, v in module.state_dict().items()
+                   if torch.is_floating_point(v) and not bool(torch.isfinite(v).all())), None)
+    culprit = (f"first non-finite tensor: {tensor}" if tensor is not None
+               else "all its tensors are finite: that input row makes the output overflow")
+    raise PredictError(
+        f"checkpoint {ckpt_path} gives non-finite {what} for {where}, first at row {row} ({culprit}); "
+        "nothing was written"
+    )
 
 
 def build_module(ckpt: dict, path: str = "checkpoint"):

@@ -38,6 +38,23 @@ has a line in the results file is skipped, so a long grid resumes where it stopp
 exactly one JSON object line to the results file (``O_APPEND``, one ``write``, ``flush`` + ``fsync``; the
 file is never rewritten or truncated). A failed run is reported (exit code, last lines of its log) and not
 recorded; the grid carries on, and the command's exit status is non-zero.
+
+Never losing work, never running a run twice at once:
+
+* Every run is its own process group, started with ``prctl(PR_SET_PDEATHSIG, SIGTERM)`` on Linux, so it
+  dies with the runner even when the runner is killed with SIGKILL. Ctrl-C or SIGTERM to the runner is
+  forwarded as SIGINT to each run (``seal fit`` then keeps its ``last.ckpt`` and logs the resume command),
+  then SIGTERM and SIGKILL if it does not stop; the runner exits 130.
+* ``RUN/.seal-run.lock`` is ``flock``-ed by the runner for as long as the run goes and names the runner and
+  trainer processes (pid, start time, host). A lock file that still names a holder when the next grid takes
+  it was left by a runner that died: if that trainer still lives the run is skipped (never a second trainer
+  in one directory), otherwise the stale lock is reported and taken over.
+* An interrupted run (runner stopped or killed, trainer interrupted by a signal) is resumed from its newest
+  ``RUN/lightning_logs/version_N/checkpoints/last.ckpt`` (written at the end of every epoch) with
+  ``--ckpt_path``, which continues exactly as an uninterrupted run would (both optimizers, schedulers, RNG
+  states, early stopping); its record says ``"resumed": <times>``. A run that failed by itself, or whose
+  command changed since, starts again from scratch. ``RUN/.seal-run.json`` keeps the run's command, status
+  and resume count.
 """
 
 from __future__ import annotations
@@ -905,23 +922,33 @@ class _Active:
     """A run in progress."""
 
     def __init__(
-        self, spec: RunSpec, argv: list[str], proc: subprocess.Popen, log: IO, offset: int, index: int, lock: int | None
+        self, spec: RunSpec, argv: list[str], proc: subprocess.Popen, log: IO, offset: int, index: int, lock: int | None,
+        resumed: int = 0,
     ):
         self.spec, self.argv, self.proc, self.log, self.offset, self.index = spec, argv, proc, log, offset, index
         self.lock = lock
+        self.resumed = resumed
         self.t0 = time.perf_counter()
         self.started = time.time()
 
     def close(self) -> None:
-        """Close the log (if still open) and release the run directory's lock."""
+        """Close the log (if still open) and release the run directory's lock (clearing its holder record)."""
         self.log.close()
         _unlock_run(self.lock)
         self.lock = None
 
 
 #: per-run lock file: held (``flock``) by the grid process that runs it, released when the run ends or that
-#: process dies, so two grids never run the same run into the same directory at once
+#: process dies, so two grids never run the same run into the same directory at once. While a run is going
+#: it also holds one JSON line naming the runner and the trainer process (pid, start time, host): a lock
+#: file that still names a holder when the next grid takes it was left by a runner that died without
+#: cleaning up; if that holder's trainer still lives the run is not started again, else the stale lock is
+#: reported and taken over.
 RUN_LOCK = ".seal-run.lock"
+
+#: per-run state file (JSON, written atomically): the run's base command, its status (``running``,
+#: ``interrupted``, ``failed``, ``done``) and how many times it was resumed from its ``last.ckpt``
+RUN_STATE = ".seal-run.json"
 
 
 def _try_lock_run(run_dir: Path) -> tuple[bool, int | None]:
@@ -942,7 +969,215 @@ def _try_lock_run(run_dir: Path) -> tuple[bool, int | None]:
 
 def _unlock_run(fd: int | None) -> None:
     if fd is not None:
+        try:
+            os.ftruncate(fd, 0)  # the run ended under our watch: no holder left behind
+        except OSError:  # pragma: no cover
+            pass
         os.close(fd)  # releases the flock
+
+
+def _process_start(pid: int) -> int | None:
+    """The start time of process ``pid`` in clock ticks since boot (``/proc/PID/stat`` field 22), or ``None``
+    where ``/proc`` is not available or the process is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    try:
+        return int(stat[stat.rindex(")") + 2 :].split()[19])
+    except (ValueError, IndexError):  # pragma: no cover
+        return None
+
+
+def process_alive(pid: int, start: int | None = None) -> bool:
+    """Whether process ``pid`` exists, is not a zombie and (when ``start`` is given and ``/proc`` is
+    readable) is the same process that started at ``start`` (not a later one that reused the pid)."""
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    stat_path = Path(f"/proc/{pid}/stat")
+    if Path("/proc/self/stat").exists():
+        try:
+            stat = stat_path.read_text()
+        except OSError:
+            return False
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields and fields[0] in ("Z", "X"):
+            return False
+        return start is None or _process_start(pid) == start
+    try:  # pragma: no cover - non-Linux
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_holder(fd: int | None) -> dict | None:
+    """The holder record a lock file holds (``None`` if empty or unreadable)."""
+    if fd is None:
+        return None
+    try:
+        raw = os.pread(fd, 65536, 0)
+    except OSError:  # pragma: no cover
+        return None
+    if not raw.strip():
+        return None
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return {"unreadable": raw[:200].decode("utf-8", errors="replace")}
+    return doc if isinstance(doc, dict) else {"unreadable": str(doc)[:200]}
+
+
+def _write_holder(fd: int | None, proc: subprocess.Popen) -> None:
+    """Record this runner and its trainer ``proc`` in the lock file (one JSON line, fsync-ed)."""
+    if fd is None:
+        return
+    doc = {
+        "runner_pid": os.getpid(), "runner_start": _process_start(os.getpid()),
+        "trainer_pid": proc.pid, "trainer_start": _process_start(proc.pid),
+        "host": socket.gethostname(),
+        "started_at": _dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+    }  # fmt: skip
+    data = (json.dumps(doc) + "\n").encode("utf-8")
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, data, 0)
+        os.fsync(fd)
+    except OSError:  # pragma: no cover - a full disk must not stop the run
+        pass
+
+
+def stale_holder_status(holder: dict) -> tuple[str, str]:
+    """``("alive" | "stale", description)`` of a holder record left in a lock file by an earlier runner.
+
+    ``alive``: its trainer process still runs (same pid and start time), or it ran on another host (where
+    it cannot be checked); ``stale``: neither the trainer nor the runner it names exists any more.
+    """
+    if "unreadable" in holder:
+        return "stale", f"an unreadable holder record ({holder['unreadable']!r})"
+    host = holder.get("host")
+    trainer, runner = holder.get("trainer_pid"), holder.get("runner_pid")
+    what = f"seal experiment pid {runner} (trainer pid {trainer}, started {holder.get('started_at')}, host {host})"
+    if host and host != socket.gethostname():
+        return "alive", what + "; it ran on another host, so whether it still runs cannot be checked here"
+    if isinstance(trainer, int) and process_alive(trainer, holder.get("trainer_start")):
+        return "alive", what
+    if isinstance(runner, int) and process_alive(runner, holder.get("runner_start")):
+        return "alive", what
+    return "stale", what
+
+
+def read_run_state(run_dir: str | os.PathLike) -> dict:
+    """The run's state file ``RUN/.seal-run.json`` (``{}`` if missing or unreadable)."""
+    try:
+        doc = json.loads((Path(run_dir) / RUN_STATE).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _write_run_state(run_dir: Path, **fields: Any) -> None:
+    from seal.io import atomic_write_text
+
+    doc = {**read_run_state(run_dir), **fields}
+    doc["updated_at"] = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    try:
+        atomic_write_text(run_dir / RUN_STATE, json.dumps(doc, indent=1) + "\n")
+    except OSError:  # pragma: no cover - the run itself matters more than its bookkeeping
+        pass
+
+
+def last_checkpoint_of(run_dir: str | os.PathLike) -> Path | None:
+    """The newest ``last.ckpt`` under ``run_dir`` (``lightning_logs/version_N/checkpoints/last.ckpt`` of any
+    attempt), or ``None``."""
+    found = []
+    for p in Path(run_dir).rglob("last.ckpt"):
+        try:
+            found.append((p.stat().st_mtime, str(p), p))
+        except OSError:
+            continue
+    return max(found)[2] if found else None
+
+
+def resume_point(run_dir: Path, argv: list[str]) -> tuple[Path | None, int, str]:
+    """Where a run about to start picks up: ``(last.ckpt or None, times resumed so far, note)``.
+
+    A run resumes from its newest ``last.ckpt`` when its state file says the previous attempt was
+    interrupted (the runner was stopped or killed, or the trainer got a signal) and the command is the same;
+    a run that failed by itself, finished, or whose command changed starts again from scratch; the note
+    says why (empty when there was no earlier attempt).
+    """
+    state = read_run_state(run_dir)
+    status = state.get("status")
+    if status not in ("running", "interrupted"):
+        return None, 0, ("" if status is None else f"the previous attempt {status}; starting from scratch")
+    last = last_checkpoint_of(run_dir)
+    if last is None:
+        return None, 0, "the interrupted attempt left no last.ckpt; starting from scratch"
+    if state.get("argv") != list(argv):
+        return None, 0, "the command differs from the interrupted attempt's; starting from scratch"
+    try:
+        from seal.training.checkpoint import load_checkpoint
+
+        load_checkpoint(last)
+    except (OSError, ValueError) as exc:
+        return None, 0, f"cannot resume: {exc}; starting from scratch"
+    resumed = state.get("resumed") if isinstance(state.get("resumed"), int) else 0
+    return last, resumed + 1, f"resuming from {last}"
+
+
+def _child_setup_fn(runner_pid: int):
+    """The ``preexec_fn`` of every run: its own process group (the runner forwards Ctrl-C / SIGTERM to it, and
+    a terminal's Ctrl-C reaches only the runner) and, on Linux, ``prctl(PR_SET_PDEATHSIG, SIGTERM)`` so the
+    trainer dies with the runner even when the runner is killed with SIGKILL. libc is loaded here, in the
+    runner, so that the forked child only makes two system calls."""
+    if os.name != "posix":  # pragma: no cover - Windows has neither process groups nor preexec_fn
+        return None
+    prctl = None
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+        except (OSError, AttributeError):  # pragma: no cover
+            prctl = None
+
+    def setup() -> None:  # pragma: no cover - runs in the forked child
+        os.setpgid(0, 0)
+        if prctl is not None:
+            prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+            if os.getppid() != runner_pid:  # the runner died before the death signal was armed
+                os._exit(1)
+
+    return setup
+
+
+def _stop_children(active: Sequence["_Active"], grace_s: float = 20.0) -> None:
+    """Stop the runs in progress: SIGINT to each run's process group (``seal fit`` keeps its ``last.ckpt``
+    and prints the resume line), SIGTERM after ``grace_s`` seconds, SIGKILL after as many again."""
+    kill = getattr(signal, "SIGKILL", signal.SIGTERM)
+    for sig, wait_s in ((signal.SIGINT, grace_s), (signal.SIGTERM, grace_s), (kill, 30.0)):
+        alive = [a for a in active if a.proc.poll() is None]
+        if not alive:
+            return
+        for a in alive:
+            try:
+                if not hasattr(os, "killpg"):  # pragma: no cover - Windows
+                    raise ProcessLookupError
+                os.killpg(a.proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                try:
+                    a.proc.send_signal(sig)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + wait_s
+        for a in alive:
+            try:
+                a.proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
 
 
 def _raise_terminated(signum, frame):  # noqa: ARG001 - signal handler signature
@@ -1033,8 +1268,10 @@ def run_grid(
     Up to ``jobs`` runs execute at once, each as a separate process with ``grid.threads`` torch threads
     (``OMP_NUM_THREADS`` etc. set in its environment). Every finished run prints a line with its elapsed
     time and test example-F1; successful runs are appended to ``results``; failed ones are reported with
-    their exit code and the last lines of ``RUN_DIR/log.txt``. On ``KeyboardInterrupt`` the runs in
-    progress are terminated and the exception propagates (nothing half-done is recorded).
+    their exit code and the last lines of ``RUN_DIR/log.txt``. On ``KeyboardInterrupt`` (or SIGTERM) the runs in
+    progress are stopped (SIGINT, then SIGTERM, then SIGKILL to their process groups), marked as interrupted
+    so that the next call resumes them from their ``last.ckpt``, and the exception propagates (nothing
+    half-done is recorded). Runs whose previous attempt was interrupted are resumed (see the module docstring).
 
     Returns:
         a :class:`GridSummary`; its ``exit_code`` is non-zero if any run failed.
@@ -1155,9 +1392,21 @@ def run_grid(
         return None
 
     def start(index: int, spec: RunSpec) -> None:
-        argv = build_command(spec, grid)
+        base_argv = build_command(spec, grid)
         spec.run_dir.mkdir(parents=True, exist_ok=True)
         locked, lock = _try_lock_run(spec.run_dir)
+        if locked:
+            holder = _read_holder(lock)
+            if holder is not None:
+                state, who = stale_holder_status(holder)
+                if state == "alive":
+                    os.close(lock)  # release without clearing the holder record: that trainer still owns the run
+                    locked = False
+                    say(f"[{index}/{total}] note: {spec.run_dir / RUN_LOCK} names {who}, whose trainer is still running; "
+                        "not starting a second trainer in that directory")
+                else:
+                    say(f"[{index}/{total}] note: stale lock {spec.run_dir / RUN_LOCK}: it was left by {who}, "
+                        "which is gone; taking the run over")
         if not locked:
             status[spec.key] = "busy"
             summary.busy.append(spec)
@@ -1167,14 +1416,24 @@ def run_grid(
             spec.metrics_file.unlink()  # a stale metrics.json must not pass for this run's
         except FileNotFoundError:
             pass
+        resume_from, resumed, resume_note = resume_point(spec.run_dir, base_argv)
+        argv = base_argv + (["--ckpt_path", str(resume_from)] if resume_from is not None else [])
         log = open(spec.log_file, "a", encoding="utf-8")
         now = _dt.datetime.now().astimezone().isoformat(timespec="seconds")
+        if resume_note:
+            log.write(f"=== seal experiment {now}: {resume_note}\n")
         log.write(f"=== seal experiment {now}: {shlex.join(argv)}\n")
         log.flush()
         offset = log.tell()
-        say(f"[{index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}] start {spec.label} -> {spec.run_dir}")
+        what = f"resume {spec.label} (resumed {resumed}x) from {resume_from}" if resume_from else f"start {spec.label}"
+        say(f"[{index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}] {what} -> {spec.run_dir}")
+        if resume_note and resume_from is None:
+            say(f"    {resume_note}")
         try:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_run_env(grid.threads))
+            proc = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_run_env(grid.threads),
+                preexec_fn=child_setup,
+            )
         except OSError as exc:
             log.write(f"seal experiment: cannot start the run: {exc}\n")
             log.close()
@@ -1184,21 +1443,29 @@ def run_grid(
             summary.results.append(res)
             say(f"[{index}/{total}] FAILED {spec.label}: {res.message}")
             return
-        active.append(_Active(spec, argv, proc, log, offset, index, lock))
+        _write_holder(lock, proc)
+        _write_run_state(spec.run_dir, status="running", argv=base_argv, resumed=resumed,
+                         ckpt_path=str(resume_from) if resume_from else None)
+        active.append(_Active(spec, argv, proc, log, offset, index, lock, resumed))
 
     def finish(a: _Active, rc: int) -> None:
         try:
-            record_finished(a, rc)
+            ok = record_finished(a, rc)
+            # a trainer stopped by a signal (Ctrl-C: 130, or killed) can resume; one that failed by itself cannot
+            interrupted = not ok and (rc == 130 or rc < 0)
+            _write_run_state(a.spec.run_dir, status="done" if ok else "interrupted" if interrupted else "failed")
         finally:
             a.close()  # the lock only now: the run is recorded, so no other grid can start it again
 
-    def record_finished(a: _Active, rc: int) -> None:
+    def record_finished(a: _Active, rc: int) -> bool:
         wall = time.perf_counter() - a.t0
         a.log.close()
         head = f"[{a.index:>{len(str(total))}}/{total} | {_fmt_elapsed(time.perf_counter() - t_grid)}]"
         spec = a.spec
         if rc == 0:
             record, note = _collect_record(spec, a.argv, grid, a.started, wall, ignore)
+            if record is not None:
+                record["resumed"] = a.resumed
         else:
             record, note = None, f"exit code {rc}"
         status[spec.key] = "ok" if record is not None else "failed"
@@ -1208,7 +1475,7 @@ def run_grid(
             say(f"{head} FAILED {spec.label} after {wall:.1f}s: {note}; last lines of {spec.log_file}:")
             for line in tail:
                 say(f"    | {line}")
-            return
+            return False
         if record_key(record) in read_results(results).keys():
             say(f"{head} note: {spec.label} was recorded meanwhile by another process; not appending again")
         else:
@@ -1222,7 +1489,9 @@ def run_grid(
         say(f"{head} done  {spec.label} in {wall:.1f}s: test {_metric_label(key)} {100 * f1:.2f}{val_s}{ep}")
         if note:
             say(f"    {note}")
+        return True
 
+    child_setup = _child_setup_fn(os.getpid())
     previous_term = None
     if threading.current_thread() is threading.main_thread():
         previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
@@ -1255,17 +1524,14 @@ def run_grid(
             if active:
                 time.sleep(poll_s)
     except BaseException:
+        _stop_children(active)
         for a in active:
-            if a.proc.poll() is None:
-                a.proc.terminate()
-        for a in active:
-            try:
-                a.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                a.proc.kill()
-                a.proc.wait()
+            _write_run_state(a.spec.run_dir, status="interrupted")
             a.close()
-        say(f"interrupted: {len(active)} run(s) in progress were stopped and not recorded")
+        say(
+            f"interrupted: {len(active)} run(s) in progress were stopped and not recorded; rerun the same command "
+            "to resume them from their last checkpoints"
+        )
         raise
     finally:
         if previous_term is not None:

@@ -342,7 +342,8 @@ class MultilabelModule(SEALModule):
         global width, the label names and the dataset name (when stored). A checkpoint of another
         method than :attr:`MethodSpec.score_source` is accepted with a warning.
         """
-        from seal.methods.pretrained import load_subnetwork, read_checkpoint
+        from seal.methods.pretrained import load_subnetwork
+        from seal.training.checkpoint import read_checkpoint  # weights-only, checksum verified
 
         if self.score_net is None:
             raise ValueError(f"method {self.spec.name!r} has no loss-net to load")
@@ -366,11 +367,13 @@ class MultilabelModule(SEALModule):
     def load_task_checkpoint(self, path: str, dataset: str | None = None) -> dict:
         """Copy ``task_net.*`` of the checkpoint at ``path`` into this model's task-net (checked first)."""
         from seal.methods.pretrained import load_subnetwork
+        from seal.training.checkpoint import read_checkpoint  # weights-only, checksum verified
 
         hp = self.hparams
         keys = ("in_features", "num_labels", "hidden", "num_layers")
         return load_subnetwork(
             path, "task_net.", self.task_net, what="task checkpoint", expect={k: hp.get(k) for k in keys},
+            ckpt=read_checkpoint(path, "task checkpoint"),
             label_names=hp.label_names, dataset=dataset,
         )
 

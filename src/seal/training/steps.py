@@ -146,6 +146,9 @@ class AlternatingUpdates:
             "epoch_times": [float(t) for t in self.epoch_times],
             **self.checkpoint_extra(),
         }
+        from seal.training.checkpoint import add_checksum  # checkpoint["seal"]["state_sha256"], verified on load
+
+        add_checksum(checkpoint)
 
     def on_load_checkpoint(self, checkpoint: dict) -> None:
         state = checkpoint.get("seal", {})
