@@ -20,7 +20,6 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-import torch
 from torch import nn
 
 __all__ = ["CheckpointMismatchError", "load_subnetwork", "read_checkpoint"]
@@ -31,22 +30,16 @@ class CheckpointMismatchError(ValueError):
 
 
 def read_checkpoint(path: str | os.PathLike, what: str = "checkpoint") -> dict:
-    """``torch.load(path, map_location="cpu", weights_only=True)`` with clear errors.
+    """Weights-only, checksum-verified load: :func:`seal.training.checkpoint.read_checkpoint`.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: not a loadable weights-only checkpoint, or no ``state_dict`` in it.
+        seal.training.checkpoint.CheckpointError: not a loadable weights-only checkpoint, a checksum mismatch,
+            or no ``state_dict`` in it.
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"{what} not found: {path}")
-    try:
-        ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 - pickle / zip / weights-only errors: one clear message
-        raise ValueError(f"cannot load {what} {path} with weights_only=True: {exc}") from None
-    if not isinstance(ckpt, Mapping) or not isinstance(ckpt.get("state_dict"), Mapping):
-        raise ValueError(f"{what} {path} holds no 'state_dict' (not a seal/Lightning checkpoint)")
-    return dict(ckpt)
+    from seal.training.checkpoint import read_checkpoint as _read
+
+    return _read(path, what)
 
 
 def _fmt_names(names: list) -> str:
