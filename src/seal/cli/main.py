@@ -63,6 +63,7 @@ def _quiet_known_noise() -> None:
     import os
     import warnings
 
+    _plain_seal_warnings()
     if os.environ.get("SEAL_VERBOSE"):
         return
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
@@ -73,6 +74,20 @@ def _quiet_known_noise() -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _plain_seal_warnings() -> None:
+    """Show seal's own warnings (e.g. a stale MEKA header) as ``seal: warning: ...``, without a source line."""
+    import warnings
+
+    default = warnings.formatwarning
+
+    def fmt(message, category, filename, lineno, line=None):
+        if getattr(category, "__module__", "").startswith("seal."):
+            return f"seal: warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    warnings.formatwarning = fmt
 
 
 if __name__ == "__main__":  # pragma: no cover
