@@ -14,8 +14,14 @@ pass per batch).
   model was trained with (from the checkpoint's ``datamodule_hyper_parameters``, when it names that
   dataset); ``--protocol``, ``--split-seed``, ``--drop-empty``/``--no-drop-empty`` and ``--data-dir``
   override them.
+* ``--input`` in LibSVM/SVMlight or CSV/TSV (:mod:`seal.data.formats`; ``--input-format`` overrides the
+  extension): features must match the model's (LibSVM indices are read as the training files were, a
+  smaller index range is padded); label columns/indices are optional and, when present, scored. CSV label
+  columns are ``--labels``, else the training run's ``--data.labels``/``--data.label_count``, else the model's
+  label names.
 * ``--input``: an ARFF file. Labels are located by ``--label-count`` (MEKA ``-C`` semantics), ``--xml``
-  (MULAN label file), the file's own MEKA header, or else the checkpoint's label names. When the model was
+  (MULAN label file), ``--labels``, the options the model's own training files were read with, the file's own
+  MEKA header, or else the checkpoint's label names. When the model was
   trained on a registry dataset, that dataset's reader options (e.g. genbase's dropped ``protein``
   attribute) apply too, and its feature preprocessing (standardisation fitted on the training split) must
   be reproduced; see :func:`_registry_preprocessor`.
