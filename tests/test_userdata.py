@@ -232,6 +232,7 @@ def test_given_files_and_dataset_as_path(tmp_path):
     np.testing.assert_allclose(u.splits["val"][0].toarray(), X[10:20], rtol=1e-6)
     dm = MultiLabelDataModule(dataset=str(write_arff(tmp_path / "all.arff", X, Y)))  # a path where a name goes
     assert dm.files["train"] == str(tmp_path / "all.arff") and dm.num_labels == 3 and dm.num_features == 4
+    assert dm.hparams["train"] == str(tmp_path / "all.arff")  # stored in checkpoints for seal predict
 
 
 def test_label_options_with_a_registered_dataset_are_refused():

@@ -294,6 +294,7 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
 
         if self.files["train"] is None and looks_like_data_file(str(self.dataset)):
             self.files["train"] = str(self.dataset)
+            self.hparams["train"] = self.files["train"]  # `seal predict` reuses the training file's options
         if self.files["train"] is None:
             if any(self.files[k] is not None for k in ("val", "test")):
                 raise DataError("--data.val/--data.test need --data.train (your own training file)")
