@@ -75,13 +75,23 @@ def _build_parser() -> argparse.ArgumentParser:
         "labels, label cardinality and density, empty-label rows and the split sizes under each supported "
         "protocol (or only --protocol). Nothing is downloaded unless --download is given.",
     )
-    sp.add_argument("name", help="dataset name (see `seal data list`)")
+    sp.add_argument("name", help="dataset name (see `seal data list`), or the path of your own data file "
+                    "(.arff/.zip, .svm/.libsvm/.svmlight/.txt, .csv, .tsv)")
     add_data_dir(sp)
     sp.add_argument("--protocol", choices=PROTOCOLS, default=None, help="only this split protocol")
     sp.add_argument("--seed", type=int, default=0, help="split seed (folds / validation carve); default 0")
     sp.add_argument("--drop-empty", action="store_true", help="drop rows with an empty label set first")
     sp.add_argument("--download", action="store_true", help="download missing files into the cache")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
+    own = sp.add_argument_group("your own file (NAME is a path)")
+    own.add_argument("--format", choices=("arff", "libsvm", "csv", "tsv"), default=None,
+                     help="file format (default: from the extension)")
+    own.add_argument("--label-count", "--label_count", dest="label_count", type=int, default=None,
+                     help="the first N attributes/columns are the labels (-N: the last N); wins over a MEKA -C header")
+    own.add_argument("--labels", default=None, help="comma-separated names of the label attributes/columns")
+    own.add_argument("--xml", default=None, help="MULAN XML label file (ARFF)")
+    own.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default="auto",
+                     help="LibSVM feature indices (default auto: 0-based with a header line or an index 0)")
 
     sp = sub.add_parser(
         "verify",
@@ -196,7 +206,32 @@ def _file_rows(name: str, data_dir) -> tuple[list[list[str]], list[FileStatus]]:
     return rows, statuses
 
 
+def _is_user_file(name: str) -> bool:
+    from pathlib import Path
+
+    from seal.data.formats import EXTENSIONS
+
+    return Path(name).suffix.lower() in EXTENSIONS or Path(name).is_file() or "/" in name
+
+
+def _cmd_info_file(args) -> int:
+    from seal.data.userdata import describe_file, format_description
+
+    zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
+    labels = [s for s in args.labels.split(",") if s] if args.labels else None
+    info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,
+                         zero_based=zb, split_seed=args.seed)
+    print(json.dumps(info, indent=2) if args.json else format_description(info))
+    return 0
+
+
 def _cmd_info(args) -> int:
+    if _is_user_file(args.name):
+        return _cmd_info_file(args)
+    if args.format or args.label_count is not None or args.labels or args.xml:
+        print(f"{PROG}: error: --format/--label-count/--labels/--xml apply to a file path, not to the registered "
+              f"dataset {args.name!r}", file=sys.stderr)
+        return 2
     spec = get_spec(args.name)
     if args.protocol:
         spec.check_protocol(args.protocol)  # fail before printing anything
@@ -373,7 +408,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return _COMMANDS[args.command](args)
-    except (DatasetNotFoundError, NotImplementedError) as e:  # unknown name, missing files
+    except (DatasetNotFoundError, NotImplementedError, FileNotFoundError) as e:  # unknown name, missing files
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     except (ChecksumMismatchError, DownloadError) as e:

@@ -32,6 +32,7 @@ from pathlib import Path
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
+from seal.cli.runlimits import HintingParser, apply_run_limits, run_counts
 from seal.data.datamodule import MultiLabelDataModule
 from seal.training.checkpoint import AtomicCheckpointIO
 from seal.training.module import MultilabelModule
@@ -105,6 +106,7 @@ class SEALCLI(LightningCLI):
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         if self.subcommand == "fit":
             trainer.callbacks.append(InterruptReport())
+        apply_run_limits(trainer)  # --trainer.max_steps counts training batches; max_epochs 0 warns
         return trainer
 
     def _parse_ckpt_path(self) -> None:
@@ -134,9 +136,12 @@ class SEALCLI(LightningCLI):
         # the test below restores the best checkpoint, whose history ends at the best epoch: keep the full one
         val_history = list(model.val_history)
         epoch_times = list(model.epoch_times)
-        batches_seen = int(model.batches_seen)  # all of training, not the best checkpoint's count
+        counts = run_counts(trainer, model)  # before the restore below rewinds batches_seen
         test = {}
-        if not config.get("no_test", False):
+        has_test = getattr(self.datamodule, "has_test", True)
+        if not has_test and not config.get("no_test", False):
+            print("seal: no test split (your own files without --data.test): test evaluation skipped", file=sys.stderr)
+        if not config.get("no_test", False) and has_test:
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
             test = dict(model.test_results)
             if trainer.world_size == 1:
@@ -147,9 +152,9 @@ class SEALCLI(LightningCLI):
         self.results = {
             **({"task": self.task_name} if self.task_name != "multilabel" else {}),
             "metrics": {"test": test, "val": {self.metric_key: best_val}},
-            "epochs": int(trainer.current_epoch),
-            "best_epoch": best_epoch,
-            "batches_seen": batches_seen,
+            "epochs": counts["epochs"],  # epochs run; the last may be partial (--trainer.max_steps)
+            "best_epoch": best_epoch,  # 0-based, as val_history's "epoch"
+            "batches_seen": counts["batches_seen"],  # training batches of the whole run
             "timings": {
                 "train_s": train_s,
                 "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
@@ -383,6 +388,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
             run=run,
             seed_everything_default=0,
             parser_kwargs={"prog": "seal", "description": __doc__},
+            parser_class=HintingParser,
         )
     return SEALCLI(
         MultilabelModule,
@@ -391,6 +397,7 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         run=run,
         seed_everything_default=0,
         parser_kwargs={"prog": "seal", "description": __doc__},
+            parser_class=HintingParser,
     )
 
 

@@ -14,7 +14,7 @@ _COMMANDS = {
     "data": ("seal.cli.data", "main", "dataset registry: list, info, verify, fetch"),
     "fit": ("seal.cli.lightning", "fit_main", "train a model from a YAML config (LightningCLI)"),
     "test": ("seal.cli.lightning", "test_main", "evaluate a checkpoint on the test split"),
-    "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for an ARFF file or dataset split"),
+    "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for a data file (ARFF, LibSVM, CSV/TSV) or dataset split"),
     "experiment": ("seal.cli.experiment", "main", "run a grid of datasets x methods x seeds (resumable)"),
     "report": ("seal.cli.report", "main", "render docs/results.md from results/runs.jsonl"),
 }
@@ -63,6 +63,7 @@ def _quiet_known_noise() -> None:
     import os
     import warnings
 
+    _plain_seal_warnings()
     if os.environ.get("SEAL_VERBOSE"):
         return
     warnings.filterwarnings("ignore", message=r".*LeafSpec.*")
@@ -73,6 +74,20 @@ def _quiet_known_noise() -> None:
     warnings.filterwarnings("ignore", message=r".*does not have many workers.*")
     for name in ("lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _plain_seal_warnings() -> None:
+    """Show seal's own warnings (e.g. a stale MEKA header) as ``seal: warning: ...``, without a source line."""
+    import warnings
+
+    default = warnings.formatwarning
+
+    def fmt(message, category, filename, lineno, line=None):
+        if getattr(category, "__module__", "").startswith("seal."):
+            return f"seal: warning: {message}\n"
+        return default(message, category, filename, lineno, line)
+
+    warnings.formatwarning = fmt
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,14 @@ pass per batch).
   model was trained with (from the checkpoint's ``datamodule_hyper_parameters``, when it names that
   dataset); ``--protocol``, ``--split-seed``, ``--drop-empty``/``--no-drop-empty`` and ``--data-dir``
   override them.
+* ``--input`` in LibSVM/SVMlight or CSV/TSV (:mod:`seal.data.formats`; ``--input-format`` overrides the
+  extension): features must match the model's (LibSVM indices are read as the training files were, a
+  smaller index range is padded); label columns/indices are optional and, when present, scored. CSV label
+  columns are ``--labels``, else the training run's ``--data.labels``/``--data.label_count``, else the model's
+  label names.
 * ``--input``: an ARFF file. Labels are located by ``--label-count`` (MEKA ``-C`` semantics), ``--xml``
-  (MULAN label file), the file's own MEKA header, or else the checkpoint's label names. When the model was
+  (MULAN label file), ``--labels``, the options the model's own training files were read with, the file's own
+  MEKA header, or else the checkpoint's label names. When the model was
   trained on a registry dataset, that dataset's reader options (e.g. genbase's dropped ``protein``
   attribute) apply too, and its feature preprocessing (standardisation fitted on the training split) must
   be reproduced; see :func:`_registry_preprocessor`.
@@ -81,7 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ckpt_path", "--ckpt-path", dest="ckpt_path", required=True, help="checkpoint (.ckpt) to load")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", help="a registered dataset name (seal data list)")
-    src.add_argument("--input", help="an ARFF file (.arff or a .zip holding one)")
+    src.add_argument("--input", help="a data file: ARFF (.arff, or a .zip holding one), LibSVM/SVMlight (.svm, "
+                     ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent")
+    p.add_argument("--input-format", "--input_format", dest="input_format", default=None,
+                   choices=("arff", "libsvm", "csv", "tsv"), help="with --input: its format (default: from the extension)")
+    p.add_argument("--labels", default=None,
+                   help="with --input (ARFF, CSV/TSV): comma-separated names of the label attributes/columns")
+    p.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default=None,
+                   help="with --input (LibSVM): feature indices (default: as the model's training files were read)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="with --dataset (default: test)")
     p.add_argument("--data-dir", "--data_dir", dest="data_dir", default=None, help="with --dataset: data directory")
     p.add_argument("--protocol", default=None, choices=("paper", "official"), help="with --dataset: split protocol")
@@ -155,8 +168,9 @@ def run(args: argparse.Namespace) -> str:
         raise PredictError("--output is required (or --png for a segmentation checkpoint)")
     if args.batch_size < 1:
         raise PredictError(f"--batch-size must be >= 1, got {args.batch_size}")
-    if args.dataset is not None and (args.label_count is not None or args.xml is not None):
-        raise PredictError("--label-count/--xml only apply to --input")
+    if args.dataset is not None and (args.label_count is not None or args.xml is not None or args.labels is not None
+                                     or args.input_format is not None or args.zero_based is not None):
+        raise PredictError("--label-count/--xml/--labels/--input-format/--zero-based only apply to --input")
     if args.input is not None and (
         args.protocol is not None or args.split_seed is not None or args.drop_empty is not None
     ):
@@ -528,13 +542,17 @@ def _dataset_inputs(args, dm_hp: dict):
 
 def _file_inputs(args, dm_hp: dict, hp):
     from seal.data.arff import ArffError, read_arff
+    from seal.data.formats import detect_format
     from seal.data.registry import get_spec
 
     path = args.input
     if not Path(path).is_file():
         raise PredictError(f"input file not found: {path}")
+    fmt = detect_format(path, args.input_format)
+    if fmt != "arff":
+        return _other_file_inputs(args, fmt, dm_hp, hp)
     spec = None
-    trained_on = dm_hp.get("dataset")
+    trained_on = None if dm_hp.get("train") else dm_hp.get("dataset")  # own files: no catalogue entry
     if trained_on:
         try:
             spec = get_spec(str(trained_on))
@@ -561,10 +579,13 @@ def _file_inputs(args, dm_hp: dict, hp):
                     continue
                 raise
 
+    own = _own_label_layout(args, dm_hp)
     if args.label_count is not None:
         data = read(label_count=args.label_count)
     elif args.xml is not None:
         data = read(xml=args.xml)
+    elif own:
+        data = read(**own)
     else:
         try:  # the file's own MEKA -C header (or a hierarchical class attribute)
             data = read()
@@ -583,6 +604,64 @@ def _file_inputs(args, dm_hp: dict, hp):
             raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {pre.n_features_in_}")
         X = pre.transform(X)
     return X, np.asarray(data.Y, dtype=np.uint8), list(data.label_names), where
+
+
+def _split_names(value) -> list[str] | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return [s for s in value.split(",") if s]
+    return list(value)
+
+
+def _own_label_layout(args, dm_hp: dict) -> dict:
+    """Label options for an ARFF/CSV input: ``--labels``, else those the model's own training files were read
+    with (``--data.labels`` / ``--data.label_count`` / ``--data.xml``), else none."""
+    if args.labels is not None:
+        return {"label_names": _split_names(args.labels)}
+    if not dm_hp.get("train"):
+        return {}
+    if dm_hp.get("labels"):
+        return {"label_names": _split_names(dm_hp["labels"])}
+    if dm_hp.get("label_count") is not None:
+        return {"label_count": int(dm_hp["label_count"])}
+    if dm_hp.get("xml") and Path(dm_hp["xml"]).is_file():
+        return {"xml": dm_hp["xml"]}
+    return {}
+
+
+def _other_file_inputs(args, fmt: str, dm_hp: dict, hp):
+    """``--input`` in LibSVM or CSV/TSV: features must match the model's; labels, when present, are scored."""
+    from seal.data.formats import read_files
+
+    n_features, n_labels = int(hp["in_features"]), int(hp["num_labels"])
+    if args.xml is not None:
+        raise PredictError("--xml applies to ARFF input only")
+    if fmt == "libsvm":
+        if args.labels is not None or args.label_count is not None:
+            raise PredictError("--labels/--label-count do not apply to LibSVM input (labels are the indices before "
+                               "the features)")
+        zb = {"true": True, "false": False, "auto": "auto"}.get(args.zero_based or "", None)
+        if zb is None:
+            zb = dm_hp.get("zero_based") if dm_hp.get("zero_based") is not None else "auto"
+        data = read_files([args.input], format=fmt, zero_based=zb, n_features=n_features, n_labels=n_labels,
+                          labels_optional=True)[0]
+    else:
+        kw: dict[str, Any] = {}
+        if args.label_count is not None:
+            kw["label_count"] = args.label_count
+        else:
+            own = _own_label_layout(args, dm_hp)
+            if "label_names" in own:
+                kw["labels"] = own["label_names"]
+            elif "label_count" in own:
+                kw["label_count"] = own["label_count"]
+            elif hp.get("label_names"):
+                kw["labels"] = list(hp["label_names"])
+        drop = dm_hp.get("drop_columns") or ()
+        data = read_files([args.input], format=fmt, drop_columns=tuple(drop), labels_optional=True, **kw)[0]
+    Y = None if data.Y is None else np.asarray(data.Y, dtype=np.uint8)
+    return data.X, Y, list(data.label_names), str(args.input)
 
 
 def _registry_preprocessor(spec, dm_hp: dict, data_dir: str | None = None):

@@ -435,6 +435,72 @@ def _read_xml_labels(xml_path: str) -> list[str]:
     return names
 
 
+def _describe(attrs: list[_Attr], sel: Sequence[int]) -> str:
+    """``"the first 3 attributes (a, b, c)"`` / ``"the last 2 attributes (..)"`` / ``"5 attributes (..)"``."""
+    sel = sorted(sel)
+    n = len(attrs)
+    names = [attrs[k].name for k in sel]
+    shown = ", ".join(names[:6]) + (", ..." if len(names) > 6 else "")
+    if sel == list(range(len(sel))):
+        where = f"the first {len(sel)} attributes"
+    elif sel == list(range(n - len(sel), n)):
+        where = f"the last {len(sel)} attributes"
+    else:
+        where = f"{len(sel)} attributes"
+    return f"{where} ({shown})"
+
+
+#: the options that choose the label attributes, as the Python API and the CLI spell them
+_HOW_TO_CHOOSE = ("choose the labels explicitly: label_count=N (first N attributes) or -N (last N), "
+                  "xml=<MULAN .xml> or label_names=[...] (on the command line --data.label_count, "
+                  "--data.xml, --data.labels; seal data info / seal predict: --label-count, --xml, "
+                  "--labels)")
+
+
+def _beside_xml(path: str) -> str | None:
+    """A MULAN XML label file next to ``path`` (same stem, ``.xml``), if there is one."""
+    base = path.split("!", 1)[0]
+    stem, _ = os.path.splitext(base)
+    cand = stem + ".xml"
+    return cand if os.path.isfile(cand) else None
+
+
+def _check_header_plausible(attrs: list[_Attr], want: list[int], header: str,
+                            relation_line: int | None, ctx: _Ctx, index: dict[str, int]) -> None:
+    """With only a MEKA header to go by, warn when an XML beside the file disagrees with it, and raise
+    (with the way to choose) when the header selects attributes that cannot be labels."""
+    xp = _beside_xml(ctx.path)
+    if xp is not None:
+        try:
+            xml_names = _read_xml_labels(xp)
+        except ArffError:
+            xml_names = None
+        if xml_names is not None:
+            sel = sorted({index[nm] for nm in xml_names if nm in index})
+            if sel != want:
+                missing = [nm for nm in xml_names if nm not in index]
+                extra = f" ({len(missing)} of its names are not attributes)" if missing else ""
+                warnings.warn(
+                    f"{ctx.path}, line {relation_line}: {header} selects "
+                    f"{_describe(attrs, want)} as labels, but the MULAN XML beside the file ({xp}) "
+                    f"names {len(xml_names)} labels{extra}"
+                    + (f" = {_describe(attrs, sel)}" if sel and not missing else "")
+                    + f"; the header is used. If it is stale, {_HOW_TO_CHOOSE}",
+                    ArffWarning, stacklevel=4)
+    for k in want:
+        a = attrs[k]
+        if a.kind == _NOMINAL and set(a.values) != {"0", "1"}:
+            raise ctx.error(
+                f"{header} selects {_describe(attrs, want)} as labels, but {a.name!r} (line "
+                f"{a.line}) is declared {{{','.join(a.values)}}}, not binary; if the header is "
+                f"stale, {_HOW_TO_CHOOSE}", relation_line, a.name)
+        if a.kind not in (_NOMINAL, _NUMERIC):
+            raise ctx.error(
+                f"{header} selects {_describe(attrs, want)} as labels, but {a.name!r} (line "
+                f"{a.line}) is a {_KIND_NAMES[a.kind]} attribute; if the header is stale, "
+                f"{_HOW_TO_CHOOSE}", relation_line, a.name)
+
+
 def _resolve_labels(attrs: list[_Attr], relation: str, relation_line: int | None, ctx: _Ctx, *,
                     label_count, label_names, xml, drop) -> list[int]:
     n = len(attrs)
@@ -452,10 +518,12 @@ def _resolve_labels(attrs: list[_Attr], relation: str, relation_line: int | None
                             f"attributes ({n})", line)
         return list(range(c)) if c > 0 else list(range(n + c, n))
 
+    header: tuple[str, list[int]] | None = None
     m = _MEKA_C.search(relation)
     if m is not None:
         c = int(m.group(1))
-        sources.append((f"MEKA header '-C {c}'", from_count(c, "MEKA header", relation_line)))
+        header = (f"the MEKA header '-C {c}' in the relation name",
+                  from_count(c, "MEKA header", relation_line))
     if label_count is not None:
         c = int(label_count)
         sources.append((f"label_count={c}", from_count(c, f"label_count={c}", None)))
@@ -487,23 +555,37 @@ def _resolve_labels(attrs: list[_Attr], relation: str, relation_line: int | None
                         attrs[hier[1]].name)
     if hier:
         sources.append(("the hierarchical attribute", hier))
-    if not sources:
+    if not sources and header is None:
         raise ctx.error(
             "cannot tell which attributes are labels: the relation name has no MEKA '-C n' "
             "option and there is no hierarchical attribute; pass label_count=n (first n "
             "attributes) or -n (last n), label_names=[...] or xml='<MULAN labels .xml>'",
             relation_line)
-    desc0, labels = sources[0]
-    want = sorted(labels)
-    for desc, other in sources[1:]:
-        if sorted(other) != want:
-            raise ctx.error(f"{desc} contradicts {desc0}: they select different label "
-                            f"attributes", relation_line)
+    if sources:
+        # explicit options (and a hierarchical attribute) must agree with each other ...
+        desc0, labels = sources[0]
+        want = sorted(labels)
+        for desc, other in sources[1:]:
+            if sorted(other) != want:
+                raise ctx.error(f"{desc} contradicts {desc0}: they select different label "
+                                f"attributes", relation_line)
+        # ... and win over a MEKA '-C n' header, which old filters often leave behind (stale)
+        if header is not None and sorted(header[1]) != want:
+            warnings.warn(
+                f"{ctx.path}, line {relation_line}: {desc0} selects {_describe(attrs, want)} as "
+                f"labels, {header[0]} selects {_describe(attrs, header[1])}; "
+                f"using {desc0} (an explicit option wins over the header)",
+                ArffWarning, stacklevel=3)
+    else:
+        assert header is not None
+        want = sorted(header[1])
+        _check_header_plausible(attrs, want, header[0], relation_line, ctx, index)
+    only_header = header[0] if (header is not None and not sources) else None
     for k in want:
         if attrs[k].name in drop:
             raise ctx.error("attribute is both a label and in drop_attributes", attrs[k].line,
                             attrs[k].name)
-    return want
+    return want, only_header
 
 
 # ----------------------------------------------------------------------------------------------
@@ -754,9 +836,13 @@ def read_arff(
         Warn (:class:`ArffWarning`) when a nominal label's first declared value is not ``"0"``:
         omitted sparse entries then mean 1 (Weka rule), which is rarely what the author meant.
 
-    Where the labels are is taken from, and must agree between, every source that says something:
-    the MEKA ``-C n`` option in the relation name, ``label_count``, ``label_names``, ``xml`` and a
-    ``hierarchical`` attribute (which, when present, is the only label attribute).
+    Where the labels are: ``label_count``, ``label_names``, ``xml`` and a ``hierarchical`` attribute
+    (which, when present, is the only label attribute) must agree with each other; together they win
+    over a MEKA ``-C n`` option in the relation name (often left behind, stale, by an old filter), with
+    an :class:`ArffWarning` naming both when they differ.  With none of them the header decides; then an
+    :class:`ArffWarning` says how to choose when a MULAN XML file beside the data file (same stem,
+    ``.xml``) names other labels, and the error for header-selected attributes that are not binary
+    says how to choose.
 
     Returns
     -------
@@ -799,7 +885,7 @@ def read_arff(
         if names.count(d) > 1:
             raise ctx.error("drop_attributes names an attribute that is declared more than once",
                             attribute=d)
-    label_idx = _resolve_labels(attrs, relation, relation_line, ctx, label_count=label_count,
+    label_idx, only_header = _resolve_labels(attrs, relation, relation_line, ctx, label_count=label_count,
                                 label_names=label_names, xml=xml, drop=drop)
     label_set = set(label_idx)
     if hierarchy_root and not any(attrs[k].kind == _HIER for k in label_idx):
@@ -1004,7 +1090,9 @@ def read_arff(
             badl = np.flatnonzero((lv != 0.0) & (lv != 1.0))
             if len(badl):
                 e = int(sel[np.flatnonzero(lab)[badl[0]]])
-                errors.append((e, f"label value {T[e]!r} is not 0 or 1", int(A[e])))
+                hint = (f" ({only_header} selects the labels; if it is stale, {_HOW_TO_CHOOSE})"
+                        if only_header else "")
+                errors.append((e, f"label value {T[e]!r} is not 0 or 1{hint}", int(A[e])))
         emit(sel, vals)
 
     # {0,1} nominals (features and labels)

@@ -18,6 +18,7 @@ Data flows one way: readers (:mod:`seal.data.arff`, :mod:`seal.data.weizmann`) a
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, field
 
 import lightning as L
@@ -148,6 +149,21 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
         expect_num_labels: if given, must equal the dataset's label count (guards configs against wrong data).
         download: allow fetching missing files into the user cache.
         max_dense_bytes: densify the whole feature matrix when it fits in this many bytes.
+        train: your own training file instead of a registered dataset (ARFF, LibSVM/SVMlight, CSV/TSV; see
+            :mod:`seal.data.formats`); ``dataset`` may also be such a path. Without ``val``, a validation split
+            is carved from it by iterative stratification (``val_fraction``, seed ``split_seed``); without
+            ``test`` there is no test split. The sizes are printed.
+        val: your own validation file (same format and columns as ``train``).
+        test: your own test file.
+        format: ``arff``, ``libsvm``, ``csv`` or ``tsv`` (default: from the extension).
+        labels: names of the label attributes / columns (ARFF, CSV/TSV).
+        label_count: MEKA semantics: n > 0 the first n attributes / columns are the labels, n < 0 the last |n|
+            (ARFF, CSV/TSV). Wins over a MEKA ``-C`` header, with a warning when they differ.
+        xml: a MULAN XML label file (ARFF).
+        drop_columns: attributes / columns that are neither features nor labels (ARFF, CSV/TSV).
+        zero_based: LibSVM feature indices: ``True`` 0-based, ``False`` 1-based, ``None`` automatic (0-based
+            with an extreme-classification header line or when index 0 occurs, else 1-based).
+        val_fraction: share of ``train`` carved as validation when there is no ``val`` file.
 
     Raises:
         DataError: non-finite features, a label count that disagrees with ``expect_num_labels``, an empty split.
@@ -166,6 +182,16 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
         expect_num_labels: int | None = None,
         download: bool = True,
         max_dense_bytes: int = 1 << 30,
+        train: str | None = None,
+        val: str | None = None,
+        test: str | None = None,
+        format: str | None = None,
+        labels: list[str] | None = None,
+        label_count: int | None = None,
+        xml: str | None = None,
+        drop_columns: list[str] | None = None,
+        zero_based: bool | None = None,
+        val_fraction: float = 0.25,
     ) -> None:
         super().__init__()
         # stored in checkpoints (``datamodule_hyper_parameters``) so that ``seal predict`` can rebuild the splits
@@ -182,6 +208,12 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
         self.expected_num_labels = expect_num_labels
         self.download = download
         self.max_dense_bytes = max_dense_bytes
+        self.files = {"train": train, "val": val, "test": test}
+        self.file_options = {
+            "format": format, "labels": labels, "label_count": label_count, "xml": xml,
+            "drop_columns": tuple(drop_columns or ()), "zero_based": "auto" if zero_based is None else zero_based,
+            "val_fraction": val_fraction,
+        }
         self._arrays: MultiLabelArrays | None = getattr(self, "_arrays", None)
         self._datasets: dict[str, _ArrayDataset] = {}
         self.info: dict = {}
@@ -193,7 +225,19 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
     def prepare(self) -> None:
         if self._prepared:
             return
-        if self._arrays is None:
+        if self._arrays is None and self._user_files():
+            from seal.data.userdata import load_user_files
+
+            opts = dict(self.file_options)
+            user = load_user_files(self.files["train"], self.files["val"], self.files["test"],
+                                   split_seed=self.split_seed, **opts)
+            print(user.sizes_line, file=sys.stderr)
+            arrays = MultiLabelArrays(user.splits, user.feature_names, user.label_names, user.name, "given")
+            self.dataset = user.name
+            if user.zero_based is not None:  # so that `seal predict` reads new LibSVM files the same way
+                self.hparams["zero_based"] = user.zero_based
+            self.info = {"n_empty": 0, "n_dropped": 0, "carved_validation": user.carved}
+        elif self._arrays is None:
             ds = load_dataset(
                 self.dataset,
                 data_dir=self.data_dir,
@@ -244,9 +288,34 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
         self.info.update({k: len(v) for k, v in self._datasets.items()})
         self._prepared = True
 
+    def _user_files(self) -> bool:
+        """Whether this DataModule reads the user's own files (``train`` given, or ``dataset`` is a data file)."""
+        from seal.data.formats import looks_like_data_file
+
+        if self.files["train"] is None and looks_like_data_file(str(self.dataset)):
+            self.files["train"] = str(self.dataset)
+            self.hparams["train"] = self.files["train"]  # `seal predict` reuses the training file's options
+        if self.files["train"] is None:
+            if any(self.files[k] is not None for k in ("val", "test")):
+                raise DataError("--data.val/--data.test need --data.train (your own training file)")
+            used = [k for k in ("format", "labels", "label_count", "xml") if self.file_options[k] is not None]
+            if used:
+                raise DataError(
+                    f"--data.{used[0]} applies to your own files (--data.train PATH); registered dataset "
+                    f"{self.dataset!r} has its reader options in the catalogue"
+                )
+            return False
+        return True
+
+    @property
+    def has_test(self) -> bool:
+        """Whether there is a test split (your own files without ``test`` have none)."""
+        return "test" in self._datasets
+
     def _loader(self, split: str, train: bool) -> DataLoader:
         if split not in self._datasets:
-            raise DataError(f"no {split!r} split in dataset {self.dataset!r}")
+            hint = " (give your test file with --data.test PATH)" if self.files["train"] is not None else ""
+            raise DataError(f"no {split!r} split in dataset {self.dataset!r}{hint}")
         ds = self._datasets[split]
         sampler = None
         if train:

@@ -1,0 +1,98 @@
+"""`seal fit` run limits and argument errors: --trainer.max_steps counts training batches (never "early stopping
+conditioned on metric ... not available"), max_epochs 0 warns, the run record's epochs / best_epoch /
+batches_seen describe the same run, and a mistyped key gives the error and one hint line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from seal.cli.main import main
+from seal.data.splits import carve_validation
+
+LABELS = ["a", "b", "c"]
+
+
+@pytest.fixture(scope="module")
+def train_csv(tmp_path_factory):
+    r = np.random.RandomState(5)
+    X = r.rand(60, 4).round(3)
+    Y = ((X - 0.5) @ r.randn(4, 3) > 0).astype(int)
+    p = tmp_path_factory.mktemp("rl") / "tr.csv"
+    p.write_text(",".join(["x0", "x1", "x2", "x3", *LABELS]) + "\n"
+                 + "".join(",".join([f"{v:g}" for v in x] + [str(v) for v in y]) + "\n" for x, y in zip(X, Y)))
+    n_train = len(carve_validation(Y, val_fraction=0.25, seed=0)[0])
+    return p, n_train
+
+
+def fit(tmp_path, train_csv, *args):
+    path, _ = train_csv
+    metrics = tmp_path / "m.json"
+    rc = main(["fit", "--data.train", str(path), "--data.labels", "[a,b,c]", "--data.batch_size", "16",
+               "--trainer.enable_progress_bar", "false", "--trainer.default_root_dir", str(tmp_path / "run"),
+               "--metrics_file", str(metrics), *args])
+    assert rc == 0
+    return json.loads(metrics.read_text()) if metrics.exists() else None
+
+
+def consistent(rec):
+    """epochs, best_epoch and batches_seen describe the same run as val_history."""
+    hist = rec["val_history"]
+    assert rec["epochs"] == hist[-1]["epoch"] + 1
+    assert rec["batches_seen"] == hist[-1]["batches_seen"]
+    best = max(hist, key=lambda h: h["example_f1"])
+    assert rec["best_epoch"] == best["epoch"] and 0 <= rec["best_epoch"] < rec["epochs"]
+    assert rec["metrics"]["val"]["example_f1"] == pytest.approx(best["example_f1"], abs=1e-6)
+
+
+@pytest.mark.parametrize("steps", [1, 5])
+def test_max_steps_counts_training_batches(tmp_path, train_csv, steps):
+    per_epoch = -(-train_csv[1] // 16)
+    assert per_epoch == 3  # 44 training rows: steps=1 stops inside epoch 0, steps=5 inside epoch 1
+    rec = fit(tmp_path, train_csv, "--trainer.max_steps", str(steps))
+    assert rec["batches_seen"] == steps
+    assert rec["epochs"] == (steps - 1) // per_epoch + 1
+    assert [h["batches_seen"] for h in rec["val_history"]] == ([1] if steps == 1 else [3, 5])
+    consistent(rec)
+    assert rec["metrics"]["test"] == {}  # no test file
+
+
+def test_max_steps_with_a_seal_method_counts_batches_not_optimizer_steps(tmp_path, train_csv):
+    rec = fit(tmp_path, train_csv, "--trainer.max_steps", "4", "--model.method", "seal-dynamic-nce",
+              "--model.score_loss_weight", "0.1", "--model.num_samples", "4")
+    assert rec["batches_seen"] == 4 and rec["epochs"] == 2
+    consistent(rec)
+
+
+def test_full_epochs_record(tmp_path, train_csv):
+    rec = fit(tmp_path, train_csv, "--trainer.max_epochs", "2")
+    assert rec["epochs"] == 2 and rec["batches_seen"] == 6  # not the restored best checkpoint's count
+    consistent(rec)
+
+
+def test_max_epochs_zero_warns(tmp_path, train_csv, capsys):
+    rec = fit(tmp_path, train_csv, "--trainer.max_epochs", "0")
+    err = capsys.readouterr().err
+    assert ("seal: warning: --trainer.max_epochs 0 trains nothing: no epoch runs, no checkpoint is written, and "
+            "the test below (if any) evaluates the initial, untrained weights\n") in err
+    assert (rec["epochs"], rec["best_epoch"], rec["batches_seen"], rec["val_history"]) == (0, None, 0, [])
+
+
+@pytest.mark.parametrize(
+    "config, hint",
+    [
+        ("data:\n  labelz: [a]\n", "hint: did you mean 'data.labels'? (run `seal fit --help` for the accepted options)"),
+        ("trainer:\n  max_stepz: 3\n", "hint: did you mean 'trainer.max_steps'? (run `seal fit --help` for the accepted options)"),
+        ("zzz: 1\n", "hint: run `seal fit --help` for the accepted options"),
+    ],
+)
+def test_mistyped_config_key_is_one_error_and_one_hint(tmp_path, capsys, config, hint):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(config)
+    with pytest.raises(SystemExit) as ei:
+        main(["fit", "--config", str(cfg)])
+    assert ei.value.code == 2
+    key = {"d": "data.labelz", "t": "trainer.max_stepz", "z": "zzz"}[config[0]]
+    assert capsys.readouterr().err == f"seal fit: error: Subcommand 'fit' does not accept option '{key}'\n{hint}\n"
