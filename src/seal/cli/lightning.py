@@ -1,14 +1,14 @@
-"""``seal fit`` / ``seal test``: LightningCLI over :class:`MultilabelModule` and :class:`MultiLabelDataModule`.
+"""``seal fit`` / ``seal test``: LightningCLI over the task's module and DataModule (:mod:`seal.tasks`).
 
 Configs are YAML (``configs/<dataset>/<method>.yaml``) with ``model:``, ``data:`` and ``trainer:``
 sections; ``--print_config`` prints the resolved config and every run saves it as ``config.yaml`` in its
 log directory. ``seal fit`` trains with early stopping on validation example-F1, then restores the best
 weights and evaluates on the test split, printing a table and writing ``metrics.json`` beside the logs.
 
-A config (or the command line) with ``task: segmentation`` selects the segmentation classes instead
-(:class:`seal.training.segmentation.SegmentationModule` over :class:`seal.data.weizmann.WeizmannDataModule`),
-monitored on validation mean IoU (36-crop); the multi-label path is unchanged (``task: multilabel``, the
-default).
+A config (or the command line) with ``task: NAME`` selects a registered task (:mod:`seal.tasks`): its
+LightningModule, DataModule and CLI class (``segmentation``: :class:`seal.training.segmentation.SegmentationModule`
+over :class:`seal.data.datamodule.WeizmannDataModule`, monitored on validation mean IoU, 36-crop); the default is
+``task: multilabel``.
 
 Never losing work: ``best.ckpt`` and ``last.ckpt`` (the latter at the end of every training epoch) are written
 atomically and carry a SHA-256 of their tensors. ``--ckpt_path`` is checked before anything else (weights-only,
@@ -33,14 +33,15 @@ from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from seal.cli.runlimits import HintingParser, apply_run_limits, run_counts
-from seal.data.datamodule import MultiLabelDataModule
 from seal.training.checkpoint import AtomicCheckpointIO
-from seal.training.module import MultilabelModule
 
 from seal.metrics import CONVENTIONS
 
 
-TASKS = ("multilabel", "segmentation")
+def _task_names() -> tuple[str, ...]:
+    from seal.tasks import TASKS
+
+    return tuple(TASKS)
 
 
 class SEALCLI(LightningCLI):
@@ -79,7 +80,7 @@ class SEALCLI(LightningCLI):
         self.link_arguments(parser)
         parser.add_argument(
             "--task", type=str, default=self.task_name,
-            help=f"which model/data classes the config is for: {' or '.join(TASKS)} (read before parsing)",
+            help=f"which model/data classes the config is for: {' or '.join(_task_names())} (read before parsing)",
         )
         parser.add_argument(
             "--early_stopping_patience", type=int, default=20, help=f"epochs without a better {self.monitor}"
@@ -220,8 +221,8 @@ def detect_task(argv: list[str]) -> str:
         elif arg == "--task" and i + 1 < len(argv):
             cli_task = argv[i + 1]
     task = cli_task or task or "multilabel"
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r} (from --task or the config's 'task:' key); known: {', '.join(TASKS)}")
+    if task not in _task_names():
+        raise ValueError(f"unknown task {task!r} (from --task or the config's 'task:' key); known: {', '.join(_task_names())}")
     return task
 
 
@@ -377,27 +378,17 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         import torch
 
         torch.set_num_threads(int(threads))
-    if detect_task(list(sys.argv[1:] if args is None else args)) == "segmentation":
-        from seal.data.datamodule import WeizmannDataModule
-        from seal.training.segmentation import SegmentationModule
+    from seal.tasks import get_task
 
-        return SegmentationCLI(
-            SegmentationModule,
-            WeizmannDataModule,
-            args=args,
-            run=run,
-            seed_everything_default=0,
-            parser_kwargs={"prog": "seal", "description": __doc__},
-            parser_class=HintingParser,
-        )
-    return SEALCLI(
-        MultilabelModule,
-        MultiLabelDataModule,
+    task = get_task(detect_task(list(sys.argv[1:] if args is None else args)))
+    return task.cli_class()(
+        task.module_class(),
+        task.datamodule_class(),
         args=args,
         run=run,
         seed_everything_default=0,
         parser_kwargs={"prog": "seal", "description": __doc__},
-            parser_class=HintingParser,
+        parser_class=HintingParser,
     )
 
 

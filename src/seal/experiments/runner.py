@@ -842,16 +842,17 @@ def _fmt_elapsed(seconds: float) -> str:
 
 
 def main_metric(doc: dict) -> str:
-    """The main test metric of a ``metrics.json`` document or results record: ``mean_iou`` for segmentation
-    runs (``task: segmentation``, or a test section with ``mean_iou`` and no ``example_f1``), else ``example_f1``."""
-    test = (doc.get("metrics") or {}).get("test") or {}
-    if doc.get("task") == "segmentation" or ("mean_iou" in test and "example_f1" not in test):
-        return "mean_iou"
-    return "example_f1"
+    """The main test metric of a ``metrics.json`` document or results record: its task's
+    (:func:`seal.tasks.task_of_record`: the ``task`` key, else the task of its ``dataset``, else multi-label)."""
+    from seal.tasks import task_of_record
+
+    return task_of_record(doc).main_metric
 
 
 def _metric_label(key: str) -> str:
-    return {"example_f1": "example-F1", "mean_iou": "mean IoU"}.get(key, key)
+    from seal.tasks import TASKS
+
+    return next((t.metric_label for t in TASKS.values() if t.main_metric == key), key)
 
 
 def _collect_record(
