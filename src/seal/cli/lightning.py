@@ -276,6 +276,10 @@ class InterruptReport(Callback):
 
     def __init__(self) -> None:
         self.stopped: dict | None = None
+        self._epoch_start_batches = 0
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._epoch_start_batches = int(getattr(pl_module, "batches_seen", 0))
 
     def on_exception(self, trainer, pl_module, exception: BaseException) -> None:
         global _INTERRUPTED
@@ -289,7 +293,9 @@ class InterruptReport(Callback):
                     last = candidate
         self.stopped = _INTERRUPTED = {
             "epoch": int(trainer.current_epoch),
-            "batch": int(trainer.fit_loop.epoch_loop.batch_progress.current.completed),
+            # counted from the module's own batch counter (one SIGINT may land between its increment and
+            # Lightning's progress bookkeeping, so the two need not agree)
+            "batch": int(getattr(pl_module, "batches_seen", 0)) - self._epoch_start_batches,
             "batches_seen": int(getattr(pl_module, "batches_seen", 0)),
             "last": last,
         }
