@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", "-j", type=int, default=1, help="runs executed at once, each its own process (default 1)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads per run (overrides the grid's `threads`)")
     parser.add_argument("--dry-run", action="store_true", help="list the planned runs and which would be skipped; run nothing")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="do not echo each run's per-epoch validation lines (finished runs are still reported)")
     parser.add_argument("--results", default=None,
                         help="results file, appended to (default: the grid's `results`, else results/runs.jsonl)")
     parser.add_argument("--runs-dir", default=None,
@@ -70,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"seal experiment: {note}", file=sys.stderr)
         results = args.results or grid.results or "results/runs.jsonl"
         runs_dir = args.runs_dir or grid.runs_dir or "runs"
-        summary = run_grid(grid, results=results, runs_dir=runs_dir, jobs=args.jobs, dry_run=args.dry_run)
+        summary = run_grid(
+            grid, results=results, runs_dir=runs_dir, jobs=args.jobs, dry_run=args.dry_run, progress=not args.no_progress
+        )
     except GridError as exc:
         print(f"seal experiment: error: {exc}", file=sys.stderr)
         return 2

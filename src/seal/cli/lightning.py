@@ -107,6 +107,8 @@ class SEALCLI(LightningCLI):
         trainer.strategy.checkpoint_io = AtomicCheckpointIO()
         if self.subcommand == "fit":
             trainer.callbacks.append(InterruptReport())
+            if trainer.progress_bar_callback is None:  # without a progress bar: one line per epoch
+                trainer.callbacks.append(EpochLines(self.metric_key, config.get("trainer", {}).get("max_epochs")))
         apply_run_limits(trainer)  # --trainer.max_steps counts training batches; max_epochs 0 warns
         return trainer
 
@@ -263,6 +265,38 @@ def checkpoint_dirpath(ckpt: dict, path: str | os.PathLike) -> str:
         if isinstance(state, dict) and isinstance(state.get("dirpath"), str) and Path(state["dirpath"]).is_dir():
             return state["dirpath"]
     return str(Path(path).parent)
+
+
+from seal.experiments.runner import EPOCH_LINE_PREFIX  # noqa: E402 (the grid runner echoes these lines)
+
+
+class EpochLines(Callback):
+    """One line per epoch on stdout when there is no progress bar (``--trainer.enable_progress_bar=false``, grid
+    runs): ``seal: epoch 3/300: val example_f1 0.3812 (best 0.3901, epoch 2); 1.2 s`` (the epoch's time with its
+    validation). Epochs are 1-based
+    here (``val_history`` keeps Lightning's 0-based index)."""
+
+    def __init__(self, metric_key: str, max_epochs: int | None = None) -> None:
+        self.metric_key = metric_key
+        self.max_epochs = max_epochs
+
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
+        # runs after this epoch's validation (which appended to val_history)
+        if not trainer.is_global_zero:
+            return
+        hist = getattr(pl_module, "val_history", None) or []
+        if not hist or self.metric_key not in hist[-1] or hist[-1]["epoch"] != trainer.current_epoch:
+            return
+        cur = hist[-1]
+        best = max(hist, key=lambda h: h[self.metric_key])
+        t0 = getattr(pl_module, "_epoch_t0", None)
+        of = f"/{self.max_epochs}" if self.max_epochs and self.max_epochs > 0 else ""
+        took = f"; {time.perf_counter() - t0:.1f} s" if t0 else ""
+        print(
+            f"{EPOCH_LINE_PREFIX}{cur['epoch'] + 1}{of}: val {self.metric_key} {cur[self.metric_key]:.4f} "
+            f"(best {best[self.metric_key]:.4f}, epoch {best['epoch'] + 1}){took}",
+            flush=True,
+        )
 
 
 class InterruptReport(Callback):

@@ -927,6 +927,7 @@ class _Active:
         resumed: int = 0,
     ):
         self.spec, self.argv, self.proc, self.log, self.offset, self.index = spec, argv, proc, log, offset, index
+        self.echoed = offset  # how far the log has been scanned for per-epoch lines
         self.lock = lock
         self.resumed = resumed
         self.t0 = time.perf_counter()
@@ -1194,6 +1195,68 @@ def _run_env(threads: int) -> dict[str, str]:
     return env
 
 
+#: per-epoch progress lines of ``seal fit`` (``seal.cli.lightning.EpochLines``) start with this
+EPOCH_LINE_PREFIX = "seal: epoch "
+
+
+def _new_epoch_lines(a: "_Active") -> list[str]:
+    """The complete per-epoch lines a run wrote to its log since the last call (without the ``seal: `` prefix)."""
+    try:
+        with open(a.spec.log_file, "rb") as fh:
+            fh.seek(a.echoed)
+            chunk = fh.read()
+    except OSError:
+        return []
+    end = chunk.rfind(b"\n")
+    if end < 0:
+        return []
+    a.echoed += end + 1
+    lines = chunk[: end + 1].decode("utf-8", errors="replace").splitlines()
+    return [ln[len("seal: "):] for ln in lines if ln.startswith(EPOCH_LINE_PREFIX)]
+
+
+def format_comparison(records: Sequence[dict]) -> str:
+    """Mean ± standard deviation over seeds of each (dataset, method, variant) group's main test metric (x100),
+    and for every group that is not cross-entropy its difference to the cross-entropy group of the same dataset
+    (same variant if there is one, else the plain one), saying whether the difference is larger than the seed
+    spread (both groups' standard deviations). Empty when no group has a cross-entropy partner."""
+    import statistics
+
+    groups: dict[tuple, list[float]] = {}
+    for rec in records:
+        key = main_metric(rec)
+        value = (rec.get("metrics") or {}).get("test", {}).get(key)
+        if isinstance(value, (int, float)):
+            groups.setdefault((rec["dataset"], rec["method"], rec.get("variant") or "", key), []).append(100 * float(value))
+    if not groups:
+        return ""
+
+    def name(g):
+        return f"{g[1]}" + (f" ({g[2]})" if g[2] else "")
+
+    def stats(vals):
+        return statistics.mean(vals), (statistics.stdev(vals) if len(vals) > 1 else 0.0)
+
+    width = max(len(f"{g[0]}  {name(g)}") for g in groups)
+    lines = ["", "comparison (test, x100, mean ± std over seeds):"]
+    for g in sorted(groups, key=lambda g: (g[0], g[1] != "cross-entropy", g[1], g[2])):
+        m, sd = stats(groups[g])
+        line = f"  {(g[0] + '  ' + name(g)).ljust(width)}  {_metric_label(g[3])} {m:6.2f} ± {sd:4.2f}  ({len(groups[g])} seed{'s' if len(groups[g]) != 1 else ''})"
+        if g[1] != "cross-entropy":
+            ref = next((r for r in ((g[0], "cross-entropy", g[2], g[3]), (g[0], "cross-entropy", "", g[3])) if r in groups), None)
+            if ref is not None:
+                rm, rsd = stats(groups[ref])
+                diff = m - rm
+                n_min = min(len(groups[g]), len(groups[ref]))
+                verdict = (
+                    "one seed each: no spread to compare with" if n_min < 2
+                    else ("larger than the seed spread" if abs(diff) > max(sd, rsd) else "within the seed spread")
+                )
+                line += f"  {diff:+.2f} vs {name(ref)}: {verdict}"
+        lines.append(line)
+    return "\n".join(lines)
+
+
 def format_metrics_table(records: Sequence[dict]) -> str:
     """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath."""
     cols = [("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"), ("hamming_loss", "Hamming")]
@@ -1263,6 +1326,7 @@ def run_grid(
     dry_run: bool = False,
     out: IO[str] | None = None,
     poll_s: float = 0.05,
+    progress: bool = True,
 ) -> GridSummary:
     """Run (or, with ``dry_run``, list) the grid's runs, skipping those already in ``results``.
 
@@ -1486,7 +1550,9 @@ def run_grid(
         f1 = record["metrics"]["test"][key]
         val = record["metrics"]["val"].get(key)
         val_s = f", val {100 * val:.2f}" if isinstance(val, (int, float)) else ""
-        ep = f", best epoch {record['best_epoch']} of {record['epochs']}" if record.get("epochs") is not None else ""
+        best = record.get("best_epoch")
+        # 1-based for people, as the per-epoch lines (the record keeps Lightning's 0-based index)
+        ep = f", best epoch {best + 1 if isinstance(best, int) else best} of {record['epochs']}" if record.get("epochs") is not None else ""
         say(f"{head} done  {spec.label} in {wall:.1f}s: test {_metric_label(key)} {100 * f1:.2f}{val_s}{ep}")
         if note:
             say(f"    {note}")
@@ -1519,6 +1585,9 @@ def run_grid(
                 start(index, spec)
             for a in list(active):
                 rc = a.proc.poll()
+                if progress:
+                    for line in _new_epoch_lines(a):
+                        say(f"  [{a.spec.label}] {line}")
                 if rc is not None:
                     active.remove(a)
                     finish(a, rc)
@@ -1550,6 +1619,10 @@ def run_grid(
         say(f"  ok      {r.spec.label}: test {_metric_label(key)} {100 * r.record['metrics']['test'][key]:.2f} ({r.wall_s:.1f}s)")
     if ok:
         say(format_metrics_table([r.record for r in ok]))
+        comparison = format_comparison([r.record for r in ok])
+        if comparison:
+            say(comparison)
+        say(f"\nrecords: {results}; table and figures: seal report --results {results}")
     for r in summary.failed:
         say(f"  FAILED  {r.spec.label}: {r.message} (log: {r.spec.log_file})")
     for spec in summary.busy:
