@@ -158,6 +158,15 @@ def test_tagging_oracles_hand_values():
     torch.testing.assert_close(TaggingSpace().oracle(cand, gold, torch.zeros(1, 3, dtype=torch.bool)), torch.tensor([[1.0]]))
 
 
+def test_tagging_one_hot_of_k_sequences():
+    space = TaggingSpace()
+    tags = torch.tensor([[[0, 2, 1], [1, 1, 0]]])  # (B=1, K=2, T=3)
+    oh = space.one_hot(tags, 3)
+    assert oh.shape == (1, 2, 3, 3) and torch.equal(oh.argmax(-1), tags)
+    masked = space.one_hot(tags, 3, torch.tensor([[True, True, False]]))
+    assert torch.equal(masked[:, :, 2], torch.zeros(1, 2, 3)) and torch.equal(masked[:, :, :2], oh[:, :, :2])
+
+
 def test_tagging_bad_input_is_named():
     space = TaggingSpace()
     with pytest.raises(ValueError, match=r"tag 3 at position \(0, 1\) is outside \[0, 3\)"):
@@ -255,3 +264,14 @@ def test_check_task_net_names_space_and_shape():
     with pytest.raises(ValueError, match=r"task-net Linear: multi-label task-net logits must be \(B, L\), got shape \(2, 3, 4\)"):
         check_task_net(torch.nn.Linear(5, 4), torch.zeros(2, 3, 5), MultiLabelSpace())
     assert check_task_net(torch.nn.Linear(5, 4), torch.zeros(2, 5), MultiLabelSpace()).shape == (2, 4)
+
+
+def test_regression_s_candidates_on_tags_are_zero_at_padding():
+    from seal.objectives.loss_net import RegressionSamplesLoss
+
+    mask = torch.tensor([[True, True, False]])
+    cands = RegressionSamplesLoss(4, 1.0, space=TaggingSpace()).candidates(Z_TAG, torch.Generator().manual_seed(0), mask)
+    assert cands.shape == (1, 4, 3, 3)
+    assert torch.equal(cands[:, :, 2], torch.zeros(1, 4, 3))
+    torch.testing.assert_close(cands[:, :, :2].sum(-1), torch.ones(1, 4, 2))
+    torch.testing.assert_close(cands[0, 0], torch.softmax(Z_TAG[0], -1) * mask[0].unsqueeze(-1))

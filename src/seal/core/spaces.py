@@ -107,7 +107,8 @@ class OutputSpace:
         raise NotImplementedError
 
     def perturb(
-        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None
+        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None,
+        mask: Tensor | None = None,
     ) -> Tensor:  # pragma: no cover - protocol
         raise NotImplementedError
 
@@ -161,7 +162,8 @@ class MultiLabelSpace(OutputSpace):
 
     @torch.no_grad()
     def perturb(
-        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None
+        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None,
+        mask: Tensor | None = None,
     ) -> Tensor:
         """``σ(z)`` (if ``keep_relaxed``) then Gaussian-logit samples ``σ(z + std·ε)``: ``(B, k, L)`` (H.7)."""
         return gaussian_logit_samples(logits, k, std, keep_probs=keep_relaxed, generator=generator)
@@ -215,7 +217,8 @@ class BinaryMaskSpace(OutputSpace):
 
     @torch.no_grad()
     def perturb(
-        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None
+        self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None,
+        mask: Tensor | None = None,
     ) -> Tensor:
         """``p`` (if ``keep_relaxed``) then ``σ(d + std·ε)`` per pixel: ``(B, k, H, W)`` (regression-s, H.7)."""
         d = self.log_odds(logits.detach())
@@ -293,9 +296,12 @@ class TaggingSpace(OutputSpace):
         Raises:
             ValueError: a tag outside ``[0, C)`` at a real position (names the first one).
         """
-        m = torch.ones(tags.shape[-2:] if tags.dim() > 2 else tags.shape, dtype=torch.bool, device=tags.device) if mask is None else mask.bool()
-        if tags.dim() == 3:
-            m = m.unsqueeze(1).expand_as(tags)
+        if mask is None:
+            m = torch.ones_like(tags, dtype=torch.bool)
+        else:
+            m = mask.to(device=tags.device, dtype=torch.bool)
+            if tags.dim() == 3:  # (B, K, T) sequences, one (B, T) mask
+                m = m.unsqueeze(1).expand_as(tags)
         bad = m & ((tags < 0) | (tags >= num_tags))
         if bool(bad.any()):
             idx = tuple(int(i) for i in bad.nonzero()[0])

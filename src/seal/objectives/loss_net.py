@@ -288,10 +288,12 @@ class RegressionLoss(nn.Module):
         self.space = _space(space)
         self.per_candidate = bool(per_candidate)
 
-    def candidates(self, task_logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def candidates(
+        self, task_logits: torch.Tensor, generator: torch.Generator | None = None, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``(B, 1, *out)`` candidate ``g(z)`` (no grad)."""
         with torch.no_grad():
-            return self.space.relax(task_logits.detach()).unsqueeze(1)
+            return self.space.relax(task_logits.detach(), mask).unsqueeze(1)
 
     def per_candidate_terms(
         self,
@@ -309,7 +311,7 @@ class RegressionLoss(nn.Module):
         if samples is None:
             if task_logits is None:
                 raise ValueError(f"{type(self).__name__}: task_logits or samples must be given")
-            cands = self.candidates(task_logits, generator)
+            cands = self.candidates(task_logits, generator, mask)
         else:
             cands = samples.detach()
         with torch.no_grad():
@@ -395,9 +397,12 @@ class RegressionSamplesLoss(RegressionLoss):
             raise ValueError(f"{owner}: std must be a finite number > 0, got {std!r}")
         self.std = std_f
 
-    def candidates(self, task_logits: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    def candidates(
+        self, task_logits: torch.Tensor, generator: torch.Generator | None = None, mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
         """``(B, K, *out)`` candidates: ``g(z)`` at index 0 and ``K − 1`` Gaussian-logit samples."""
-        return self.space.perturb(task_logits, self.num_samples, self.std, keep_relaxed=True, generator=generator)
+        kw = {} if mask is None else {"mask": mask}
+        return self.space.perturb(task_logits, self.num_samples, self.std, keep_relaxed=True, generator=generator, **kw)
 
 
 # ---------------------------------------------------------------------------------------- margin
