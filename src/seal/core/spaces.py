@@ -41,7 +41,8 @@ from torch.nn import functional as F
 
 from seal.inference.gbi import project_box, project_simplex
 from seal.oracles.functional import soft_f1, soft_iou
-from seal.samplers.mlc import _check_k, bernoulli_samples, gaussian_logit_samples
+from seal.core.sparse import SparseCandidates
+from seal.samplers.mlc import _check_k, bernoulli_samples, bernoulli_samples_sparse, gaussian_logit_samples
 
 __all__ = [
     "BinaryMaskSpace",
@@ -50,6 +51,7 @@ __all__ = [
     "TaggingSpace",
     "get_space",
     "noise_log_prob",
+    "noise_log_prob_sparse",
 ]
 
 
@@ -79,6 +81,33 @@ def noise_log_prob(task_logits: Tensor, y: Tensor) -> Tensor:
     return -dist
 
 
+def noise_log_prob_sparse(task_logits: Tensor, cands: SparseCandidates) -> Tensor:
+    """``log P_N(y)`` of sparse binary candidates under ``Bernoulli(σ(z))``, at a cost that follows the ones.
+
+    ``log P_N(y) = Σ_l log(1 − p_l) + Σ_{l ∈ y} [log p_l − log(1 − p_l)] = −Σ_l softplus(z_l) + Σ_{l ∈ y} z_l``
+    (since ``log σ(z) − log(1 − σ(z)) = z``): one ``(B, L)`` softplus sum per example, shared by all ``K``
+    candidates, plus a gather of the logits at the ones. Accumulated in float64 and returned in the logits'
+    dtype, so the cancellation between the two sums costs no accuracy; finite for finite logits however
+    saturated (the same value as :func:`noise_log_prob` on ``cands.to_dense()`` to float tolerance).
+
+    Args:
+        task_logits: ``(B, L)`` task-net logits (detached here).
+        cands: :class:`~seal.core.sparse.SparseCandidates` ``(B, K, L)``.
+
+    Returns:
+        ``(B, K)`` log-probabilities, no gradient.
+    """
+    z = task_logits.detach()
+    B, K, L = cands.shape
+    if tuple(z.shape) != (B, L):
+        raise ValueError(f"noise_log_prob_sparse: logits must be (B, L) = {(B, L)}, got {tuple(z.shape)}")
+    zd = z.double()
+    base = -F.softplus(zd).sum(-1)  # (B,) log P_N of the empty output
+    picked = zd.reshape(-1)[cands.example_ids() * L + cands.indices]
+    per_row = torch.zeros(B * K, dtype=torch.float64, device=z.device).index_add_(0, cands.rows, picked)
+    return (per_row.view(B, K) + base.unsqueeze(1)).to(z.dtype)
+
+
 def _check_std(std: float) -> float:
     std = float(std)
     if not (math.isfinite(std) and std > 0.0):
@@ -99,6 +128,9 @@ class OutputSpace:
     name: str = ""
     gbi_space: str = "box"
     event_dims: int = 1
+    #: whether :meth:`sample_sparse` draws :class:`~seal.core.sparse.SparseCandidates` and :meth:`log_prob`
+    #: accepts them (the NCE / ranking objectives then take the sparse path, see ``sparse="auto"``)
+    supports_sparse: bool = False
 
     def relax(self, logits: Tensor, mask: Tensor | None = None) -> Tensor:  # pragma: no cover - protocol
         raise NotImplementedError
@@ -159,6 +191,17 @@ class MultiLabelSpace(OutputSpace):
         """``k`` Bernoulli samples per example, ``(B, k, L)`` of 0/1 in the logits' dtype (no grad)."""
         return bernoulli_samples(torch.sigmoid(logits.detach()), k, generator=generator)
 
+    supports_sparse = True
+
+    @torch.no_grad()
+    def sample_sparse(
+        self, logits: Tensor, k: int, generator: torch.Generator | None = None, gold: Tensor | None = None
+    ) -> SparseCandidates:
+        """``k`` Bernoulli samples per example as :class:`~seal.core.sparse.SparseCandidates` ``(B, k, L)``
+        (``(B, k + 1, L)`` with the ``gold`` ``(B, L)`` prepended), drawn at a cost that follows the uncertain
+        labels (:func:`seal.samplers.mlc.bernoulli_samples_sparse`; same distribution, another random stream)."""
+        return bernoulli_samples_sparse(logits, k, generator=generator, gold=gold)
+
     @torch.no_grad()
     def perturb(
         self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None
@@ -166,8 +209,11 @@ class MultiLabelSpace(OutputSpace):
         """``σ(z)`` (if ``keep_relaxed``) then Gaussian-logit samples ``σ(z + std·ε)``: ``(B, k, L)`` (H.7)."""
         return gaussian_logit_samples(logits, k, std, keep_probs=keep_relaxed, generator=generator)
 
-    def log_prob(self, logits: Tensor, y: Tensor, mask: Tensor | None = None) -> Tensor:
-        """``log P_N(y)`` under ``Bernoulli(σ(z))``: logits ``(B, L)``, ``y`` ``(B, K, L)`` -> ``(B, K)``."""
+    def log_prob(self, logits: Tensor, y: Tensor | SparseCandidates, mask: Tensor | None = None) -> Tensor:
+        """``log P_N(y)`` under ``Bernoulli(σ(z))``: logits ``(B, L)``, ``y`` ``(B, K, L)`` (dense or
+        :class:`~seal.core.sparse.SparseCandidates`) -> ``(B, K)``."""
+        if isinstance(y, SparseCandidates):
+            return noise_log_prob_sparse(logits, y)
         return noise_log_prob(logits, y)
 
     def oracle(self, y_hat: Tensor, gold: Tensor, mask: Tensor | None = None) -> Tensor:

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seal.nn import FeedForward, dense_input
+from seal.core.sparse import SparseCandidates
+from seal.nn import FeedForward, sparse_rows_matmul
 
 __all__ = ["MLCScoreNet"]
 
@@ -96,9 +97,8 @@ class MLCScoreNet(nn.Module):
             ``(B, L)``; ``S_local(x, y) = Σ_l y_l z_l``. Compute once per step and pass to
             :meth:`score_from_local` to score many candidates.
         """
-        x = dense_input(x)
         weight = self.label_embeddings
-        if x.dtype != weight.dtype:
+        if x.layout == torch.strided and x.dtype != weight.dtype:
             x = x.to(weight.dtype)
         return self.feature_net(x) @ weight.t()
 
@@ -112,6 +112,41 @@ class MLCScoreNet(nn.Module):
             ``(...)``.
         """
         return F.softplus(self.global_linear(y)) @ self.global_vector
+
+    #: :meth:`score` accepts :class:`~seal.core.sparse.SparseCandidates` (gather / embedding-bag path)
+    supports_sparse_candidates = True
+
+    def global_table(self) -> torch.Tensor:
+        """``C₁ᵀ`` as a contiguous ``(L, G)`` table (a differentiable copy of ``global_linear.weight``, which stays
+        the stored ``(G, L)`` parameter so checkpoints keep their layout): the rows the sparse path gathers."""
+        return self.global_linear.weight.t().contiguous()
+
+    def score_sparse(self, local: torch.Tensor, cands: SparseCandidates) -> torch.Tensor:
+        """Scores of sparse binary candidates: the same values as :meth:`score_from_local` on
+        ``cands.to_dense()`` (to float tolerance), computed from the ones only.
+
+        ``S_local = Σ_{l ∈ y} local_l`` (a gather and a segment sum); ``C₁ y = Σ_{l ∈ y} C₁[:, l]``
+        (``embedding_bag`` over the ``(L, G)`` table, mode ``"sum"``; its weight gradient another gather-sum over
+        the transposed index lists, :func:`seal.nn.sparse_rows_matmul`). An empty candidate scores ``c₂ᵀ softplus(b₁)``.
+
+        Args:
+            local: ``(B, L)`` local logits (gradients flow into them).
+            cands: ``(B, K, L)`` :class:`~seal.core.sparse.SparseCandidates`.
+
+        Returns:
+            ``(B, K)`` scores (higher is better).
+        """
+        B, K, L = cands.shape
+        if local.dim() != 2 or tuple(local.shape) != (B, L) or L != self.num_labels:
+            raise ValueError(
+                f"MLCScoreNet.score_sparse: local must be (B, L) = {(B, L)} with L = num_labels={self.num_labels}; "
+                f"got local {tuple(local.shape)}"
+            )
+        flat = cands.example_ids() * L + cands.indices
+        local_term = local.new_zeros(B * K).index_add(0, cands.rows, local.reshape(-1)[flat])
+        hidden = sparse_rows_matmul(cands.indices, cands.offsets, self.global_table(), rows=cands.rows)
+        hidden = hidden + self.global_linear.bias
+        return (local_term + F.softplus(hidden) @ self.global_vector).view(B, K)
 
     def score_from_local(self, local: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Score candidates given precomputed local logits.
@@ -148,8 +183,11 @@ class MLCScoreNet(nn.Module):
         """Score-net protocol (:mod:`seal.core.score_net`): the context ``ctx`` = local logits ``(B, L)``."""
         return self.local_logits(x)
 
-    def score(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Score-net protocol: ``score_from_local(ctx, y)``; ``y`` ``(B, K, L)`` -> ``(B, K)`` (or ``(B, L)`` -> ``(B,)``)."""
+    def score(self, ctx: torch.Tensor, y: torch.Tensor | SparseCandidates) -> torch.Tensor:
+        """Score-net protocol: ``score_from_local(ctx, y)``; ``y`` ``(B, K, L)`` -> ``(B, K)`` (or ``(B, L)`` -> ``(B,)``);
+        :class:`~seal.core.sparse.SparseCandidates` ``(B, K, L)`` -> ``(B, K)`` by :meth:`score_sparse`."""
+        if isinstance(y, SparseCandidates):
+            return self.score_sparse(ctx, y)
         return self.score_from_local(ctx, y)
 
     # ------------------------------------------------------------------ API

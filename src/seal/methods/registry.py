@@ -115,14 +115,14 @@ def _nce(hp):
     from seal.objectives.loss_net import NCERankingLoss
     from seal.objectives.task_net import TaskNetLoss
 
-    return NCERankingLoss(hp["num_samples"]), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
+    return NCERankingLoss(hp["num_samples"], sparse=hp.get("sparse", "auto")), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
 
 
 def _ranking(hp):
     from seal.objectives.loss_net import RankingLoss
     from seal.objectives.task_net import TaskNetLoss
 
-    return RankingLoss(hp["num_samples"]), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
+    return RankingLoss(hp["num_samples"], sparse=hp.get("sparse", "auto")), TaskNetLoss(hp["score_loss_weight"], hp["ce_weight"], "raw")
 
 
 def _regression(hp):
@@ -167,7 +167,7 @@ def _dvn_gbi(hp):
 def _nce_gbi(hp):
     from seal.objectives.loss_net import NCERankingLoss
 
-    return NCERankingLoss(hp["num_samples"]), None
+    return NCERankingLoss(hp["num_samples"], sparse=hp.get("sparse", "auto")), None
 
 
 def _static(transform: str):

@@ -98,6 +98,10 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             its own generator, so predictions do not depend on the training RNG).
         dvn_samples: the samples the ``dvn-gbi`` loss-net regresses on, a non-empty subset of
             ``["inference", "adversarial", "gold"]`` (default: all three, as ``pdvn``).
+        sparse: ``"auto"`` (default): discrete NCE / ranking candidates are kept as index lists from the draw
+            to the energies and ``log P_N`` (:class:`seal.core.sparse.SparseCandidates`), and sparse (CSR / COO)
+            input batches go through the first layer of both networks sparsely; ``"dense"``: the dense
+            reference path everywhere; ``"sparse"``: as ``"auto"`` but an error where no sparse path exists.
 
     Raises:
         ValueError: unknown method or an out-of-range hyper-parameter (K, S, T < 1; negative weights
@@ -147,6 +151,7 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         gbi_method: str = "adam",
         gbi_eval_seed: int = 0,
         dvn_samples: list[str] | None = None,
+        sparse: str = "auto",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -216,6 +221,14 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
             self.task_net.requires_grad_(False)
         if spec.frozen_score_net:
             self.score_net.requires_grad_(False)
+        from seal.core.sparse import resolve_sparse_mode
+
+        resolve_sparse_mode("MultilabelModule", sparse)
+        for net in (self.task_net, self.score_net):
+            if net is not None:
+                for ff in net.modules():
+                    if hasattr(ff, "sparse_inputs"):
+                        ff.sparse_inputs = "dense" if sparse == "dense" else "auto"
         self.loss_net_loss, self.task_loss = spec.build_objectives(self.hparams)
         self._pretrained_loaded = False
 
@@ -421,8 +434,10 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
         no-grad forward passes in distribution as long as the task-net's parameters do not change in
         between -- which holds for the S loss-net steps of one T-iteration (seal-method A.6).
         """
+        from seal.nn import repeat_rows
+
         B = x.shape[0]
-        z = self.task_net(x.repeat(n, 1) if n > 1 else x)
+        z = self.task_net(repeat_rows(x, n) if n > 1 else x)
         return z.view(n, B, -1)
 
     def _loss_net_step(self, opt_s, x, y, z: torch.Tensor | None = None) -> torch.Tensor:
@@ -500,6 +515,11 @@ class MultilabelModule(AlternatingUpdates, L.LightningModule):
 
     def training_step(self, batch, batch_idx: int):
         x, y = batch
+        if x.layout != torch.strided:  # refuse a malformed sparse batch here, naming it, never densify it silently
+            from seal.core.sparse import check_sparse_rows, csr_parts
+
+            crow, col, val = csr_parts(x)
+            check_sparse_rows(col, crow, self.hparams.in_features, val, what="sparse input features", batch=batch_idx)
         opts = self.optimizers()
         opts = dict(zip(self.optimizer_roles(), opts if isinstance(opts, list) else [opts]))
         opt_t = opts.get("task")
