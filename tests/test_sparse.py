@@ -310,3 +310,59 @@ def test_first_100_batches_same_losses_sparse_vs_dense_with_samples_fixed(method
     )
     dense = run("dense")
     np.testing.assert_allclose(sparse, dense, rtol=1e-4, atol=1e-6)
+
+
+# ------------------------------------------------------------------------------------------- tagging hook
+class _ToyTagger(torch.nn.Module):
+    """A tagging score net with a local term and a transition-count global term, scoring one-hot candidates
+    (``score``) and tag indices (``score_indices``)."""
+
+    def __init__(self, D=4, C=5):
+        super().__init__()
+        self.proj = torch.nn.Linear(D, C).double()
+        self.trans = torch.nn.Parameter(torch.randn(C, C, dtype=torch.float64))
+
+    def encode(self, x):
+        return self.proj(x)  # (B, T, C)
+
+    def score(self, ctx, y):  # y (B, K, T, C) one-hot (zero at padding)
+        local = (y * ctx.unsqueeze(1)).sum((-2, -1))
+        pairs = torch.einsum("bktc,bktd->bkcd", y[:, :, :-1], y[:, :, 1:])
+        return local + (pairs * self.trans).sum((-2, -1))
+
+    def score_indices(self, ctx, tags, mask):
+        local = TaggingSpace.local_score_indices(ctx, tags, mask)
+        m = mask.to(ctx.dtype).unsqueeze(1)
+        both = m[..., :-1] * m[..., 1:]
+        return local + (self.trans[tags[..., :-1], tags[..., 1:]] * both).sum(-1)
+
+
+def test_tagging_index_candidates_equal_one_hot_path():
+    torch.manual_seed(0)
+    B, T, C, K = 3, 6, 5, 4
+    net = _ToyTagger(C=C)
+    twin = _ToyTagger(C=C)
+    twin.load_state_dict(net.state_dict())
+    x = torch.randn(B, T, 4, dtype=torch.float64)
+    z = torch.randn(B, T, C, dtype=torch.float64)
+    gold = torch.randint(0, C, (B, T))
+    mask = torch.ones(B, T, dtype=torch.bool)
+    mask[0, 4:] = False
+    mask[2, 1:] = False
+    space = TaggingSpace()
+    for cls in (NCERankingLoss, RankingLoss):
+        obj = cls(K, space=space)
+        assert obj._use_indices(net, gold, None)
+        a = obj(net, x, gold, z, generator=torch.Generator().manual_seed(4), mask=mask)
+        b = cls(K, space=space, sparse="dense")(twin, x, gold, z, generator=torch.Generator().manual_seed(4), mask=mask)
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+        net.zero_grad()
+        twin.zero_grad()
+        a.backward()
+        b.backward()
+        for p, q in zip(net.parameters(), twin.parameters()):
+            torch.testing.assert_close(p.grad, q.grad, rtol=1e-9, atol=1e-10)
+    tags = space.sample_indices(z, K, torch.Generator().manual_seed(1), mask)
+    torch.testing.assert_close(
+        space.log_prob_indices(z, tags, mask), space.log_prob(z, torch.nn.functional.one_hot(tags, C).double(), mask)
+    )

@@ -401,6 +401,36 @@ class TaggingSpace(OutputSpace):
         out = torch.cat([torch.softmax(z, -1).unsqueeze(1), noisy], dim=1) if keep_relaxed else noisy
         return out * m
 
+    def gold_indices(self, gold: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Gold tags as indices ``(B, T)`` int64 (one-hot ``(B, T, C)`` gold: its argmax), 0 at padded positions."""
+        tags = gold.argmax(-1) if gold.is_floating_point() and gold.dim() >= 3 else gold.long()
+        if mask is None:
+            return tags
+        return torch.where(mask.to(device=tags.device, dtype=torch.bool), tags, torch.zeros_like(tags))
+
+    def log_prob_indices(self, logits: Tensor, tags: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``log P_N`` of index candidates: ``Σ_{t real} log softmax(z)_{t, y_t}``, a gather instead of the one-hot
+        product of :meth:`log_prob` (same values). Logits ``(B, T, C)``, ``tags`` ``(B, K, T)`` -> ``(B, K)``."""
+        m = self._mask(logits, mask)
+        logp = torch.log_softmax(logits.detach(), dim=-1)
+        B, K, T = tags.shape
+        picked = logp.unsqueeze(1).expand(B, K, T, logp.shape[-1]).gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        return (picked * m.unsqueeze(1).to(picked.dtype)).sum(-1)
+
+    @staticmethod
+    def local_score_indices(local: Tensor, tags: Tensor, mask: Tensor | None = None) -> Tensor:
+        """The local (per-position) energy term of index candidates: ``Σ_{t real} local_{t, y_t}``, a gather.
+
+        The hook a tagging score network's ``score_indices(ctx, tags (B, K, T), mask) -> (B, K)`` builds on: it
+        equals ``Σ_{t, c} y_tc · local_tc`` of the one-hot candidates without materialising ``(B, K, T, C)``.
+        Differentiable in ``local`` ``(B, T, C)``.
+        """
+        B, K, T = tags.shape
+        picked = local.unsqueeze(1).expand(B, K, T, local.shape[-1]).gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        if mask is not None:
+            picked = picked * mask.to(device=picked.device, dtype=picked.dtype).unsqueeze(1)
+        return picked.sum(-1)
+
     def log_prob(self, logits: Tensor, y: Tensor, mask: Tensor | None = None) -> Tensor:
         """``Σ_{t real} Σ_c y_tc log softmax(z)_tc``: logits ``(B, T, C)``, ``y`` ``(B, K, T, C)`` -> ``(B, K)``.
 

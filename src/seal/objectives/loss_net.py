@@ -122,6 +122,10 @@ class NCERankingLoss(nn.Module):
     the ones instead of ``L``. The sampler's random stream differs from the dense one (the distribution does
     not). ``sparse="dense"`` forces the dense reference path; ``sparse="sparse"`` raises where the sparse path
     does not apply. A non-binary gold (relaxed targets) or injected dense ``samples`` take the dense path.
+    Categorical outputs (:class:`~seal.core.spaces.TaggingSpace`): when the score network implements
+    ``score_indices(ctx, tags (B, K, T), mask) -> (B, K)``, the candidates stay tag indices ``(B, K+1, T)``
+    (``sample_indices``; the same draws as the one-hot path) and ``log P_N`` is a gather
+    (:meth:`~seal.core.spaces.TaggingSpace.log_prob_indices`).
 
     Args:
         num_samples: number of noise samples ``K >= 1`` (the gold is extra: ``K + 1`` candidates).
@@ -157,6 +161,10 @@ class NCERankingLoss(nn.Module):
         able = bool(getattr(self.space, "supports_sparse", False)) and bool(
             getattr(score_net, "supports_sparse_candidates", False)
         )
+        if self.sparse == "sparse" and not able and callable(getattr(self.space, "sample_indices", None)):
+            able = callable(getattr(score_net, "score_indices", None))  # categorical: index candidates
+            if able:
+                return False
         if self.sparse == "sparse" and not able:
             raise ValueError(
                 f"{type(self).__name__}: sparse='sparse' but {type(self.space).__name__} / {type(score_net).__name__} "
@@ -167,6 +175,16 @@ class NCERankingLoss(nn.Module):
         if y_gold is not None and y_gold.is_floating_point() and bool(((y_gold != 0) & (y_gold != 1)).any()):
             return False  # relaxed gold: not a set of labels
         return True
+
+    def _use_indices(self, score_net: Any, y_gold: torch.Tensor, samples: Any) -> bool:
+        """Index candidates for categorical spaces (tagging) whose score network has ``score_indices``."""
+        return (
+            self.sparse != "dense"
+            and samples is None
+            and callable(getattr(self.space, "sample_indices", None))
+            and callable(getattr(score_net, "score_indices", None))
+            and not (y_gold.is_floating_point() and y_gold.dim() >= 3 and bool(((y_gold != 0) & (y_gold != 1)).any()))
+        )
 
     def sparse_candidates(
         self,
@@ -228,6 +246,21 @@ class NCERankingLoss(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The unmasked ``(B, K+1)`` logits ``s̃_k = S(x, y_k) − log P_N(y_k)`` (gold at index 0)."""
+        if self._use_indices(score_net, y_gold, samples):
+            # categorical outputs: candidates as tag indices (B, K+1, T), never one-hot (same draws as the dense path)
+            with torch.no_grad():
+                z = task_logits.detach()
+                tags = torch.cat(
+                    [
+                        self.space.gold_indices(y_gold.detach(), mask).unsqueeze(1),
+                        self.space.sample_indices(z, self.num_samples, generator, mask),
+                    ],
+                    1,
+                )
+            scores = score_net.score_indices(_ctx(score_net, x, ctx), tags, mask)
+            if self.use_noise_correction:
+                scores = scores - self.space.log_prob_indices(task_logits, tags, mask).to(scores.dtype)
+            return scores
         if self.use_sparse(score_net, y_gold, samples):
             cands = self.sparse_candidates(y_gold, task_logits, generator=generator, samples=samples)
         else:
