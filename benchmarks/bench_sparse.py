@@ -12,7 +12,7 @@ repetition (medians), at every thread count given by ``--threads`` (default 1 an
 2. ``methods``: for each dataset and method (``configs/<dataset>/<method>.yaml``, the paper's settings), two
    modules with identical weights, ``sparse: dense`` (today's path: dense candidates, dense inputs) and
    ``sparse: auto`` (sparse candidates; with ``--sparse-inputs`` the batches are also handed over as CSR, as a
-   DataModule serving sparse rows would). Before timing, the task-net of both is trained with cross-entropy
+   DataModule serving sparse rows would; the MultiLabelDataModule serves dense rows). Before timing, the task-net of both is trained with cross-entropy
    for ``--warm-batches`` batches so that its probabilities are those of a training run past its first
    minutes (see 1.). Then ``--batches`` training batches (the whole T x (S + 1) schedule each) are timed,
    alternating dense / sparse per batch; the per-epoch time is the median batch time x batches per epoch.
@@ -208,7 +208,7 @@ def main(argv=None) -> int:
     p.add_argument("--warm-batches", type=int, default=300, help="cross-entropy batches training the task-net first")
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--labels", type=int, nargs="+", default=list(SCALING_L))
-    p.add_argument("--no-sparse-inputs", action="store_true", help="keep the sparse arm's inputs dense")
+    p.add_argument("--sparse-inputs", action="store_true", help="hand the sparse arm its batches as CSR")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-methods", action="store_true")
     args = p.parse_args(argv)
@@ -220,8 +220,8 @@ def main(argv=None) -> int:
         if not args.skip_methods:
             rows = []
             for ds in args.datasets:
-                rows += method_rows(ds, args.methods, args.batches, args.warm_batches, not args.no_sparse_inputs, threads)
-            print_methods(rows, threads, not args.no_sparse_inputs)
+                rows += method_rows(ds, args.methods, args.batches, args.warm_batches, args.sparse_inputs, threads)
+            print_methods(rows, threads, args.sparse_inputs)
         sys.stdout.flush()
     return 0
 

@@ -151,6 +151,21 @@ def test_sparse_scores_and_gradients_equal_dense(B, K, L):
     assert tuple(sparse.state_dict()["global_linear.weight"].shape) == (6, L)  # checkpoint layout unchanged
 
 
+@pytest.mark.parametrize("density", [0.05, 0.9])  # below / above the B·L/2 switch of score_sparse_input
+def test_score_sparse_input_equals_score_of_encode(density):
+    dense, sparse = _twin_nets(L=23)
+    x = torch.randn(4, 5, dtype=torch.float64)
+    y = _cands(4, 6, 23, density=density).double()
+    c = SparseCandidates.from_dense(y)
+    s_d = dense.score(dense.encode(x), y)
+    s_s = sparse.score_sparse_input(x, c)
+    torch.testing.assert_close(s_s, s_d, rtol=1e-10, atol=1e-10)
+    (s_d * torch.arange(24.0, dtype=torch.float64).view(4, 6)).sum().backward()
+    (s_s * torch.arange(24.0, dtype=torch.float64).view(4, 6)).sum().backward()
+    for (n, p), q in zip(dense.named_parameters(), sparse.parameters()):
+        torch.testing.assert_close(q.grad, p.grad, rtol=1e-9, atol=1e-10, msg=n)
+
+
 @pytest.mark.parametrize("cls", [NCERankingLoss, RankingLoss])
 @pytest.mark.parametrize("B", [1, 4])
 def test_sparse_objective_losses_and_gradients_equal_dense_with_fixed_samples(cls, B):

@@ -88,9 +88,10 @@ class _SparseRowsMatmul(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, table, indices, offsets, weights, rows):
+    def forward(ctx, table, indices, offsets, weights, rows, transposed):
         ctx.save_for_backward(indices, rows, weights)
         ctx.num_rows = table.shape[0]
+        ctx.transposed = transposed
         return nn.functional.embedding_bag(
             indices, table, offsets, mode="sum", per_sample_weights=weights, include_last_offset=True
         )
@@ -99,20 +100,23 @@ class _SparseRowsMatmul(torch.autograd.Function):
     def backward(ctx, grad):
         indices, rows, weights = ctx.saved_tensors
         if not ctx.needs_input_grad[0]:
-            return None, None, None, None, None
-        order = torch.sort(indices, stable=True).indices
-        t_offsets = indices.new_zeros(ctx.num_rows + 1)
-        torch.cumsum(torch.bincount(indices, minlength=ctx.num_rows), 0, out=t_offsets[1:])
+            return None, None, None, None, None, None
+        if ctx.transposed is not None:
+            order, t_offsets = ctx.transposed()
+        else:
+            order = torch.sort(indices, stable=True).indices
+            t_offsets = indices.new_zeros(ctx.num_rows + 1)
+            torch.cumsum(torch.bincount(indices, minlength=ctx.num_rows), 0, out=t_offsets[1:])
         t_weights = None if weights is None else weights[order].to(grad.dtype)
         g = nn.functional.embedding_bag(
             rows[order], grad.contiguous(), t_offsets, mode="sum", per_sample_weights=t_weights, include_last_offset=True
         )
-        return g, None, None, None, None
+        return g, None, None, None, None, None
 
 
 def sparse_rows_matmul(
     indices: torch.Tensor, offsets: torch.Tensor, table: torch.Tensor, weights: torch.Tensor | None = None,
-    rows: torch.Tensor | None = None,
+    rows: torch.Tensor | None = None, transposed=None,
 ) -> torch.Tensor:
     """``S @ table`` for a sparse ``(N, V)`` matrix ``S`` in CSR form, differentiable in ``table``.
 
@@ -122,13 +126,15 @@ def sparse_rows_matmul(
         table: ``(V, G)`` dense, contiguous.
         weights: optional ``(nnz,)`` values of ``S`` (``None``: all ones, a {0, 1} matrix).
         rows: optional ``(nnz,)`` row id of every entry (computed from ``offsets`` when ``None``).
+        transposed: optional callable returning the cached ``(order, column_offsets)`` CSC structure
+            (:meth:`seal.core.sparse.SparseCandidates.transposed`), shared by several products over the same ``S``.
 
     Returns:
         ``(N, G)``; ``table.grad`` receives ``Sᵀ @ grad`` (a gather-sum over the transposed structure).
     """
     if rows is None:
         rows = torch.repeat_interleave(torch.arange(offsets.numel() - 1, device=offsets.device), offsets[1:] - offsets[:-1])
-    return _SparseRowsMatmul.apply(table, indices, offsets, weights, rows)
+    return _SparseRowsMatmul.apply(table, indices, offsets, weights, rows, transposed)
 
 
 def sparse_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

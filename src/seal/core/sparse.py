@@ -16,7 +16,7 @@ taken silently when the sparse input is broken.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -108,6 +108,7 @@ class SparseCandidates:
     offsets: Tensor
     rows: Tensor
     shape: tuple[int, int, int]
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -167,6 +168,17 @@ class SparseCandidates:
     def counts(self) -> Tensor:
         """``(B, K)`` number of ones per candidate."""
         return (self.offsets[1:] - self.offsets[:-1]).view(self.batch_size, self.num_candidates)
+
+    def transposed(self) -> tuple[Tensor, Tensor]:
+        """``(order, label_offsets)``: the entries grouped by label (stable), i.e. the CSC structure that the weight
+        gradients of the gathers sum over; computed once per candidate set and cached."""
+        if "csc" not in self._cache:
+            L = self.num_labels
+            order = torch.sort(self.indices, stable=True).indices
+            t_offsets = self.indices.new_zeros(L + 1)
+            torch.cumsum(torch.bincount(self.indices, minlength=L), 0, out=t_offsets[1:])
+            self._cache["csc"] = (order, t_offsets)
+        return self._cache["csc"]
 
     # ------------------------------------------------------------------ conversion
     def to_dense(self, dtype: torch.dtype = torch.float32) -> Tensor:

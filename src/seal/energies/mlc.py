@@ -144,9 +144,43 @@ class MLCScoreNet(nn.Module):
             )
         flat = cands.example_ids() * L + cands.indices
         local_term = local.new_zeros(B * K).index_add(0, cands.rows, local.reshape(-1)[flat])
-        hidden = sparse_rows_matmul(cands.indices, cands.offsets, self.global_table(), rows=cands.rows)
+        hidden = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.global_table(), rows=cands.rows, transposed=cands.transposed
+        )
         hidden = hidden + self.global_linear.bias
         return (local_term + F.softplus(hidden) @ self.global_vector).view(B, K)
+
+    def score_sparse_input(self, x: torch.Tensor, cands: SparseCandidates) -> torch.Tensor:
+        """Scores of sparse candidates straight from the input, without the ``(B, L)`` local logits when the
+        candidates hold fewer ones than ``B·L / 2``: ``S_local = h(x)_b · Σ_{l ∈ y} U_l`` (a gather-sum of label
+        embeddings, weight gradient a gather-sum over the transposed index lists), so neither the ``(B, H) @ (H, L)``
+        product nor its two backward products run. Same values as ``score(encode(x), cands)`` to float
+        tolerance; otherwise it is exactly that.
+
+        Args:
+            x: ``(B, D)`` features (dense or sparse).
+            cands: ``(B, K, L)`` :class:`~seal.core.sparse.SparseCandidates`.
+
+        Returns:
+            ``(B, K)`` scores.
+        """
+        B, K, L = cands.shape
+        if 2 * cands.nnz >= B * L:
+            return self.score_sparse(self.local_logits(x), cands)
+        if x.layout == torch.strided and x.dtype != self.label_embeddings.dtype:
+            x = x.to(self.label_embeddings.dtype)
+        h = self.feature_net(x)  # (B, H)
+        if h.shape[0] != B or L != self.num_labels:
+            raise ValueError(f"MLCScoreNet.score_sparse_input: x has {h.shape[0]} rows, candidates {cands.shape}")
+        emb = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.label_embeddings, rows=cands.rows, transposed=cands.transposed
+        )  # (B·K, H): Σ_{l ∈ y} U_l per candidate
+        local_term = (emb.view(B, K, -1) * h.unsqueeze(1)).sum(-1)
+        hidden = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.global_table(), rows=cands.rows, transposed=cands.transposed
+        )
+        hidden = hidden + self.global_linear.bias
+        return local_term + (F.softplus(hidden) @ self.global_vector).view(B, K)
 
     def score_from_local(self, local: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Score candidates given precomputed local logits.

@@ -263,6 +263,13 @@ class NCERankingLoss(nn.Module):
             return scores
         if self.use_sparse(score_net, y_gold, samples):
             cands = self.sparse_candidates(y_gold, task_logits, generator=generator, samples=samples)
+            if ctx is None and callable(getattr(score_net, "score_sparse_input", None)):
+                scores = score_net.score_sparse_input(x, cands)  # skips the (B, L) context when that is cheaper
+            else:
+                scores = score_net.score(_ctx(score_net, x, ctx), cands)
+            if self.use_noise_correction:
+                scores = scores - self.space.log_prob(task_logits, cands, mask).to(scores.dtype)
+            return scores
         else:
             if isinstance(samples, SparseCandidates):
                 samples = samples.to_dense(task_logits.dtype)
