@@ -272,6 +272,10 @@ def test_malformed_sparse_inputs_are_refused_naming_the_row(corrupt, msg):
         sparse_linear(bad, lin.weight, lin.bias)
     with pytest.raises(SparseInputError, match=msg):
         MLCTaskNet(11, 4, hidden=6)(bad)
+    ff = FeedForward(11, 4)
+    ff.sparse_inputs = "dense"  # the dense fallback refuses it too, never densifies it silently
+    with pytest.raises(SparseInputError, match=msg):
+        ff(bad)
     with pytest.raises(SparseInputError, match=r"\(batch 7\): " + msg):
         check_sparse_rows(col, crow, 11, val, what="sparse input features", batch=7)
 

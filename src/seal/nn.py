@@ -68,7 +68,11 @@ class FeedForward(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         for i, (lin, drop) in enumerate(zip(self.linears, self.drops)):
             if i == 0 and x.layout != torch.strided:
-                if self.sparse_inputs == "dense":
+                if self.sparse_inputs == "dense":  # the reference path, for a well-formed batch only
+                    from seal.core.sparse import check_sparse_rows, csr_parts
+
+                    crow, col, val = csr_parts(x)
+                    check_sparse_rows(col, crow, lin.in_features, val, what="sparse input features")
                     x = dense_input(x).to(lin.weight.dtype)
                     h = lin(x)
                 else:
