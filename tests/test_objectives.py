@@ -195,7 +195,7 @@ def test_nce_sparse_generator_matches_explicit_loop_over_mlc_net():
     gold = (torch.rand(3, 4) < 0.5).double()
     z = torch.randn(3, 4, dtype=torch.float64)
     K = 6
-    loss = NCERankingLoss(K)(net, x, gold, z, generator=torch.Generator().manual_seed(11))
+    loss = NCERankingLoss(K, sparse="sparse")(net, x, gold, z, generator=torch.Generator().manual_seed(11))
     cands = bernoulli_samples_sparse(z, K, generator=torch.Generator().manual_seed(11), gold=gold).to_dense(torch.float64)
     expected = 0.0
     with torch.no_grad():

@@ -151,11 +151,11 @@ def test_sparse_scores_and_gradients_equal_dense(B, K, L):
     assert tuple(sparse.state_dict()["global_linear.weight"].shape) == (6, L)  # checkpoint layout unchanged
 
 
-@pytest.mark.parametrize("density", [0.05, 0.9])  # below / above the B·L/2 switch of score_sparse_input
+@pytest.mark.parametrize("density", [0.01, 0.9])  # below / above the switch of score_sparse_input
 def test_score_sparse_input_equals_score_of_encode(density):
-    dense, sparse = _twin_nets(L=23)
+    dense, sparse = _twin_nets(L=400)
     x = torch.randn(4, 5, dtype=torch.float64)
-    y = _cands(4, 6, 23, density=density).double()
+    y = _cands(4, 6, 400, density=density, special=False).double()
     c = SparseCandidates.from_dense(y)
     s_d = dense.score(dense.encode(x), y)
     s_s = sparse.score_sparse_input(x, c)
@@ -194,8 +194,10 @@ def test_sparse_objective_drawn_candidates_equal_dense_formula():
     x = torch.randn(B, 5, dtype=torch.float64)
     z = torch.randn(B, L, dtype=torch.float64)
     gold = (torch.rand(B, L) < 0.4).double()
-    obj = NCERankingLoss(K)
+    obj = NCERankingLoss(K, sparse="sparse")
     assert obj.use_sparse(net, gold)
+    assert not NCERankingLoss(K).use_sparse(net, gold)  # auto: 7 labels are below AUTO_MIN_LABELS
+    assert NCERankingLoss(K).use_sparse(net, torch.zeros(B, 400))
     loss = obj(net, x, gold, z, generator=torch.Generator().manual_seed(2))
     c = bernoulli_samples_sparse(z, K, generator=torch.Generator().manual_seed(2)).to_dense(torch.float64)
     ref = NCERankingLoss(K, sparse="dense")(twin, x, gold, z, samples=c)
@@ -206,8 +208,8 @@ def test_sparse_switch_and_fallbacks():
     net, _ = _twin_nets()
     gold = torch.zeros(2, 7, dtype=torch.float64)
     assert not NCERankingLoss(3, sparse="dense").use_sparse(net, gold)
-    assert not NCERankingLoss(3).use_sparse(net, gold + 0.5)  # relaxed gold: dense
-    assert not NCERankingLoss(3).use_sparse(net, gold, samples=torch.zeros(2, 3, 7))  # injected dense samples
+    assert not NCERankingLoss(3, sparse="sparse").use_sparse(net, gold + 0.5)  # relaxed gold: dense
+    assert not NCERankingLoss(3, sparse="sparse").use_sparse(net, gold, samples=torch.zeros(2, 3, 7))  # injected dense samples
     with pytest.raises(ValueError, match="sparse='sparse'"):
         NCERankingLoss(3, sparse="sparse", space=TaggingSpace()).use_sparse(net, gold)
     with pytest.raises(ValueError, match="sparse must be one of"):
@@ -322,7 +324,7 @@ def test_first_100_batches_same_losses_sparse_vs_dense_with_samples_fixed(method
             m.training_step((X[j * B:(j + 1) * B], Y[j * B:(j + 1) * B]), i)
         return np.array(losses)
 
-    sparse = run("auto")
+    sparse = run("sparse")
     monkeypatch.setattr(
         MultiLabelSpace, "sample",
         lambda self, logits, k, generator=None, mask=None: bernoulli_samples_sparse(logits, k, generator).to_dense(logits.dtype),

@@ -21,9 +21,15 @@ from dataclasses import dataclass, field
 import torch
 from torch import Tensor
 
-__all__ = ["SparseCandidates", "SparseInputError", "check_sparse_rows", "csr_parts", "resolve_sparse_mode"]
+__all__ = ["AUTO_MIN_LABELS", "SparseCandidates", "SparseInputError", "check_sparse_rows", "csr_parts", "resolve_sparse_mode"]
 
 SPARSE_MODES = ("auto", "dense", "sparse")
+
+#: ``sparse="auto"`` takes the sparse candidate path from this many labels on. Below it the dense products are
+#: a few small matmuls and the sparse path's fixed cost (a few dozen small index operations) does not pay:
+#: measured on the 2-core machines (benchmarks/bench_sparse.py, one thread), a loss-net NCE step at L=159 is
+#: ~0.9x with sparse candidates, at L=983 ~1.6x, at L=4000 ~2.4x.
+AUTO_MIN_LABELS = 400
 
 
 class SparseInputError(ValueError):

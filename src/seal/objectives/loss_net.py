@@ -32,6 +32,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from seal.core import sparse as _sparse
 from seal.core.sparse import SparseCandidates, resolve_sparse_mode
 from seal.core.spaces import MultiLabelSpace, OutputSpace, noise_log_prob
 from seal.oracles.functional import l1_cost
@@ -120,8 +121,9 @@ class NCERankingLoss(nn.Module):
     are kept as :class:`~seal.core.sparse.SparseCandidates` (index lists) from the draw to the scores and
     ``log P_N``: the same loss and gradients as the dense path for the same candidates, at a cost that follows
     the ones instead of ``L``. The sampler's random stream differs from the dense one (the distribution does
-    not). ``sparse="dense"`` forces the dense reference path; ``sparse="sparse"`` raises where the sparse path
-    does not apply. A non-binary gold (relaxed targets) or injected dense ``samples`` take the dense path.
+    not). ``"auto"`` keeps the dense path below :data:`seal.core.sparse.AUTO_MIN_LABELS` labels (where it is as
+    fast); ``sparse="dense"`` forces the dense reference path; ``sparse="sparse"`` forces the sparse one and
+    raises where it does not apply. A non-binary gold (relaxed targets) or injected dense ``samples`` take the dense path.
     Categorical outputs (:class:`~seal.core.spaces.TaggingSpace`): when the score network implements
     ``score_indices(ctx, tags (B, K, T), mask) -> (B, K)``, the candidates stay tag indices ``(B, K+1, T)``
     (``sample_indices``; the same draws as the one-hot path) and ``log P_N`` is a gather
@@ -172,6 +174,8 @@ class NCERankingLoss(nn.Module):
             )
         if not able or (samples is not None and not isinstance(samples, SparseCandidates)):
             return False
+        if self.sparse == "auto" and y_gold is not None and y_gold.shape[-1] < _sparse.AUTO_MIN_LABELS:
+            return isinstance(samples, SparseCandidates)  # small label spaces: dense is as fast
         if y_gold is not None and y_gold.is_floating_point() and bool(((y_gold != 0) & (y_gold != 1)).any()):
             return False  # relaxed gold: not a set of labels
         return True
