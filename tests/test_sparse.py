@@ -3,6 +3,7 @@ training), the sparse sampler against exhaustive enumeration, and malformed spar
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 
@@ -387,3 +388,34 @@ def test_tagging_index_candidates_equal_one_hot_path():
     torch.testing.assert_close(
         space.log_prob_indices(z, tags, mask), space.log_prob(z, torch.nn.functional.one_hot(tags, C).double(), mask)
     )
+
+
+# ------------------------------------------------------------------------------------------- layout / checkpoints
+def test_global_table_layout_keeps_checkpoints_and_optimizer_state_compatible():
+    """``global_linear.weight`` is a (G, L) view of a contiguous (L, G) table: the state_dict entry keeps its
+    shape; an old contiguous checkpoint (weights and AdamW moments) loads and steps exactly as a contiguous net."""
+    from seal.training.module import _adamw
+
+    torch.manual_seed(0)
+    net = MLCScoreNet(5, 9, hidden=8, global_hidden=6).double()
+    w = net.global_linear.weight
+    assert tuple(w.shape) == (6, 9) and net.global_table().data_ptr() == w.data_ptr()  # a view, no copy
+    old = MLCScoreNet(5, 9, hidden=8, global_hidden=6).double()
+    old.global_linear.weight = torch.nn.Parameter(old.global_linear.weight.detach().contiguous())  # former layout
+    old.load_state_dict(net.state_dict())
+    x, y = torch.randn(3, 5, dtype=torch.float64), (torch.rand(3, 4, 9) < 0.3).double()
+    opt_old = _adamw(old.parameters(), 0.1, 0.01)
+    for _ in range(2):  # moments in the old (contiguous) layout
+        opt_old.zero_grad()
+        old(x, y).sum().backward()
+        opt_old.step()
+    net.load_state_dict(old.state_dict())
+    opt_new = _adamw(net.parameters(), 0.1, 0.01)
+    opt_new.load_state_dict(copy.deepcopy(opt_old.state_dict()))  # as from a file: no shared moments
+    assert opt_new.state[net.global_linear.weight]["exp_avg"].stride() == net.global_linear.weight.stride()
+    for o, n in ((opt_old, old), (opt_new, net)):
+        o.zero_grad()
+        n.score(n.encode(x), SparseCandidates.from_dense(y) if n is net else y).sum().backward()
+        o.step()
+    for (k, a), b in zip(old.named_parameters(), net.parameters()):
+        torch.testing.assert_close(b, a, rtol=1e-9, atol=1e-9, msg=k)

@@ -75,6 +75,9 @@ class MLCScoreNet(nn.Module):
         self.feature_net = FeedForward(self.in_features, self.hidden, self.num_layers, dropout)
         self.label_embeddings = nn.Parameter(torch.empty(self.num_labels, self.hidden))
         self.global_linear = nn.Linear(self.num_labels, self.global_hidden)
+        # C₁ keeps its (G, L) shape and state_dict entry, but its memory is the contiguous (L, G) table the sparse
+        # path gathers rows from (a transposed view): no copy per step, and old checkpoints load unchanged
+        self.global_linear.weight = nn.Parameter(torch.empty(self.num_labels, self.global_hidden).t())
         self.global_vector = nn.Parameter(torch.empty(self.global_hidden))
         self.reset_parameters()
 
@@ -82,7 +85,10 @@ class MLCScoreNet(nn.Module):
         """Re-initialise all parameters as in seal-method H.18."""
         self.feature_net.reset_parameters()
         nn.init.xavier_uniform_(self.label_embeddings)
-        nn.init.kaiming_uniform_(self.global_linear.weight, nonlinearity="relu")
+        c1 = torch.empty(self.global_linear.weight.shape, dtype=self.global_linear.weight.dtype)
+        nn.init.kaiming_uniform_(c1, nonlinearity="relu")  # drawn in (G, L) order, as before the (L, G) layout
+        with torch.no_grad():
+            self.global_linear.weight.copy_(c1)
         nn.init.zeros_(self.global_linear.bias)
         nn.init.normal_(self.global_vector, mean=0.0, std=math.sqrt(2.0 / self.global_hidden))
 
@@ -117,9 +123,11 @@ class MLCScoreNet(nn.Module):
     supports_sparse_candidates = True
 
     def global_table(self) -> torch.Tensor:
-        """``C₁ᵀ`` as a contiguous ``(L, G)`` table (a differentiable copy of ``global_linear.weight``, which stays
-        the stored ``(G, L)`` parameter so checkpoints keep their layout): the rows the sparse path gathers."""
-        return self.global_linear.weight.t().contiguous()
+        """``C₁ᵀ`` as a contiguous ``(L, G)`` table, the rows the sparse path gathers: ``global_linear.weight``
+        (shape ``(G, L)``, as in every checkpoint) is stored as a transposed view of that table, so this is a view,
+        not a copy (a copy only if the parameter was replaced by a contiguous one)."""
+        w = self.global_linear.weight.t()
+        return w if w.is_contiguous() else w.contiguous()
 
     def score_sparse(self, local: torch.Tensor, cands: SparseCandidates) -> torch.Tensor:
         """Scores of sparse binary candidates: the same values as :meth:`score_from_local` on

@@ -566,6 +566,18 @@ def _adamw(params, lr: float, weight_decay: float) -> torch.optim.Optimizer:
     params = [p for p in params if p.requires_grad]
     fused = all(p.dtype.is_floating_point for p in params)
     try:
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=fused)
     except (RuntimeError, TypeError):  # device without a fused kernel
-        return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+        opt = torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+    opt.register_load_state_dict_post_hook(_match_state_layout)
+    return opt
+
+
+def _match_state_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Give loaded optimizer state the memory layout of its parameter (the fused AdamW kernel assumes one layout;
+    the loss-net's ``global_linear.weight`` is a transposed view, a checkpoint may hold contiguous moments)."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
