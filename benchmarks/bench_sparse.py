@@ -129,13 +129,15 @@ def _warm_task_net(module, loader, n: int) -> None:
         q.requires_grad_(f)
 
 
-def method_rows(dataset: str, methods, n_batches: int, warm: int, sparse_inputs: bool, threads: int) -> list[tuple]:
+def method_rows(
+    dataset: str, methods, n_batches: int, warm: int, sparse_inputs: bool, threads: int, sparse_mode: str = "auto"
+) -> list[tuple]:
     rows = []
     for method in methods:
         torch.manual_seed(0)
         dm, dense = build(dataset, method, {"sparse": "dense"})
         torch.manual_seed(0)
-        _, sparse = build(dataset, method, {"sparse": "auto"})
+        _, sparse = build(dataset, method, {"sparse": sparse_mode})
         loader = dm.train_dataloader()
         n_epoch = len(loader)
         batches = []
@@ -179,10 +181,10 @@ def method_rows(dataset: str, methods, n_batches: int, warm: int, sparse_inputs:
     return rows
 
 
-def print_methods(rows, threads: int, sparse_inputs: bool) -> None:
+def print_methods(rows, threads: int, sparse_inputs: bool, sparse_mode: str = "auto") -> None:
     print(
         f"\nper batch (the whole schedule) and per epoch, dense (today) vs sparse; threads {threads}; "
-        f"sparse arm with {'CSR' if sparse_inputs else 'dense'} inputs; medians, interleaved"
+        f"sparse arm with {'CSR' if sparse_inputs else 'dense'} inputs, model.sparse={sparse_mode}; medians, interleaved"
     )
     hdr = (
         f"{'dataset':<10}{'method':<24}{'S/T/K':>9}{'batches':>9}{'dense ms/b':>12}{'sparse ms/b':>12}"
@@ -209,6 +211,7 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--labels", type=int, nargs="+", default=list(SCALING_L))
     p.add_argument("--sparse-inputs", action="store_true", help="hand the sparse arm its batches as CSR")
+    p.add_argument("--sparse-mode", default="auto", choices=["auto", "sparse"], help="the sparse arm's model.sparse")
     p.add_argument("--skip-scaling", action="store_true")
     p.add_argument("--skip-methods", action="store_true")
     args = p.parse_args(argv)
@@ -220,8 +223,10 @@ def main(argv=None) -> int:
         if not args.skip_methods:
             rows = []
             for ds in args.datasets:
-                rows += method_rows(ds, args.methods, args.batches, args.warm_batches, args.sparse_inputs, threads)
-            print_methods(rows, threads, args.sparse_inputs)
+                rows += method_rows(
+                    ds, args.methods, args.batches, args.warm_batches, args.sparse_inputs, threads, args.sparse_mode
+                )
+            print_methods(rows, threads, args.sparse_inputs, args.sparse_mode)
         sys.stdout.flush()
     return 0
 
