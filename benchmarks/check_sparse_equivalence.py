@@ -49,16 +49,40 @@ def main(argv=None) -> int:
     p.add_argument("--batches", type=int, default=100)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--double", action="store_true", help="run both paths in float64 (isolates float32 rounding)")
+    p.add_argument(
+        "--replay", action="store_true",
+        help="hand the dense run the sparse run's exact candidates (default: redraw them from the dense run's "
+        "logits with the same generator state, which flips a sample once the logits differ in the last bit)",
+    )
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     from seal.core.spaces import MultiLabelSpace
     from seal.samplers.mlc import bernoulli_samples_sparse
 
     dtype = torch.float64 if args.double else torch.float32
-    sparse = run(args.dataset, args.method, "sparse", args.batches, dtype)
-    MultiLabelSpace.sample = lambda self, logits, k, generator=None, mask=None: bernoulli_samples_sparse(
-        logits, k, generator
-    ).to_dense(logits.dtype)
+    if args.replay:  # record the sparse run's candidates, hand exactly those to the dense run
+        tape = []
+        draw = MultiLabelSpace.sample_sparse
+
+        def record(self, logits, k, generator=None, gold=None):
+            c = draw(self, logits, k, generator, gold)
+            tape.append(c)
+            return c
+
+        MultiLabelSpace.sample_sparse = record
+        sparse = run(args.dataset, args.method, "sparse", args.batches, dtype)
+        pos = iter(tape)
+
+        def replay(self, logits, k, generator=None, mask=None):
+            draw(self, logits, k, generator)  # consume the random stream as the sparse run did (dropout masks)
+            return next(pos).to_dense(logits.dtype)[:, 1:]
+
+        MultiLabelSpace.sample = replay
+    else:
+        sparse = run(args.dataset, args.method, "sparse", args.batches, dtype)
+        MultiLabelSpace.sample = lambda self, logits, k, generator=None, mask=None: bernoulli_samples_sparse(
+            logits, k, generator
+        ).to_dense(logits.dtype)
     dense = run(args.dataset, args.method, "dense", args.batches, dtype)
     # relative to each loss's typical size (an NCE loss can touch 0 when the gold dominates every sample)
     rel = np.abs(sparse - dense) / np.maximum(np.abs(dense), 1e-3 * np.abs(dense).mean(0))

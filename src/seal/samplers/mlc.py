@@ -93,7 +93,7 @@ def bernoulli_samples_sparse(
     lam = cum[:, -1:].clamp_min(1e-300)  # (B, 1) Λ per example
     total = lam * k  # length of the K copies
     t_max = float(total.max())
-    m = int(t_max + 6.0 * t_max**0.5 + 16.0)
+    m = -(-int(t_max + 6.0 * t_max**0.5 + 16.0) // 64) * 64  # rounded up: the stream rarely depends on z
     gaps = torch.empty((B, m), dtype=torch.float64, device=dev).exponential_(generator=generator)
     pos = torch.cumsum(gaps, 1)
     while bool((pos[:, -1:] < total).any()):  # not enough points drawn for some example (rare): draw more
