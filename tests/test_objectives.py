@@ -175,13 +175,32 @@ def test_nce_with_generator_matches_explicit_loop_over_mlc_net():
     gold = (torch.rand(3, 4) < 0.5).double()
     z = torch.randn(3, 4, dtype=torch.float64)
     K = 6
-    loss = NCERankingLoss(K)(net, x, gold, z, generator=torch.Generator().manual_seed(11))
+    loss = NCERankingLoss(K, sparse="dense")(net, x, gold, z, generator=torch.Generator().manual_seed(11))
     samples = bernoulli_samples(torch.sigmoid(z), K, generator=torch.Generator().manual_seed(11))
     expected = 0.0
     with torch.no_grad():
         for b in range(3):
             cands = [gold[b]] + [samples[b, k] for k in range(K)]
             s = torch.stack([net(x[b:b + 1], y.unsqueeze(0))[0] - _log_pn(z[b].tolist(), y.tolist()) for y in cands])
+            expected += (torch.logsumexp(s, 0) - s[0]).item()
+    assert loss.item() == pytest.approx(expected, rel=1e-10)
+
+
+def test_nce_sparse_generator_matches_explicit_loop_over_mlc_net():
+    """The default (sparse) path draws with the sparse sampler's stream; same loss as a loop over its samples."""
+    from seal.samplers.mlc import bernoulli_samples_sparse
+
+    net = _mlc(L=4)
+    x = torch.randn(3, 5, dtype=torch.float64)
+    gold = (torch.rand(3, 4) < 0.5).double()
+    z = torch.randn(3, 4, dtype=torch.float64)
+    K = 6
+    loss = NCERankingLoss(K, sparse="sparse")(net, x, gold, z, generator=torch.Generator().manual_seed(11))
+    cands = bernoulli_samples_sparse(z, K, generator=torch.Generator().manual_seed(11), gold=gold).to_dense(torch.float64)
+    expected = 0.0
+    with torch.no_grad():
+        for b in range(3):
+            s = torch.stack([net(x[b:b + 1], y.unsqueeze(0))[0] - _log_pn(z[b].tolist(), y.tolist()) for y in cands[b]])
             expected += (torch.logsumexp(s, 0) - s[0]).item()
     assert loss.item() == pytest.approx(expected, rel=1e-10)
 

@@ -118,9 +118,9 @@ def new_api():
         return s, RegressionLoss("mean", space=M, per_candidate=True)(net, x, y, None, samples=s)
     return {
         "mlc_loss_net": [
-            ("nce", lambda: NCERankingLoss(4), none),
-            ("nce-mean", lambda: NCERankingLoss(4, reduction="mean"), none),
-            ("ranking", lambda: RankingLoss(4), none),
+            ("nce", lambda: NCERankingLoss(4, sparse="dense"), none),
+            ("nce-mean", lambda: NCERankingLoss(4, reduction="mean", sparse="dense"), none),
+            ("ranking", lambda: RankingLoss(4, sparse="dense"), none),
             ("regression", lambda: RegressionLoss(), none),
             ("regression-s", lambda: RegressionSamplesLoss(4, 0.7), none),
             ("margin", lambda: MarginLoss(0.5), lambda ca: {"cost_augmented_probs": ca}),

@@ -61,10 +61,126 @@ class FeedForward(nn.Module):
             nn.init.kaiming_uniform_(lin.weight, nonlinearity="relu")
             nn.init.zeros_(lin.bias)
 
+    #: ``"auto"``: a sparse (CSR / COO) input goes through the first layer sparsely (:func:`sparse_linear`);
+    #: ``"dense"``: it is densified first (the reference path).
+    sparse_inputs: str = "auto"
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for lin, drop in zip(self.linears, self.drops):
-            x = drop(nn.functional.softplus(lin(x)))
+        for i, (lin, drop) in enumerate(zip(self.linears, self.drops)):
+            if i == 0 and x.layout != torch.strided:
+                if self.sparse_inputs == "dense":  # the reference path, for a well-formed batch only
+                    from seal.core.sparse import check_sparse_rows, csr_parts
+
+                    crow, col, val = csr_parts(x)
+                    check_sparse_rows(col, crow, lin.in_features, val, what="sparse input features")
+                    x = dense_input(x).to(lin.weight.dtype)
+                    h = lin(x)
+                else:
+                    h = sparse_linear(x, lin.weight, lin.bias)
+            else:
+                h = lin(x)
+            x = drop(nn.functional.softplus(h))
         return x
+
+
+class _SparseRowsMatmul(torch.autograd.Function):
+    """``S @ table`` for CSR rows ``S`` (``indices``, ``offsets``, optional ``weights``); gradient for ``table`` only.
+
+    Forward: ``embedding_bag`` (mode ``"sum"``). Backward: ``Sᵀ @ grad`` as another ``embedding_bag`` over the
+    transposed (CSC) structure, built by one stable sort of the indices -- a gather-sum again, several times
+    faster on CPU than ``embedding_bag``'s own dense backward (a scatter) and than the dense weight-gradient matmul.
+    """
+
+    @staticmethod
+    def forward(ctx, table, indices, offsets, weights, rows, transposed):
+        ctx.save_for_backward(indices, rows, weights)
+        ctx.num_rows = table.shape[0]
+        ctx.transposed = transposed
+        return nn.functional.embedding_bag(
+            indices, table, offsets, mode="sum", per_sample_weights=weights, include_last_offset=True
+        )
+
+    @staticmethod
+    def backward(ctx, grad):
+        indices, rows, weights = ctx.saved_tensors
+        if not ctx.needs_input_grad[0]:
+            return None, None, None, None, None, None
+        if ctx.transposed is not None:
+            order, t_offsets = ctx.transposed()
+        else:
+            order = torch.sort(indices, stable=True).indices
+            t_offsets = indices.new_zeros(ctx.num_rows + 1)
+            torch.cumsum(torch.bincount(indices, minlength=ctx.num_rows), 0, out=t_offsets[1:])
+        t_weights = None if weights is None else weights[order].to(grad.dtype)
+        g = nn.functional.embedding_bag(
+            rows[order], grad.contiguous(), t_offsets, mode="sum", per_sample_weights=t_weights, include_last_offset=True
+        )
+        return g, None, None, None, None, None
+
+
+def sparse_rows_matmul(
+    indices: torch.Tensor, offsets: torch.Tensor, table: torch.Tensor, weights: torch.Tensor | None = None,
+    rows: torch.Tensor | None = None, transposed=None,
+) -> torch.Tensor:
+    """``S @ table`` for a sparse ``(N, V)`` matrix ``S`` in CSR form, differentiable in ``table``.
+
+    Args:
+        indices: ``(nnz,)`` int64 column ids of ``S`` row by row.
+        offsets: ``(N + 1,)`` int64 row pointers.
+        table: ``(V, G)`` dense, contiguous.
+        weights: optional ``(nnz,)`` values of ``S`` (``None``: all ones, a {0, 1} matrix).
+        rows: optional ``(nnz,)`` row id of every entry (computed from ``offsets`` when ``None``).
+        transposed: optional callable returning the cached ``(order, column_offsets)`` CSC structure
+            (:meth:`seal.core.sparse.SparseCandidates.transposed`), shared by several products over the same ``S``.
+
+    Returns:
+        ``(N, G)``; ``table.grad`` receives ``Sᵀ @ grad`` (a gather-sum over the transposed structure).
+    """
+    if rows is None:
+        rows = torch.repeat_interleave(torch.arange(offsets.numel() - 1, device=offsets.device), offsets[1:] - offsets[:-1])
+    return _SparseRowsMatmul.apply(table, indices, offsets, weights, rows, transposed)
+
+
+def sparse_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``x @ weightᵀ + bias`` for a sparse CSR / COO ``x`` ``(B, D)``, from its non-zeros only.
+
+    An ``embedding_bag`` (mode ``"sum"``, ``per_sample_weights`` = the values) over the contiguous ``(D, H)``
+    table ``weightᵀ``: the forward pass gathers the rows of the non-zero features, the weight gradient sums the
+    output gradients of the rows that hold each feature (:func:`sparse_rows_matmul`). Same values as the dense ``F.linear`` to float tolerance.
+
+    Args:
+        x: ``(B, D)`` sparse features (checked: indices in ``[0, D)``, finite values; see
+            :func:`seal.core.sparse.check_sparse_rows`).
+        weight: ``(H, D)`` (an ``nn.Linear`` weight).
+        bias: ``(H,)`` or ``None``.
+
+    Returns:
+        ``(B, H)``.
+
+    Raises:
+        seal.core.sparse.SparseInputError: a malformed sparse batch (names the row).
+    """
+    from seal.core.sparse import check_sparse_rows, csr_parts
+
+    if x.dim() != 2 or x.shape[1] != weight.shape[1]:
+        raise ValueError(f"sparse input must be (B, D) with D = {weight.shape[1]}, got {tuple(x.shape)}")
+    crow, col, val = csr_parts(x)
+    check_sparse_rows(col, crow, weight.shape[1], val, what="sparse input features")
+    out = sparse_rows_matmul(col.long(), crow.long(), weight.t().contiguous(), val.to(weight.dtype))
+    return out if bias is None else out + bias
+
+
+def repeat_rows(x: torch.Tensor, n: int) -> torch.Tensor:
+    """``x.repeat(n, 1)`` for dense and sparse CSR / COO ``(B, D)`` inputs (sparse stays sparse, as CSR)."""
+    if x.layout == torch.strided:
+        return x.repeat(n, *([1] * (x.dim() - 1)))
+    from seal.core.sparse import csr_parts
+
+    crow, col, val = csr_parts(x)
+    nnz = col.numel()
+    shift = torch.arange(n, device=crow.device, dtype=crow.dtype).unsqueeze(1) * nnz
+    new_crow = torch.cat([crow[:1], (crow[1:].unsqueeze(0) + shift).reshape(-1)])
+    return torch.sparse_csr_tensor(new_crow, col.repeat(n), val.repeat(n), (x.shape[0] * n, x.shape[1]))
 
 
 def dense_input(x: torch.Tensor) -> torch.Tensor:

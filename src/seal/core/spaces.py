@@ -41,7 +41,8 @@ from torch.nn import functional as F
 
 from seal.inference.gbi import project_box, project_simplex
 from seal.oracles.functional import soft_f1, soft_iou
-from seal.samplers.mlc import _check_k, bernoulli_samples, gaussian_logit_samples
+from seal.core.sparse import SparseCandidates
+from seal.samplers.mlc import _check_k, bernoulli_samples, bernoulli_samples_sparse, gaussian_logit_samples
 
 __all__ = [
     "BinaryMaskSpace",
@@ -50,6 +51,7 @@ __all__ = [
     "TaggingSpace",
     "get_space",
     "noise_log_prob",
+    "noise_log_prob_sparse",
 ]
 
 
@@ -79,6 +81,33 @@ def noise_log_prob(task_logits: Tensor, y: Tensor) -> Tensor:
     return -dist
 
 
+def noise_log_prob_sparse(task_logits: Tensor, cands: SparseCandidates) -> Tensor:
+    """``log P_N(y)`` of sparse binary candidates under ``Bernoulli(σ(z))``, at a cost that follows the ones.
+
+    ``log P_N(y) = Σ_l log(1 − p_l) + Σ_{l ∈ y} [log p_l − log(1 − p_l)] = −Σ_l softplus(z_l) + Σ_{l ∈ y} z_l``
+    (since ``log σ(z) − log(1 − σ(z)) = z``): one ``(B, L)`` softplus sum per example, shared by all ``K``
+    candidates, plus a gather of the logits at the ones. Accumulated in float64 and returned in the logits'
+    dtype, so the cancellation between the two sums costs no accuracy; finite for finite logits however
+    saturated (the same value as :func:`noise_log_prob` on ``cands.to_dense()`` to float tolerance).
+
+    Args:
+        task_logits: ``(B, L)`` task-net logits (detached here).
+        cands: :class:`~seal.core.sparse.SparseCandidates` ``(B, K, L)``.
+
+    Returns:
+        ``(B, K)`` log-probabilities, no gradient.
+    """
+    z = task_logits.detach()
+    B, K, L = cands.shape
+    if tuple(z.shape) != (B, L):
+        raise ValueError(f"noise_log_prob_sparse: logits must be (B, L) = {(B, L)}, got {tuple(z.shape)}")
+    zd = z.double()
+    base = -F.softplus(zd).sum(-1)  # (B,) log P_N of the empty output
+    picked = zd.reshape(-1)[cands.example_ids() * L + cands.indices]
+    per_row = torch.zeros(B * K, dtype=torch.float64, device=z.device).index_add_(0, cands.rows, picked)
+    return (per_row.view(B, K) + base.unsqueeze(1)).to(z.dtype)
+
+
 def _check_std(std: float) -> float:
     std = float(std)
     if not (math.isfinite(std) and std > 0.0):
@@ -99,6 +128,9 @@ class OutputSpace:
     name: str = ""
     gbi_space: str = "box"
     event_dims: int = 1
+    #: whether :meth:`sample_sparse` draws :class:`~seal.core.sparse.SparseCandidates` and :meth:`log_prob`
+    #: accepts them (the NCE / ranking objectives then take the sparse path, see ``sparse="auto"``)
+    supports_sparse: bool = False
 
     def relax(self, logits: Tensor, mask: Tensor | None = None) -> Tensor:  # pragma: no cover - protocol
         raise NotImplementedError
@@ -160,6 +192,17 @@ class MultiLabelSpace(OutputSpace):
         """``k`` Bernoulli samples per example, ``(B, k, L)`` of 0/1 in the logits' dtype (no grad)."""
         return bernoulli_samples(torch.sigmoid(logits.detach()), k, generator=generator)
 
+    supports_sparse = True
+
+    @torch.no_grad()
+    def sample_sparse(
+        self, logits: Tensor, k: int, generator: torch.Generator | None = None, gold: Tensor | None = None
+    ) -> SparseCandidates:
+        """``k`` Bernoulli samples per example as :class:`~seal.core.sparse.SparseCandidates` ``(B, k, L)``
+        (``(B, k + 1, L)`` with the ``gold`` ``(B, L)`` prepended), drawn at a cost that follows the uncertain
+        labels (:func:`seal.samplers.mlc.bernoulli_samples_sparse`; same distribution, another random stream)."""
+        return bernoulli_samples_sparse(logits, k, generator=generator, gold=gold)
+
     @torch.no_grad()
     def perturb(
         self, logits: Tensor, k: int, std: float, keep_relaxed: bool = True, generator: torch.Generator | None = None,
@@ -168,8 +211,11 @@ class MultiLabelSpace(OutputSpace):
         """``σ(z)`` (if ``keep_relaxed``) then Gaussian-logit samples ``σ(z + std·ε)``: ``(B, k, L)`` (H.7)."""
         return gaussian_logit_samples(logits, k, std, keep_probs=keep_relaxed, generator=generator)
 
-    def log_prob(self, logits: Tensor, y: Tensor, mask: Tensor | None = None) -> Tensor:
-        """``log P_N(y)`` under ``Bernoulli(σ(z))``: logits ``(B, L)``, ``y`` ``(B, K, L)`` -> ``(B, K)``."""
+    def log_prob(self, logits: Tensor, y: Tensor | SparseCandidates, mask: Tensor | None = None) -> Tensor:
+        """``log P_N(y)`` under ``Bernoulli(σ(z))``: logits ``(B, L)``, ``y`` ``(B, K, L)`` (dense or
+        :class:`~seal.core.sparse.SparseCandidates`) -> ``(B, K)``."""
+        if isinstance(y, SparseCandidates):
+            return noise_log_prob_sparse(logits, y)
         return noise_log_prob(logits, y)
 
     def oracle(self, y_hat: Tensor, gold: Tensor, mask: Tensor | None = None) -> Tensor:
@@ -360,6 +406,36 @@ class TaggingSpace(OutputSpace):
         noisy = torch.softmax(z.unsqueeze(1) + std * eps, dim=-1)
         out = torch.cat([torch.softmax(z, -1).unsqueeze(1), noisy], dim=1) if keep_relaxed else noisy
         return out * m
+
+    def gold_indices(self, gold: Tensor, mask: Tensor | None = None) -> Tensor:
+        """Gold tags as indices ``(B, T)`` int64 (one-hot ``(B, T, C)`` gold: its argmax), 0 at padded positions."""
+        tags = gold.argmax(-1) if gold.is_floating_point() and gold.dim() >= 3 else gold.long()
+        if mask is None:
+            return tags
+        return torch.where(mask.to(device=tags.device, dtype=torch.bool), tags, torch.zeros_like(tags))
+
+    def log_prob_indices(self, logits: Tensor, tags: Tensor, mask: Tensor | None = None) -> Tensor:
+        """``log P_N`` of index candidates: ``Σ_{t real} log softmax(z)_{t, y_t}``, a gather instead of the one-hot
+        product of :meth:`log_prob` (same values). Logits ``(B, T, C)``, ``tags`` ``(B, K, T)`` -> ``(B, K)``."""
+        m = self._mask(logits, mask)
+        logp = torch.log_softmax(logits.detach(), dim=-1)
+        B, K, T = tags.shape
+        picked = logp.unsqueeze(1).expand(B, K, T, logp.shape[-1]).gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        return (picked * m.unsqueeze(1).to(picked.dtype)).sum(-1)
+
+    @staticmethod
+    def local_score_indices(local: Tensor, tags: Tensor, mask: Tensor | None = None) -> Tensor:
+        """The local (per-position) energy term of index candidates: ``Σ_{t real} local_{t, y_t}``, a gather.
+
+        The hook a tagging score network's ``score_indices(ctx, tags (B, K, T), mask) -> (B, K)`` builds on: it
+        equals ``Σ_{t, c} y_tc · local_tc`` of the one-hot candidates without materialising ``(B, K, T, C)``.
+        Differentiable in ``local`` ``(B, T, C)``.
+        """
+        B, K, T = tags.shape
+        picked = local.unsqueeze(1).expand(B, K, T, local.shape[-1]).gather(-1, tags.unsqueeze(-1)).squeeze(-1)
+        if mask is not None:
+            picked = picked * mask.to(device=picked.device, dtype=picked.dtype).unsqueeze(1)
+        return picked.sum(-1)
 
     def log_prob(self, logits: Tensor, y: Tensor, mask: Tensor | None = None) -> Tensor:
         """``Σ_{t real} Σ_c y_tc log softmax(z)_tc``: logits ``(B, T, C)``, ``y`` ``(B, K, T, C)`` -> ``(B, K)``.

@@ -16,7 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seal.nn import FeedForward, dense_input
+from seal.core.sparse import SparseCandidates
+from seal.nn import FeedForward, sparse_rows_matmul
 
 __all__ = ["MLCScoreNet"]
 
@@ -74,6 +75,9 @@ class MLCScoreNet(nn.Module):
         self.feature_net = FeedForward(self.in_features, self.hidden, self.num_layers, dropout)
         self.label_embeddings = nn.Parameter(torch.empty(self.num_labels, self.hidden))
         self.global_linear = nn.Linear(self.num_labels, self.global_hidden)
+        # C₁ keeps its (G, L) shape and state_dict entry, but its memory is the contiguous (L, G) table the sparse
+        # path gathers rows from (a transposed view): no copy per step, and old checkpoints load unchanged
+        self.global_linear.weight = nn.Parameter(torch.empty(self.num_labels, self.global_hidden).t())
         self.global_vector = nn.Parameter(torch.empty(self.global_hidden))
         self.reset_parameters()
 
@@ -81,7 +85,10 @@ class MLCScoreNet(nn.Module):
         """Re-initialise all parameters as in seal-method H.18."""
         self.feature_net.reset_parameters()
         nn.init.xavier_uniform_(self.label_embeddings)
-        nn.init.kaiming_uniform_(self.global_linear.weight, nonlinearity="relu")
+        c1 = torch.empty(self.global_linear.weight.shape, dtype=self.global_linear.weight.dtype)
+        nn.init.kaiming_uniform_(c1, nonlinearity="relu")  # drawn in (G, L) order, as before the (L, G) layout
+        with torch.no_grad():
+            self.global_linear.weight.copy_(c1)
         nn.init.zeros_(self.global_linear.bias)
         nn.init.normal_(self.global_vector, mean=0.0, std=math.sqrt(2.0 / self.global_hidden))
 
@@ -96,9 +103,8 @@ class MLCScoreNet(nn.Module):
             ``(B, L)``; ``S_local(x, y) = Σ_l y_l z_l``. Compute once per step and pass to
             :meth:`score_from_local` to score many candidates.
         """
-        x = dense_input(x)
         weight = self.label_embeddings
-        if x.dtype != weight.dtype:
+        if x.layout == torch.strided and x.dtype != weight.dtype:
             x = x.to(weight.dtype)
         return self.feature_net(x) @ weight.t()
 
@@ -112,6 +118,77 @@ class MLCScoreNet(nn.Module):
             ``(...)``.
         """
         return F.softplus(self.global_linear(y)) @ self.global_vector
+
+    #: :meth:`score` accepts :class:`~seal.core.sparse.SparseCandidates` (gather / embedding-bag path)
+    supports_sparse_candidates = True
+
+    def global_table(self) -> torch.Tensor:
+        """``C₁ᵀ`` as a contiguous ``(L, G)`` table, the rows the sparse path gathers: ``global_linear.weight``
+        (shape ``(G, L)``, as in every checkpoint) is stored as a transposed view of that table, so this is a view,
+        not a copy (a copy only if the parameter was replaced by a contiguous one)."""
+        w = self.global_linear.weight.t()
+        return w if w.is_contiguous() else w.contiguous()
+
+    def score_sparse(self, local: torch.Tensor, cands: SparseCandidates) -> torch.Tensor:
+        """Scores of sparse binary candidates: the same values as :meth:`score_from_local` on
+        ``cands.to_dense()`` (to float tolerance), computed from the ones only.
+
+        ``S_local = Σ_{l ∈ y} local_l`` (a gather and a segment sum); ``C₁ y = Σ_{l ∈ y} C₁[:, l]``
+        (``embedding_bag`` over the ``(L, G)`` table, mode ``"sum"``; its weight gradient another gather-sum over
+        the transposed index lists, :func:`seal.nn.sparse_rows_matmul`). An empty candidate scores ``c₂ᵀ softplus(b₁)``.
+
+        Args:
+            local: ``(B, L)`` local logits (gradients flow into them).
+            cands: ``(B, K, L)`` :class:`~seal.core.sparse.SparseCandidates`.
+
+        Returns:
+            ``(B, K)`` scores (higher is better).
+        """
+        B, K, L = cands.shape
+        if local.dim() != 2 or tuple(local.shape) != (B, L) or L != self.num_labels:
+            raise ValueError(
+                f"MLCScoreNet.score_sparse: local must be (B, L) = {(B, L)} with L = num_labels={self.num_labels}; "
+                f"got local {tuple(local.shape)}"
+            )
+        flat = cands.example_ids() * L + cands.indices
+        local_term = local.new_zeros(B * K).index_add(0, cands.rows, local.reshape(-1)[flat])
+        hidden = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.global_table(), rows=cands.rows, transposed=cands.transposed
+        )
+        hidden = hidden + self.global_linear.bias
+        return (local_term + F.softplus(hidden) @ self.global_vector).view(B, K)
+
+    def score_sparse_input(self, x: torch.Tensor, cands: SparseCandidates) -> torch.Tensor:
+        """Scores of sparse candidates straight from the input, without the ``(B, L)`` local logits when the
+        candidates hold few ones (``4·(nnz + B·K) < B·L``): ``S_local = h(x)_b · Σ_{l ∈ y} U_l`` (a gather-sum of label
+        embeddings, weight gradient a gather-sum over the transposed index lists), so neither the ``(B, H) @ (H, L)``
+        product nor its two backward products run. Same values as ``score(encode(x), cands)`` to float
+        tolerance; otherwise it is exactly that.
+
+        Args:
+            x: ``(B, D)`` features (dense or sparse).
+            cands: ``(B, K, L)`` :class:`~seal.core.sparse.SparseCandidates`.
+
+        Returns:
+            ``(B, K)`` scores.
+        """
+        B, K, L = cands.shape
+        if 4 * (cands.nnz + B * K) >= B * L:  # gathers cost ~4x a matmul's multiply-add here
+            return self.score_sparse(self.local_logits(x), cands)
+        if x.layout == torch.strided and x.dtype != self.label_embeddings.dtype:
+            x = x.to(self.label_embeddings.dtype)
+        h = self.feature_net(x)  # (B, H)
+        if h.shape[0] != B or L != self.num_labels:
+            raise ValueError(f"MLCScoreNet.score_sparse_input: x has {h.shape[0]} rows, candidates {cands.shape}")
+        emb = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.label_embeddings, rows=cands.rows, transposed=cands.transposed
+        )  # (B·K, H): Σ_{l ∈ y} U_l per candidate
+        local_term = (emb.view(B, K, -1) * h.unsqueeze(1)).sum(-1)
+        hidden = sparse_rows_matmul(
+            cands.indices, cands.offsets, self.global_table(), rows=cands.rows, transposed=cands.transposed
+        )
+        hidden = hidden + self.global_linear.bias
+        return local_term + (F.softplus(hidden) @ self.global_vector).view(B, K)
 
     def score_from_local(self, local: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Score candidates given precomputed local logits.
@@ -148,8 +225,11 @@ class MLCScoreNet(nn.Module):
         """Score-net protocol (:mod:`seal.core.score_net`): the context ``ctx`` = local logits ``(B, L)``."""
         return self.local_logits(x)
 
-    def score(self, ctx: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Score-net protocol: ``score_from_local(ctx, y)``; ``y`` ``(B, K, L)`` -> ``(B, K)`` (or ``(B, L)`` -> ``(B,)``)."""
+    def score(self, ctx: torch.Tensor, y: torch.Tensor | SparseCandidates) -> torch.Tensor:
+        """Score-net protocol: ``score_from_local(ctx, y)``; ``y`` ``(B, K, L)`` -> ``(B, K)`` (or ``(B, L)`` -> ``(B,)``);
+        :class:`~seal.core.sparse.SparseCandidates` ``(B, K, L)`` -> ``(B, K)`` by :meth:`score_sparse`."""
+        if isinstance(y, SparseCandidates):
+            return self.score_sparse(ctx, y)
         return self.score_from_local(ctx, y)
 
     # ------------------------------------------------------------------ API

@@ -135,13 +135,13 @@ def _ce(hp, space):
 def _nce(hp, space):
     from seal.objectives.loss_net import NCERankingLoss
 
-    return NCERankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), _task(hp, space, "raw")
+    return NCERankingLoss(hp["num_samples"], space=space, sparse=hp.get("sparse", "auto"), **_red(hp, "sum")), _task(hp, space, "raw")
 
 
 def _ranking(hp, space):
     from seal.objectives.loss_net import RankingLoss
 
-    return RankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), _task(hp, space, "raw")
+    return RankingLoss(hp["num_samples"], space=space, sparse=hp.get("sparse", "auto"), **_red(hp, "sum")), _task(hp, space, "raw")
 
 
 def _regression(hp, space):
@@ -181,7 +181,7 @@ def _dvn_gbi(hp, space):
 def _nce_gbi(hp, space):
     from seal.objectives.loss_net import NCERankingLoss
 
-    return NCERankingLoss(hp["num_samples"], space=space, **_red(hp, "sum")), None
+    return NCERankingLoss(hp["num_samples"], space=space, sparse=hp.get("sparse", "auto"), **_red(hp, "sum")), None
 
 
 def _static(transform: str):

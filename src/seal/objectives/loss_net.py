@@ -32,6 +32,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from seal.core import sparse as _sparse
+from seal.core.sparse import SparseCandidates, resolve_sparse_mode
 from seal.core.spaces import MultiLabelSpace, OutputSpace, noise_log_prob
 from seal.oracles.functional import l1_cost
 
@@ -113,18 +115,34 @@ class NCERankingLoss(nn.Module):
     A row whose gold (index 0) is masked — in particular a row with **all** candidates masked (case B16,
     masked variant) — contributes loss 0 and gradient 0 (never NaN).
 
+    Sparse path (``sparse="auto"``, the default): when the output space draws sparse candidates
+    (``space.supports_sparse``, multi-label) and the score network scores them
+    (``score_net.supports_sparse_candidates``, :class:`~seal.energies.MLCScoreNet`), the gold and the samples
+    are kept as :class:`~seal.core.sparse.SparseCandidates` (index lists) from the draw to the scores and
+    ``log P_N``: the same loss and gradients as the dense path for the same candidates, at a cost that follows
+    the ones instead of ``L``. The sampler's random stream differs from the dense one (the distribution does
+    not). ``"auto"`` keeps the dense path below :data:`seal.core.sparse.AUTO_MIN_LABELS` labels (where it is as
+    fast); ``sparse="dense"`` forces the dense reference path; ``sparse="sparse"`` forces the sparse one and
+    raises where it does not apply. A non-binary gold (relaxed targets) or injected dense ``samples`` take the dense path.
+    Categorical outputs (:class:`~seal.core.spaces.TaggingSpace`): when the score network implements
+    ``score_indices(ctx, tags (B, K, T), mask) -> (B, K)``, the candidates stay tag indices ``(B, K+1, T)``
+    (``sample_indices``; the same draws as the one-hot path) and ``log P_N`` is a gather
+    (:meth:`~seal.core.spaces.TaggingSpace.log_prob_indices`).
+
     Args:
         num_samples: number of noise samples ``K >= 1`` (the gold is extra: ``K + 1`` candidates).
         reduction: ``"sum"`` (default, over the batch, as released), ``"mean"`` or ``"none"``.
         use_noise_correction: subtract ``log P_N`` (NCE) or not (ranking).
         space: the output space (default :class:`~seal.core.spaces.MultiLabelSpace`).
+        sparse: ``"auto"``, ``"dense"`` or ``"sparse"`` (see above).
 
     Raises:
-        ValueError: ``num_samples < 1`` or an unknown ``reduction``.
+        ValueError: ``num_samples < 1``, an unknown ``reduction`` or ``sparse`` value.
     """
 
     def __init__(
-        self, num_samples: int, reduction: str = "sum", use_noise_correction: bool = True, space: OutputSpace | None = None
+        self, num_samples: int, reduction: str = "sum", use_noise_correction: bool = True, space: OutputSpace | None = None,
+        sparse: str = "auto",
     ) -> None:
         super().__init__()
         owner = type(self).__name__
@@ -132,6 +150,67 @@ class NCERankingLoss(nn.Module):
         self.reduction = _check_reduction(owner, reduction)
         self.use_noise_correction = bool(use_noise_correction)
         self.space = _space(space)
+        self.sparse = resolve_sparse_mode(owner, sparse)
+
+    def use_sparse(self, score_net: Any, y_gold: torch.Tensor | None = None, samples: Any = None) -> bool:
+        """Whether this call takes the sparse path (see the class docstring).
+
+        Raises:
+            ValueError: ``sparse="sparse"`` where the space or the score network has no sparse path.
+        """
+        if self.sparse == "dense":
+            return False
+        able = bool(getattr(self.space, "supports_sparse", False)) and bool(
+            getattr(score_net, "supports_sparse_candidates", False)
+        )
+        if self.sparse == "sparse" and not able and callable(getattr(self.space, "sample_indices", None)):
+            able = callable(getattr(score_net, "score_indices", None))  # categorical: index candidates
+            if able:
+                return False
+        if self.sparse == "sparse" and not able:
+            raise ValueError(
+                f"{type(self).__name__}: sparse='sparse' but {type(self.space).__name__} / {type(score_net).__name__} "
+                "have no sparse candidate path"
+            )
+        if not able or (samples is not None and not isinstance(samples, SparseCandidates)):
+            return False
+        if self.sparse == "auto" and y_gold is not None and y_gold.shape[-1] < _sparse.AUTO_MIN_LABELS:
+            return isinstance(samples, SparseCandidates)  # small label spaces: dense is as fast
+        if y_gold is not None and y_gold.is_floating_point() and bool(((y_gold != 0) & (y_gold != 1)).any()):
+            return False  # relaxed gold: not a set of labels
+        return True
+
+    def _use_indices(self, score_net: Any, y_gold: torch.Tensor, samples: Any) -> bool:
+        """Index candidates for categorical spaces (tagging) whose score network has ``score_indices``."""
+        return (
+            self.sparse != "dense"
+            and samples is None
+            and callable(getattr(self.space, "sample_indices", None))
+            and callable(getattr(score_net, "score_indices", None))
+            and not (y_gold.is_floating_point() and y_gold.dim() >= 3 and bool(((y_gold != 0) & (y_gold != 1)).any()))
+        )
+
+    def sparse_candidates(
+        self,
+        y_gold: torch.Tensor,
+        task_logits: torch.Tensor,
+        generator: torch.Generator | None = None,
+        samples: SparseCandidates | None = None,
+    ) -> SparseCandidates:
+        """The ``(B, K+1, L)`` candidates ``[y*, y_1, …, y_K]`` as :class:`~seal.core.sparse.SparseCandidates`.
+
+        Raises:
+            seal.core.sparse.SparseInputError: injected ``samples`` with label ids outside ``[0, L)``.
+        """
+        with torch.no_grad():
+            z = task_logits.detach()
+            if samples is None:
+                return self.space.sample_sparse(z, self.num_samples, generator=generator, gold=y_gold)
+            B, L = z.shape
+            if samples.batch_size != B or samples.num_labels != L:
+                raise ValueError(f"{type(self).__name__}: samples must be (B, K, L) = ({B}, K, {L}), got {samples.shape}")
+            samples.check(L)
+            return SparseCandidates.cat([SparseCandidates.from_dense(y_gold.detach()), samples])
 
     def candidates(
         self,
@@ -171,7 +250,34 @@ class NCERankingLoss(nn.Module):
         mask: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The unmasked ``(B, K+1)`` logits ``s̃_k = S(x, y_k) − log P_N(y_k)`` (gold at index 0)."""
-        cands = self.candidates(y_gold, task_logits, generator=generator, samples=samples, mask=mask)
+        if self._use_indices(score_net, y_gold, samples):
+            # categorical outputs: candidates as tag indices (B, K+1, T), never one-hot (same draws as the dense path)
+            with torch.no_grad():
+                z = task_logits.detach()
+                tags = torch.cat(
+                    [
+                        self.space.gold_indices(y_gold.detach(), mask).unsqueeze(1),
+                        self.space.sample_indices(z, self.num_samples, generator, mask),
+                    ],
+                    1,
+                )
+            scores = score_net.score_indices(_ctx(score_net, x, ctx), tags, mask)
+            if self.use_noise_correction:
+                scores = scores - self.space.log_prob_indices(task_logits, tags, mask).to(scores.dtype)
+            return scores
+        if self.use_sparse(score_net, y_gold, samples):
+            cands = self.sparse_candidates(y_gold, task_logits, generator=generator, samples=samples)
+            if ctx is None and callable(getattr(score_net, "score_sparse_input", None)):
+                scores = score_net.score_sparse_input(x, cands)  # skips the (B, L) context when that is cheaper
+            else:
+                scores = score_net.score(_ctx(score_net, x, ctx), cands)
+            if self.use_noise_correction:
+                scores = scores - self.space.log_prob(task_logits, cands, mask).to(scores.dtype)
+            return scores
+        else:
+            if isinstance(samples, SparseCandidates):
+                samples = samples.to_dense(task_logits.dtype)
+            cands = self.candidates(y_gold, task_logits, generator=generator, samples=samples, mask=mask)
         scores = score_net.score(_ctx(score_net, x, ctx), cands)
         if self.use_noise_correction:
             scores = scores - self.space.log_prob(task_logits, cands, mask).to(scores.dtype)
@@ -250,13 +356,16 @@ class RankingLoss(NCERankingLoss):
         num_samples: ``K >= 1`` samples (plus the gold at index 0).
         reduction: ``"sum"`` (default), ``"mean"`` or ``"none"``.
         space: the output space (default multi-label).
+        sparse: ``"auto"``, ``"dense"`` or ``"sparse"`` (see :class:`NCERankingLoss`).
 
     Raises:
         ValueError: ``num_samples < 1`` or an unknown ``reduction``.
     """
 
-    def __init__(self, num_samples: int, reduction: str = "sum", space: OutputSpace | None = None) -> None:
-        super().__init__(num_samples, reduction=reduction, use_noise_correction=False, space=space)
+    def __init__(
+        self, num_samples: int, reduction: str = "sum", space: OutputSpace | None = None, sparse: str = "auto"
+    ) -> None:
+        super().__init__(num_samples, reduction=reduction, use_noise_correction=False, space=space, sparse=sparse)
 
 
 # ---------------------------------------------------------------------------------------- regression (DVN)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from seal.nn import FeedForward, dense_input
+from seal.nn import FeedForward
 
 
 class MLCTaskNet(nn.Module):
@@ -47,4 +47,4 @@ class MLCTaskNet(nn.Module):
         nn.init.xavier_uniform_(self.label_embeddings)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.features(dense_input(x)) @ self.label_embeddings.T
+        return self.features(x) @ self.label_embeddings.T

@@ -103,6 +103,10 @@ class MultilabelModule(SEALModule):
             its own generator, so predictions do not depend on the training RNG).
         dvn_samples: the samples the ``dvn-gbi`` loss-net regresses on, a non-empty subset of
             ``["inference", "adversarial", "gold"]`` (default: all three, as ``pdvn``).
+        sparse: ``"auto"`` (default): discrete NCE / ranking candidates are kept as index lists from the draw
+            to the energies and ``log P_N`` (:class:`seal.core.sparse.SparseCandidates`), and sparse (CSR / COO)
+            input batches go through the first layer of both networks sparsely; ``"dense"``: the dense
+            reference path everywhere; ``"sparse"``: as ``"auto"`` but an error where no sparse path exists.
 
     Raises:
         ValueError: unknown method or an out-of-range hyper-parameter (K, S, T < 1; negative weights
@@ -152,6 +156,7 @@ class MultilabelModule(SEALModule):
         gbi_method: str = "adam",
         gbi_eval_seed: int = 0,
         dvn_samples: list[str] | None = None,
+        sparse: str = "auto",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
@@ -217,6 +222,14 @@ class MultilabelModule(SEALModule):
             score_optimizer=OptimizerSettings("adamw", score_lr, score_weight_decay, score_grad_clip),
             plateau_patience=plateau_patience, plateau_factor=plateau_factor,
         )
+        from seal.core.sparse import resolve_sparse_mode
+
+        resolve_sparse_mode("MultilabelModule", sparse)
+        for net in (self.task_net, self.score_net):
+            if net is not None:
+                for ff in net.modules():
+                    if hasattr(ff, "sparse_inputs"):
+                        ff.sparse_inputs = "dense" if sparse == "dense" else "auto"
         self._pretrained_loaded = False
 
         from seal.metrics import multilabel_metrics
@@ -449,6 +462,16 @@ class MultilabelModule(SEALModule):
             loss = self.task_loss(self.score_net, x, y, z, y_ca)
         self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
         return loss.detach()
+
+    def training_step(self, batch, batch_idx: int):
+        x = batch[0] if isinstance(batch, (tuple, list)) else batch["x"]
+        if isinstance(x, torch.Tensor) and x.layout != torch.strided:
+            # refuse a malformed sparse batch here, naming it, never densify it silently
+            from seal.core.sparse import check_sparse_rows, csr_parts
+
+            crow, col, val = csr_parts(x)
+            check_sparse_rows(col, crow, self.hparams.in_features, val, what="sparse input features", batch=batch_idx)
+        return super().training_step(batch, batch_idx)
 
     # ------------------------------------------------------------------ evaluation
     def eval_probs(self, x: torch.Tensor, batch_idx: int, stage: str) -> torch.Tensor:

@@ -95,9 +95,21 @@ class OptimizerSettings:
             return torch.optim.Adam(params, lr=self.lr, weight_decay=self.weight_decay)
         fused = all(p.dtype.is_floating_point for p in params)
         try:
-            return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused)
+            opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay, fused=fused)
         except (RuntimeError, TypeError):  # device without a fused kernel
-            return torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+            opt = torch.optim.AdamW(params, lr=self.lr, weight_decay=self.weight_decay)
+        opt.register_load_state_dict_post_hook(_match_state_layout)
+        return opt
+
+
+def _match_state_layout(optimizer: torch.optim.Optimizer) -> None:
+    """Give loaded optimizer state the memory layout of its parameter (the fused AdamW kernel assumes one layout;
+    the loss-net's ``global_linear.weight`` is a transposed view, a checkpoint may hold contiguous moments)."""
+    for group in optimizer.param_groups:
+        for p in group["params"]:
+            for key, value in optimizer.state.get(p, {}).items():
+                if isinstance(value, torch.Tensor) and value.shape == p.shape and value.stride() != p.stride():
+                    optimizer.state[p][key] = torch.empty_like(p, dtype=value.dtype).copy_(value)
 
 
 def unpack_batch(batch: Any) -> tuple[Any, torch.Tensor, torch.Tensor | None]:
@@ -121,6 +133,10 @@ def repeat_input(x: Any, n: int) -> Any:
     if n == 1:
         return x
     if isinstance(x, torch.Tensor):
+        if x.layout != torch.strided:  # sparse CSR / COO feature rows stay sparse
+            from seal.nn import repeat_rows
+
+            return repeat_rows(x, n)
         return x.repeat(n, *([1] * (x.dim() - 1)))
     if isinstance(x, Mapping):
         return {k: repeat_input(v, n) for k, v in x.items()}
