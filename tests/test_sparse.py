@@ -12,7 +12,7 @@ import pytest
 import torch
 from scipy import stats
 
-from seal.core.sparse import SparseCandidates, SparseInputError, check_sparse_rows
+from seal.core.sparse import AUTO_MIN_LABELS, SparseCandidates, SparseInputError, check_sparse_rows
 from seal.core.spaces import MultiLabelSpace, TaggingSpace, noise_log_prob, noise_log_prob_sparse
 from seal.energies.mlc import MLCScoreNet
 from seal.nn import FeedForward, repeat_rows, sparse_linear
@@ -394,16 +394,22 @@ def test_tagging_index_candidates_equal_one_hot_path():
 def test_global_table_layout_keeps_checkpoints_and_optimizer_state_compatible():
     """``global_linear.weight`` is a (G, L) view of a contiguous (L, G) table: the state_dict entry keeps its
     shape; an old contiguous checkpoint (weights and AdamW moments) loads and steps exactly as a contiguous net."""
-    from seal.training.module import _adamw
+    from seal.training.seal_module import OptimizerSettings
 
+    def _adamw(params, lr, weight_decay):
+        return OptimizerSettings("adamw", lr, weight_decay).build(params)
+
+    L = AUTO_MIN_LABELS  # the transposed layout is used where sparse='auto' takes the sparse path
+    small = MLCScoreNet(5, 9, hidden=8, global_hidden=6)
+    assert small.global_linear.weight.is_contiguous()  # below it: the ordinary layout (bit-identical dense path)
     torch.manual_seed(0)
-    net = MLCScoreNet(5, 9, hidden=8, global_hidden=6).double()
+    net = MLCScoreNet(5, L, hidden=8, global_hidden=6).double()
     w = net.global_linear.weight
-    assert tuple(w.shape) == (6, 9) and net.global_table().data_ptr() == w.data_ptr()  # a view, no copy
-    old = MLCScoreNet(5, 9, hidden=8, global_hidden=6).double()
+    assert tuple(w.shape) == (6, L) and net.global_table().data_ptr() == w.data_ptr()  # a view, no copy
+    old = MLCScoreNet(5, L, hidden=8, global_hidden=6).double()
     old.global_linear.weight = torch.nn.Parameter(old.global_linear.weight.detach().contiguous())  # former layout
     old.load_state_dict(net.state_dict())
-    x, y = torch.randn(3, 5, dtype=torch.float64), (torch.rand(3, 4, 9) < 0.3).double()
+    x, y = torch.randn(3, 5, dtype=torch.float64), (torch.rand(3, 4, L) < 0.01).double()
     opt_old = _adamw(old.parameters(), 0.1, 0.01)
     for _ in range(2):  # moments in the old (contiguous) layout
         opt_old.zero_grad()

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from seal.core.sparse import SparseCandidates
+from seal.core.sparse import AUTO_MIN_LABELS, SparseCandidates
 from seal.nn import FeedForward, sparse_rows_matmul
 
 __all__ = ["MLCScoreNet"]
@@ -75,9 +75,13 @@ class MLCScoreNet(nn.Module):
         self.feature_net = FeedForward(self.in_features, self.hidden, self.num_layers, dropout)
         self.label_embeddings = nn.Parameter(torch.empty(self.num_labels, self.hidden))
         self.global_linear = nn.Linear(self.num_labels, self.global_hidden)
-        # C₁ keeps its (G, L) shape and state_dict entry, but its memory is the contiguous (L, G) table the sparse
-        # path gathers rows from (a transposed view): no copy per step, and old checkpoints load unchanged
-        self.global_linear.weight = nn.Parameter(torch.empty(self.num_labels, self.global_hidden).t())
+        if self.num_labels >= AUTO_MIN_LABELS:
+            # where sparse="auto" takes the sparse path: C₁ keeps its (G, L) shape and state_dict entry, but its
+            # memory is the contiguous (L, G) table the sparse path gathers rows from (a transposed view): no copy
+            # per step, and old checkpoints load unchanged. Below that size the dense path runs and the ordinary
+            # layout keeps its floating-point results bit-identical to earlier releases (the weight gradient of a
+            # transposed view is reduced in another order, ~1e-7 relative).
+            self.global_linear.weight = nn.Parameter(torch.empty(self.num_labels, self.global_hidden).t())
         self.global_vector = nn.Parameter(torch.empty(self.global_hidden))
         self.reset_parameters()
 
