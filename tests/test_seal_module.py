@@ -54,7 +54,7 @@ class TagData(Dataset):
         self.ids = torch.randint(0, V, (n, T), generator=g)
         self.mask = torch.ones(n, T, dtype=torch.bool)
         self.mask[1::2, -1] = False
-        self.y = torch.where(self.mask, self.ids % C, torch.full_like(self.ids, -100))
+        self.y = torch.where(self.mask, self.ids % C, torch.zeros_like(self.ids))  # any tag at padding
 
     def __len__(self):
         return len(self.ids)
@@ -64,15 +64,17 @@ class TagData(Dataset):
 
 
 class TokenAccuracy:
-    """Minimal metric collection: accuracy of the argmax tag over real positions (y = -100 at padding)."""
+    """Minimal metric collection: accuracy of the argmax tag over real positions (the batch mask)."""
 
     def __init__(self) -> None:
         self.right = self.total = 0
+        self.padded_mass = 0.0  # probability the module put on padded positions (must stay 0)
 
-    def update(self, probs, y):
-        real = y >= 0
+    def update(self, probs, y, mask=None):
+        real = y >= 0 if mask is None else mask
         self.right += int(((probs.argmax(-1) == y) & real).sum())
         self.total += int(real.sum())
+        self.padded_mass += float(probs[~real].sum())
 
     def compute(self):
         return {"token_accuracy": torch.tensor(self.right / max(self.total, 1))}
@@ -85,9 +87,8 @@ def _fit(method: str, **kw) -> tuple[InjectedSEALModule, float]:
     L.seed_everything(0)
     module = InjectedSEALModule(
         TagTaskNet(), TagScoreNet() if method != "cross-entropy" else None, space="tagging", method=method,
-        lr=0.05, score_lr=0.01, selection_metric="token_accuracy", **kw,
+        lr=0.05, score_lr=0.01, selection_metric="token_accuracy", metrics=TokenAccuracy(), **kw,
     )
-    module.val_metrics, module.test_metrics = TokenAccuracy(), TokenAccuracy()
     train = DataLoader(TagData(64, 0), batch_size=16, shuffle=True)
     val = DataLoader(TagData(32, 1), batch_size=32)
     trainer = L.Trainer(
@@ -107,6 +108,7 @@ def test_tagging_cross_entropy_and_seal_dynamic_nce_learn_with_mapping_batches()
     assert seal.batches_seen == ce.batches_seen == 24
     assert seal.optimizer_roles() == ["task", "score"] and ce.optimizer_roles() == ["task"]
     assert float(seal.score_net.pair.abs().sum()) > 0  # the loss-net was trained
+    assert seal.val_metrics.padded_mass == seal.test_metrics.padded_mass == 0.0  # the mask reached evaluation
 
 
 def test_check_networks_rejects_wrong_shapes_before_training():
@@ -123,14 +125,43 @@ def test_fit_rejects_a_network_of_the_wrong_shape_before_any_step():
         def forward(self, x):
             return super().forward(x).sum(1)  # (B, C): not per position
 
-    module = InjectedSEALModule(FlatTaskNet(), None, space="tagging", selection_metric="token_accuracy")
-    module.val_metrics, module.test_metrics = TokenAccuracy(), TokenAccuracy()
+    module = InjectedSEALModule(FlatTaskNet(), None, space="tagging", selection_metric="token_accuracy", metrics=TokenAccuracy())
     before = {k: v.clone() for k, v in module.state_dict().items()}
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, num_sanity_val_steps=0)
     with pytest.raises(ValueError, match=r"tagging task-net logits must be \(B, T, C\), got shape \(16, 3\)"):
         trainer.fit(module, DataLoader(TagData(32, 0), batch_size=16))
     assert module.batches_seen == 0 and all(torch.equal(v, module.state_dict()[k]) for k, v in before.items())
+
+
+def test_the_check_also_runs_before_a_sanity_validation():
+    class FlatTaskNet(TagTaskNet):
+        def forward(self, x):
+            return super().forward(x).sum(1)
+
+    module = InjectedSEALModule(FlatTaskNet(), None, space="tagging", selection_metric="token_accuracy", metrics=TokenAccuracy())
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, num_sanity_val_steps=1)
+    data = DataLoader(TagData(32, 0), batch_size=16)
+    with pytest.raises(ValueError, match=r"tagging task-net logits must be \(B, T, C\), got shape \(16, 3\)"):
+        trainer.fit(module, data, data)
+
+
+def test_missing_metrics_and_unknown_selection_metric_are_named():
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, num_sanity_val_steps=0)
+    data = DataLoader(TagData(16, 0), batch_size=16)
+    with pytest.raises(ValueError, match="has no validation metrics: pass metrics="):
+        trainer.fit(InjectedSEALModule(TagTaskNet(), None, space="tagging"), data, data)
+    module = InjectedSEALModule(TagTaskNet(), None, space="tagging", metrics=TokenAccuracy())  # default example_f1
+    with pytest.raises(ValueError, match=r"selection_metric 'example_f1' is not among the validation metrics \['token_accuracy'\]"):
+        L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                  enable_model_summary=False, num_sanity_val_steps=0).fit(module, data, data)
+
+
+def test_space_options_reach_the_output_space():
+    module = InjectedSEALModule(TagTaskNet(), None, space="tagging", space_options={"null_tag": 0})
+    assert module.space.null_tag == 0
 
 
 def test_injected_module_argument_errors():

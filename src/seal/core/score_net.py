@@ -5,7 +5,9 @@ Every loss-net (score network, structured energy network) used by the SEAL objec
     ctx = score_net.encode(x)          # everything that depends on x only, computed once per step
     s = score_net.score(ctx, y)        # y: (B, K, *out) candidates -> (B, K) scores; (B, *out) -> (B,)
 
-Scores are ``S(x, y) = −E(x, y)``: **higher is better** (``seal-method.md`` A.1). ``x`` is whatever the task's
+Scores are ``S(x, y) = −E(x, y)``: **higher is better** (``seal-method.md`` A.1). Tagging candidates are zero at
+padded positions (every output space zeroes them), so a score network sees padding as all-zero rows of ``y``; one
+that needs the mask itself takes it from ``x``. ``x`` is whatever the task's
 batch holds as input (a feature tensor, token ids with an attention mask in a mapping, images); ``ctx`` is
 opaque to the objectives. Splitting the two is what lets GBI and the K candidates of NCE share one encoder
 pass (the MLC local logits ``h(x)Uᵀ``, the segmentation CNN's image half of the first convolution, a text

@@ -471,10 +471,11 @@ class TaggingSpace(OutputSpace):
     def supervised_loss(self, logits: Tensor, gold: Tensor, mask: Tensor | None = None) -> Tensor:
         """``Σ_{t real} CE(z_t, y*_t)``: logits ``(B, T, C)``, gold tags ``(B, T)`` -> ``(B,)``."""
         m = self._mask(logits, mask)
-        if gold.is_floating_point():
+        if gold.is_floating_point() and gold.dim() == logits.dim():  # soft / one-hot (B, T, C) targets
             ce = -(gold.to(logits.dtype) * torch.log_softmax(logits, -1)).sum(-1)
         else:
             C = logits.shape[-1]
+            gold = gold.long()
             bad = m & ((gold < 0) | (gold >= C))
             if bool(bad.any()):
                 idx = tuple(int(i) for i in bad.nonzero()[0])

@@ -230,10 +230,24 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
         finally:
             self.train(was_training)
 
+    def setup(self, stage: str) -> None:
+        """Refuse to validate or test without metrics (one clear error instead of an AttributeError mid-run)."""
+        if stage in ("fit", "validate", "test") and not hasattr(self, "val_metrics"):
+            raise ValueError(
+                f"{type(self).__name__} has no validation metrics: pass metrics=... (an object with update / compute / "
+                "reset, e.g. a torchmetrics MetricCollection) or set val_metrics and test_metrics"
+            )
+
     def on_train_batch_start(self, batch: Any, batch_idx: int) -> None:
         """Check the networks on the first training batch of a fit (before any update; eval mode, no gradients,
         no random draws, so the run's random stream is unchanged)."""
         if not getattr(self, "_networks_checked", False):
+            self.check_networks(batch)
+            self._networks_checked = True
+
+    def on_validation_batch_start(self, batch: Any, batch_idx: int, dataloader_idx: int = 0) -> None:
+        """The same check on the first validation batch when validation comes first (Lightning's sanity check)."""
+        if not getattr(self, "_networks_checked", False) and self._trainer is not None and self.trainer.sanity_checking:
             self.check_networks(batch)
             self._networks_checked = True
 
@@ -362,10 +376,11 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
         self.log("train/epoch_s", self.epoch_times[-1])
 
     # ------------------------------------------------------------------ evaluation
-    def eval_probs(self, x: Any, batch_idx: int, stage: str) -> torch.Tensor:
-        """The relaxed prediction of the task-net, ``space.relax(task_net(x))``, without gradients."""
+    def eval_probs(self, x: Any, batch_idx: int, stage: str, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The relaxed prediction of the task-net, ``space.relax(task_net(x), mask)``, without gradients (zero at
+        padded positions of tagging outputs)."""
         with torch.no_grad():
-            return self.space.relax(self.task_net(x))
+            return self.space.relax(self.task_net(x), mask)
 
 
 def check_weights(**values: float) -> None:
@@ -389,7 +404,18 @@ class InjectedSEALModule(SEALModule):
         loss_net_steps, task_net_steps, batch_task_forward: the schedule (:class:`Schedule`).
         optimizer, lr, weight_decay, grad_clip, score_lr, score_weight_decay, score_grad_clip: per network.
         plateau_patience, plateau_factor, plateau_on_all: ReduceLROnPlateau on ``selection_metric``.
-        selection_metric: the validation metric key the schedulers follow.
+        selection_metric: the validation metric key the schedulers (and a checkpoint / early-stopping callback)
+            follow; it must be one of the keys ``metrics.compute()`` returns.
+        metrics: the validation metrics: an object with ``update(probs, y)`` (``update(probs, y, mask)`` for
+            batches with a ``mask``), ``compute() -> {name: value}`` and ``reset()`` (a torchmetrics collection
+            fits); a deep copy serves the test split. Required to validate or test.
+        space_options: keyword arguments of the output space (e.g. ``{"null_tag": 0}`` for the SRL F1 oracle).
+
+    Notes:
+        Train it with ``inference_mode=False`` (GBI and the loss-net steps need autograd in evaluation, as the
+        ``seal fit`` CLI sets) and count steps in batches (``batches_seen``): under manual optimization
+        ``trainer.global_step`` counts every optimizer step, (S + 1) · T per batch for SEAL-dynamic, so
+        ``max_steps``, ``val_check_interval`` and ``every_n_train_steps`` of a hand-built Trainer count those.
 
     Raises:
         ValueError: unknown space or method, a method that needs networks this class cannot build (margin,
@@ -420,9 +446,11 @@ class InjectedSEALModule(SEALModule):
         plateau_factor: float = 0.5,
         plateau_on_all: bool = False,
         selection_metric: str = "example_f1",
+        metrics: Any = None,
+        space_options: dict | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["task_net", "loss_net"])
+        self.save_hyperparameters(ignore=["task_net", "loss_net", "metrics"])
         spec = get_method(method)
         if spec.loss_net_objective in ("margin", "ssvm", "regression-gbi") or spec.needs_task_checkpoint:
             raise ValueError(
@@ -432,8 +460,12 @@ class InjectedSEALModule(SEALModule):
         if spec.uses_score_net and loss_net is None:
             raise ValueError(f"method {method!r} needs a loss_net")
         check_weights(score_loss_weight=score_loss_weight, ce_weight=ce_weight, lr=lr, score_lr=score_lr)
-        out_space = get_space(space)
+        out_space = get_space(space, **(space_options or {}))
         self.selection_metric = selection_metric
+        if metrics is not None:
+            import copy
+
+            self.val_metrics, self.test_metrics = metrics, copy.deepcopy(metrics)
         loss_net_loss, task_loss = spec.build_objectives(dict(self.hparams), out_space)
         self.setup_seal(
             spec=spec, space=out_space, task_net=task_net, score_net=loss_net if spec.uses_score_net else None,

@@ -23,12 +23,12 @@ import torch
 from torch import nn
 
 
-def _xy(batch):
-    """``(x, y)`` of a batch given as a pair or as a mapping with keys ``x`` and ``y``."""
+def _xym(batch):
+    """``(x, y, mask)`` of a batch given as a pair or as a mapping with keys ``x``, ``y`` and optionally ``mask``."""
     if isinstance(batch, Mapping):
-        return batch["x"], batch["y"]
+        return batch["x"], batch["y"], batch.get("mask")
     x, y = batch
-    return x, y
+    return x, y, None
 
 
 class NonFiniteError(FloatingPointError):
@@ -83,9 +83,18 @@ class AlternatingUpdates:
         """Predicted probabilities for a batch in ``stage`` ("validation", "test", "prediction")."""
         raise NotImplementedError
 
+    def _update_metrics(self, metrics, batch, batch_idx: int, stage: str) -> int:
+        """Evaluate one batch into ``metrics``; a batch with a ``mask`` (tagging) passes it to :meth:`eval_probs`
+        and to ``metrics.update(probs, y, mask)``. Returns the batch size."""
+        x, y, mask = _xym(batch)
+        if mask is None:
+            metrics.update(self.eval_probs(x, batch_idx, stage), y.int())
+        else:
+            metrics.update(self.eval_probs(x, batch_idx, stage, mask=mask), y, mask)
+        return len(y)
+
     def validation_step(self, batch, batch_idx: int) -> None:
-        x, y = _xy(batch)
-        self.val_metrics.update(self.eval_probs(x, batch_idx, "validation"), y.int())
+        self._update_metrics(self.val_metrics, batch, batch_idx, "validation")
 
     def on_validation_epoch_end(self) -> None:
         """Log ``val/<metric>``, record the validation history and step plateau schedulers on
@@ -96,6 +105,11 @@ class AlternatingUpdates:
         for k, v in values.items():
             # already synchronised by the metric; sync_dist=True only averages identical values
             self.log(f"val/{k}", float(v), prog_bar=(k == key), sync_dist=True)
+        if key not in values:
+            raise ValueError(
+                f"selection_metric {key!r} is not among the validation metrics {sorted(values)}; "
+                "set selection_metric to one of them"
+            )
         if self.trainer.sanity_checking:
             return
         value = float(values[key])
@@ -109,9 +123,7 @@ class AlternatingUpdates:
         self._test_n = 0
 
     def test_step(self, batch, batch_idx: int) -> None:
-        x, y = _xy(batch)
-        self.test_metrics.update(self.eval_probs(x, batch_idx, "test"), y.int())
-        self._test_n += len(y)
+        self._test_n += self._update_metrics(self.test_metrics, batch, batch_idx, "test")
 
     def on_test_epoch_end(self) -> None:
         """Store ``test_results`` (metric -> float) and ``infer_examples_per_s`` (test examples per second)."""
