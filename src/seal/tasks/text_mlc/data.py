@@ -1,0 +1,426 @@
+"""Readers of the text multi-label datasets (Reuters-21578 ModApte-90, GoEmotions) and their splits.
+
+The SEAL paper's text datasets (BGC, NYT, RCV1; ``seal-method.md`` B.2, D.2) are not available here; these two
+openly available sets stand in for them (see each ``PROVENANCE.md`` in the shared data).
+
+* **Reuters-21578, ModApte, 90 categories** (``reuters21578``): read from the derived
+  ``reuters21578/modapte_90cats.jsonl.gz`` (one JSON object a line: ``id``, ``split``, ``title``, ``text``,
+  ``labels``), not from the SGML distribution. That file holds only the ModApte documents with at least one of
+  the 90 categories (7,770 train / 3,019 test); the other ModApte documents (no topic among the 90) are not in
+  it, so none are kept. Input text = ``title + "\\n" + text``. 61 documents (47 train, 14 test) have an empty
+  title and text in that file: they are ``TYPE="UNPROC"`` articles (tables, e.g. Federal Reserve reports) whose
+  body the derivation did not carry; their text is read from the original SGML distribution
+  (``reuters21578_distribution1.0.tar.xz``, same NEWID, entities unescaped, control characters removed) and
+  the count is reported (``recovered_unproc``). A row without labels would be dropped and counted
+  (``dropped_no_label``; 0 in the shipped file). Validation = 10 % of train carved by iterative stratification
+  (:func:`seal.data.splits.carve_validation`, 10 folds, seed 0 by default): 772 documents, 6,998 remain train.
+* **GoEmotions** (``goemotions``): the official ``train.tsv`` / ``dev.tsv`` / ``test.tsv`` (43,410 / 5,426 /
+  5,427; TSV ``text<TAB>label ids<TAB>comment id``, 28 labels from ``labels.txt``).
+
+Bad input is an error naming the file and the line: an empty text, a label outside the vocabulary, a malformed
+line. Nothing here imports ``transformers``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+__all__ = [
+    "TEXT_DATASETS",
+    "TextDataError",
+    "TextMLCData",
+    "describe",
+    "label_names_of",
+    "load_text_dataset",
+    "read_goemotions_file",
+    "read_goemotions_labels",
+    "read_reuters",
+]
+
+#: the catalogue datasets this module reads
+TEXT_DATASETS = ("reuters21578", "goemotions")
+
+REUTERS_FILE = "reuters21578/modapte_90cats.jsonl.gz"
+REUTERS_LABELS = "reuters21578/modapte_90cats_labels.json"
+REUTERS_SGML = "reuters21578/reuters21578_distribution1.0.tar.xz"
+GOEMOTIONS_FILES = {"train": "goemotions/train.tsv", "val": "goemotions/dev.tsv", "test": "goemotions/test.tsv"}
+GOEMOTIONS_LABELS = "goemotions/labels.txt"
+
+
+class TextDataError(ValueError):
+    """A text dataset file holds something the reader refuses; the message names the file and the line."""
+
+
+@dataclass
+class TextSource:
+    """One file's documents, in file order.
+
+    Attributes:
+        name: the source's name (``"all"`` for Reuters, ``"train"`` / ``"val"`` / ``"test"`` for GoEmotions).
+        path: the file it was read from.
+        sha256: the file's SHA-256 (keys the token and feature caches).
+        texts: the model inputs, one string per document.
+        ids: the documents' record ids (Reuters NEWID, GoEmotions comment id).
+        Y: ``(N, L)`` uint8 gold label matrix.
+    """
+
+    name: str
+    path: str
+    sha256: str
+    texts: list[str]
+    ids: list[str]
+    Y: np.ndarray
+
+
+@dataclass
+class TextMLCData:
+    """A text multi-label dataset: sources (files) and the splits as row indices into them.
+
+    Attributes:
+        name: catalogue name.
+        label_names: the ``L`` label names, in label-index order.
+        sources: source name -> :class:`TextSource`.
+        splits: ``"train"`` / ``"val"`` / ``"test"`` -> ``(source name, sorted int64 row indices)``.
+        dropped_no_label: documents dropped because they have no label (counted, never silent).
+        notes: how the splits were made (printed by :func:`describe`).
+    """
+
+    name: str
+    label_names: list[str]
+    sources: dict[str, TextSource]
+    splits: dict[str, tuple[str, np.ndarray]]
+    dropped_no_label: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def num_labels(self) -> int:
+        return len(self.label_names)
+
+    def split_Y(self, split: str) -> np.ndarray:
+        """``(N_split, L)`` uint8 labels of ``split``."""
+        src, idx = self.splits[split]
+        return self.sources[src].Y[idx]
+
+    def split_texts(self, split: str) -> list[str]:
+        src, idx = self.splits[split]
+        texts = self.sources[src].texts
+        return [texts[i] for i in idx]
+
+
+# ---------------------------------------------------------------------------------------------------- readers
+def read_reuters_labels(path: str | os.PathLike) -> list[str]:
+    """The 90 category names from ``modapte_90cats_labels.json`` (a JSON list of distinct strings).
+
+    Raises:
+        TextDataError: not a list of distinct non-empty strings (names the file).
+    """
+    try:
+        names = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise TextDataError(f"{path}: cannot read the label list ({exc})") from None
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise TextDataError(f"{path}: expected a JSON list of non-empty label names")
+    if len(set(names)) != len(names):
+        raise TextDataError(f"{path}: a label name is listed twice")
+    return names
+
+
+def read_unproc_bodies(sgml_tar: str | os.PathLike, newids: set[str]) -> dict[str, str]:
+    """The ``<TEXT TYPE="UNPROC">`` bodies of the documents ``newids`` in the original Reuters-21578 SGML files
+    (inside ``reuters21578_distribution1.0.tar.xz``): latin-1, entities unescaped, control characters removed,
+    stripped. Documents not found (or not UNPROC) are absent from the result."""
+    import html
+    import re
+    import tarfile
+
+    doc_re = re.compile(r'<REUTERS [^>]*NEWID="(\d+)">(.*?)</REUTERS>', re.S)
+    text_re = re.compile(r'<TEXT TYPE="UNPROC">(.*?)</TEXT>', re.S)
+    out: dict[str, str] = {}
+    with tarfile.open(sgml_tar, "r:xz") as tar:
+        for member in tar.getmembers():
+            if not member.name.endswith(".sgm"):
+                continue
+            raw = tar.extractfile(member).read().decode("latin-1")
+            for m in doc_re.finditer(raw):
+                if m.group(1) in newids:
+                    t = text_re.search(m.group(2))
+                    if t is not None:
+                        body = html.unescape(t.group(1))
+                        body = "".join(c for c in body if c in "\n\t" or ord(c) >= 32).strip()
+                        if body:
+                            out[m.group(1)] = body
+    return out
+
+
+def read_reuters(
+    path: str | os.PathLike, label_names: list[str], *, sgml_tar: str | os.PathLike | None = None,
+    stats: dict | None = None,
+) -> tuple[TextSource, list[str], int]:
+    """Read the derived ModApte jsonl(.gz).
+
+    Args:
+        path: ``modapte_90cats.jsonl.gz`` (or an uncompressed ``.jsonl``).
+        label_names: the label vocabulary (index order).
+        sgml_tar: the original distribution; documents with an empty title and text get their UNPROC body
+            from it (:func:`read_unproc_bodies`). ``None``: such documents are an error.
+        stats: if given, receives ``{"recovered_unproc": count}``.
+
+    Returns:
+        ``(source, split_of_row, dropped)``: the documents (input ``title + "\\n" + text``), each kept row's
+        ``"train"`` / ``"test"``, and how many rows were dropped for having no label.
+
+    Raises:
+        TextDataError: a line that is not a JSON object with ``id``, ``split``, ``title``, ``text``, ``labels``; an
+            empty text (title and body both blank); a label outside ``label_names``; a split other than
+            train/test. The message names the file and the 1-based line.
+    """
+    from seal.text.cache import sha256_of
+
+    index = {n: i for i, n in enumerate(label_names)}
+    texts, ids, rows, splits = [], [], [], []
+    dropped = 0
+    empty: dict[str, str] = {}  # NEWID -> "file, line N" of documents without title and text
+    opener = gzip.open if str(path).endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {lineno}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TextDataError(f"{where}: not valid JSON ({exc.msg})") from None
+            if not isinstance(rec, dict):
+                raise TextDataError(f"{where}: expected a JSON object")
+            missing = [k for k in ("id", "split", "title", "text", "labels") if k not in rec]
+            if missing:
+                raise TextDataError(f"{where}: missing field(s) {missing}")
+            title, body = rec["title"], rec["text"]
+            if not isinstance(title, str) or not isinstance(body, str):
+                raise TextDataError(f"{where}: 'title' and 'text' must be strings")
+            if not (title.strip() or body.strip()):
+                if sgml_tar is None:
+                    raise TextDataError(f"{where} (id {rec['id']}): empty text (title and text are both blank)")
+                empty[str(rec["id"])] = where
+            if rec["split"] not in ("train", "test"):
+                raise TextDataError(f"{where}: field 'split' must be 'train' or 'test', got {rec['split']!r}")
+            labels = rec["labels"]
+            if not isinstance(labels, list):
+                raise TextDataError(f"{where}: field 'labels' must be a list")
+            row = np.zeros(len(label_names), dtype=np.uint8)
+            for lab in labels:
+                if lab not in index:
+                    raise TextDataError(f"{where} (id {rec['id']}): label {lab!r} is not in the label vocabulary")
+                row[index[lab]] = 1
+            if not row.any():
+                dropped += 1
+                continue
+            texts.append(f"{title}\n{body}")
+            ids.append(str(rec["id"]))
+            rows.append(row)
+            splits.append(rec["split"])
+    if empty:
+        bodies = read_unproc_bodies(sgml_tar, set(empty))
+        for i, rid in enumerate(ids):
+            if rid in empty:
+                if rid not in bodies:
+                    raise TextDataError(f"{empty[rid]} (id {rid}): empty text (title and text are both blank) and no "
+                                        f"UNPROC body for NEWID {rid} in {sgml_tar}")
+                texts[i] = bodies[rid]
+    if stats is not None:
+        stats["recovered_unproc"] = len(empty)
+    Y = np.stack(rows) if rows else np.zeros((0, len(label_names)), dtype=np.uint8)
+    return TextSource("all", str(path), sha256_of(path), texts, ids, Y), splits, dropped
+
+
+def read_goemotions_labels(path: str | os.PathLike) -> list[str]:
+    """Label names, one per line of ``labels.txt`` (blank lines are an error naming the line)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    for i, n in enumerate(lines, 1):
+        if not n.strip():
+            raise TextDataError(f"{path}, line {i}: empty label name")
+    if len(set(lines)) != len(lines):
+        raise TextDataError(f"{path}: a label name is listed twice")
+    return lines
+
+
+def read_goemotions_file(path: str | os.PathLike, num_labels: int, name: str) -> TextSource:
+    """One GoEmotions TSV: ``text<TAB>comma-separated label ids<TAB>comment id`` per line, no header.
+
+    Raises:
+        TextDataError: a line without exactly 3 tab-separated fields, an empty text, a label id that is not an
+            integer in ``[0, num_labels)``, no label; the message names the file and the 1-based line.
+    """
+    from seal.text.cache import sha256_of
+
+    texts, ids, rows = [], [], []
+    with open(path, encoding="utf-8", newline="") as fh:
+        for lineno, line in enumerate(fh, 1):
+            where = f"{path}, line {lineno}"
+            parts = line.rstrip("\n").rstrip("\r").split("\t")
+            if len(parts) != 3:
+                raise TextDataError(f"{where}: expected 3 tab-separated fields (text, labels, id), got {len(parts)}")
+            text, labs, rid = parts
+            if not text.strip():
+                raise TextDataError(f"{where} (id {rid}): empty text")
+            row = np.zeros(num_labels, dtype=np.uint8)
+            for tok in labs.split(","):
+                try:
+                    k = int(tok)
+                except ValueError:
+                    raise TextDataError(f"{where} (id {rid}): label id {tok!r} is not an integer") from None
+                if not 0 <= k < num_labels:
+                    raise TextDataError(f"{where} (id {rid}): label id {k} is outside the label vocabulary [0, {num_labels})")
+                row[k] = 1
+            texts.append(text)
+            ids.append(rid)
+            rows.append(row)
+    Y = np.stack(rows) if rows else np.zeros((0, num_labels), dtype=np.uint8)
+    return TextSource(name, str(path), sha256_of(path), texts, ids, Y)
+
+
+# ---------------------------------------------------------------------------------------------------- datasets
+def _locate(name: str, data_dir: str | os.PathLike | None) -> dict[str, Path]:
+    """The dataset's catalogue files (found under ``data_dir`` / ``$SEAL_DATA_DIR`` / the cache, sha256-verified)."""
+    from seal.data.catalogue import get_spec
+    from seal.data.locate import locate_spec
+
+    spec = get_spec(name)
+    return locate_spec(spec, list(spec.files), data_dir=data_dir, download=False, verify=True)
+
+
+def label_names_of(name: str, data_dir: str | os.PathLike | None = None) -> list[str]:
+    """The label names of a text dataset (reads only the small label file).
+
+    Raises:
+        ValueError: not a text dataset; DatasetNotFoundError: the file is missing.
+    """
+    if name not in TEXT_DATASETS:
+        raise ValueError(f"unknown text dataset {name!r}; known: {', '.join(TEXT_DATASETS)}")
+    from seal.data.catalogue import get_spec
+    from seal.data.locate import locate_spec
+
+    spec = get_spec(name)
+    want = REUTERS_LABELS if name == "reuters21578" else GOEMOTIONS_LABELS
+    files = [f for f in spec.files if f.path == want]
+    path = locate_spec(spec, files, data_dir=data_dir, download=False, verify=True)[want]
+    return read_reuters_labels(path) if name == "reuters21578" else read_goemotions_labels(path)
+
+
+def load_text_dataset(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+) -> TextMLCData:
+    """Read a catalogue text dataset and its train / val / test splits.
+
+    Args:
+        name: ``"reuters21578"`` or ``"goemotions"``.
+        data_dir: searched first for the files (default ``$SEAL_DATA_DIR``, then the cache).
+        val_fraction: Reuters only: share of train carved as validation (``round(1 / val_fraction)`` stratified
+            folds; the first is validation).
+        split_seed: Reuters only: seed of that carve.
+
+    Raises:
+        ValueError: an unknown name; TextDataError: bad content (file and line named); DatasetNotFoundError,
+            ChecksumMismatchError: files missing or with another sha256 than the catalogue's.
+    """
+    if name not in TEXT_DATASETS:
+        raise ValueError(f"unknown text dataset {name!r}; known: {', '.join(TEXT_DATASETS)}")
+    paths = _locate(name, data_dir)
+    if name == "reuters21578":
+        from seal.data.splits import carve_validation
+
+        labels = read_reuters_labels(paths[REUTERS_LABELS])
+        stats: dict = {}
+        src, row_split, dropped = read_reuters(paths[REUTERS_FILE], labels, sgml_tar=paths[REUTERS_SGML], stats=stats)
+        split_arr = np.array(row_split)
+        train = np.flatnonzero(split_arr == "train").astype(np.int64)
+        test = np.flatnonzero(split_arr == "test").astype(np.int64)
+        tr, va = carve_validation(src.Y[train], val_fraction=val_fraction, seed=split_seed)
+        splits = {"train": ("all", train[tr]), "val": ("all", train[va]), "test": ("all", test)}
+        notes = [
+            f"ModApte from the derived {REUTERS_FILE}: only documents with >= 1 of the 90 categories are in that file "
+            f"({len(train)} train / {len(test)} test here); rows dropped for having no label: {dropped}",
+            f"{stats['recovered_unproc']} documents with an empty title and text in the jsonl (TYPE=UNPROC articles) "
+            f"got their body from the SGML distribution {REUTERS_SGML}",
+            f"validation: {len(va)} of the {len(train)} train documents, iterative stratification "
+            f"({int(round(1 / val_fraction))} folds, seed {split_seed}); train keeps {len(tr)}",
+            "input text: title + newline + body",
+        ]
+        return TextMLCData(name, labels, {"all": src}, splits, dropped, notes)
+    labels = read_goemotions_labels(paths[GOEMOTIONS_LABELS])
+    sources = {s: read_goemotions_file(paths[f], len(labels), s) for s, f in GOEMOTIONS_FILES.items()}
+    splits = {s: (s, np.arange(len(src.texts), dtype=np.int64)) for s, src in sources.items()}
+    notes = ["official train / dev / test files (dev = validation)"]
+    return TextMLCData(name, labels, sources, splits, 0, notes)
+
+
+def truncation_stats(lengths: np.ndarray, max_length: int) -> dict[str, int]:
+    """Truncation at ``max_length`` word-pieces of sequences with (special tokens included) ``lengths``.
+
+    Returns:
+        ``{"documents": N, "truncated": documents longer than max_length, "tokens": total tokens before,
+        "tokens_lost": tokens cut off}``.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    over = np.maximum(lengths - int(max_length), 0)
+    return {"documents": int(lengths.size), "truncated": int((over > 0).sum()), "tokens": int(lengths.sum()),
+            "tokens_lost": int(over.sum())}
+
+
+def describe(
+    name: str,
+    data_dir: str | os.PathLike | None = None,
+    *,
+    max_length: int | None = 512,
+    encoder: str | None = None,
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+) -> str:
+    """A text summary of a text dataset for ``seal data info NAME``: split sizes, label count, label cardinality,
+    the rarest / commonest labels, and (when ``max_length`` is given and the encoder's tokenizer is installed)
+    word-piece lengths and truncation per split (documents truncated, tokens lost).
+
+    Raises:
+        as :func:`load_text_dataset`.
+    """
+    data = load_text_dataset(name, data_dir, val_fraction=val_fraction, split_seed=split_seed)
+    out = [f"{name}: {data.num_labels} labels"]
+    out += [f"  {n}" for n in data.notes]
+    tok = None
+    if max_length is not None:
+        try:
+            from seal.tasks.text_mlc.features import tokenize_texts
+            from seal.text.encoder import load_tokenizer
+
+            tok = load_tokenizer(encoder)
+        except (ImportError, FileNotFoundError) as exc:
+            out.append(f"  (no truncation statistics: {exc})")
+    rows = []
+    for split in ("train", "val", "test"):
+        Y = data.split_Y(split)
+        card = float(Y.sum(1).mean()) if len(Y) else 0.0
+        present = int((Y.sum(0) > 0).sum())
+        line = f"  {split:<5} {len(Y):>6} documents, label cardinality {card:.3f}, {present}/{data.num_labels} labels present"
+        if tok is not None:
+            lengths = tokenize_texts(tok, data.split_texts(split), max_length=None)["lengths"].numpy()
+            st = truncation_stats(lengths, max_length)
+            line += (f"; word-pieces mean {lengths.mean():.1f}, max {lengths.max()}; truncated at {max_length}: "
+                     f"{st['truncated']} documents, {st['tokens_lost']} of {st['tokens']} tokens lost")
+        rows.append(line)
+    out += rows
+    Ytr = data.split_Y("train")
+    freq = Ytr.sum(0)
+    order = np.argsort(-freq, kind="stable")
+    out.append("  commonest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[:5]))
+    out.append("  rarest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[::-1][:5]))
+    return "\n".join(out)
