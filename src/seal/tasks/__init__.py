@@ -132,3 +132,13 @@ register_task(Task(
     dataset_tasks=("segmentation",),
     description="binary image segmentation (Weizmann horses), 36-crop evaluation",
 ))
+register_task(Task(
+    name="text-mlc",
+    module="seal.tasks.text_mlc.module:TextMLCModule",
+    datamodule="seal.tasks.text_mlc.datamodule:TextMLCDataModule",
+    cli="seal.tasks.text_mlc.cli:TextMLCCLI",
+    main_metric="example_f1",
+    metric_label="example-F1",
+    dataset_tasks=("text-mlc",),
+    description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
+))

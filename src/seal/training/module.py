@@ -193,20 +193,8 @@ class MultilabelModule(SEALModule):
         if bad or not self.dvn_samples or len(set(self.dvn_samples)) != len(self.dvn_samples):
             raise ValueError(f"dvn_samples must be a non-empty list of distinct names from {DVN_SAMPLES}, got {dvn_samples!r}")
 
-        task_net = MLCTaskNet(in_features, num_labels, hidden, num_layers, dropout)
-        score_net: nn.Module | None = None
+        task_net, score_net = self.build_networks(spec)
         self.cost_augmented: nn.Module | None = None
-        if spec.uses_score_net:
-            from seal.energies.mlc import MLCScoreNet
-
-            score_net = MLCScoreNet(
-                in_features,
-                num_labels,
-                hidden=score_hidden or hidden,
-                num_layers=score_num_layers or num_layers,
-                dropout=dropout if score_dropout is None else score_dropout,
-                global_hidden=global_hidden,
-            )
         if spec.loss_net_objective == "margin":
             from seal.task_nets.cost_augmented import CostAugmentedNet
 
@@ -237,6 +225,26 @@ class MultilabelModule(SEALModule):
         self.val_metrics = multilabel_metrics(num_labels, threshold=threshold)
         self.test_metrics = multilabel_metrics(num_labels, threshold=threshold)
 
+    def build_networks(self, spec: MethodSpec) -> tuple[nn.Module, nn.Module | None]:
+        """The task-net and (for methods that use one) the loss-net, from the saved hyper-parameters: the feature-MLC
+        :class:`~seal.task_nets.mlc.MLCTaskNet` and :class:`~seal.energies.mlc.MLCScoreNet`. Tasks on other inputs
+        (text MLC) override this and keep everything else of the module."""
+        hp = self.hparams
+        task_net = MLCTaskNet(hp.in_features, hp.num_labels, hp.hidden, hp.num_layers, hp.dropout)
+        score_net: nn.Module | None = None
+        if spec.uses_score_net:
+            from seal.energies.mlc import MLCScoreNet
+
+            score_net = MLCScoreNet(
+                hp.in_features,
+                hp.num_labels,
+                hidden=hp.score_hidden or hp.hidden,
+                num_layers=hp.score_num_layers or hp.num_layers,
+                dropout=hp.dropout if hp.score_dropout is None else hp.score_dropout,
+                global_hidden=hp.global_hidden,
+            )
+        return task_net, score_net
+
     # ------------------------------------------------------------------ forward / inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Logits ``(B, L)`` for features ``(B, D)`` such that ``sigmoid(forward(x))`` are the model's
@@ -262,7 +270,7 @@ class MultilabelModule(SEALModule):
 
         gen = None
         if self.gbi_settings.init == "uniform":
-            gen = torch.Generator(device=x.device)
+            gen = torch.Generator(device=x.device if isinstance(x, torch.Tensor) else self.device)
             gen.manual_seed(int(self.hparams.gbi_eval_seed) * 1_000_003 + int(batch_idx))
         try:
             return gbi_predict(

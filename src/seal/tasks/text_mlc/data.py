@@ -46,11 +46,6 @@ __all__ = [
 #: the catalogue datasets this module reads
 TEXT_DATASETS = ("reuters21578", "goemotions")
 
-REUTERS_FILE = "reuters21578/modapte_90cats.jsonl.gz"
-REUTERS_LABELS = "reuters21578/modapte_90cats_labels.json"
-REUTERS_SGML = "reuters21578/reuters21578_distribution1.0.tar.xz"
-GOEMOTIONS_FILES = {"train": "goemotions/train.tsv", "val": "goemotions/dev.tsv", "test": "goemotions/test.tsv"}
-GOEMOTIONS_LABELS = "goemotions/labels.txt"
 
 
 class TextDataError(ValueError):
@@ -286,31 +281,56 @@ def read_goemotions_file(path: str | os.PathLike, num_labels: int, name: str) ->
 
 
 # ---------------------------------------------------------------------------------------------------- datasets
-def _locate(name: str, data_dir: str | os.PathLike | None) -> dict[str, Path]:
-    """The dataset's catalogue files (found under ``data_dir`` / ``$SEAL_DATA_DIR`` / the cache, sha256-verified)."""
+def _text_spec(name: str):
+    """The catalogue entry of a text dataset (loader ``"text"``).
+
+    Raises:
+        ValueError: the dataset exists but is not a text dataset; UnknownDatasetError: not in the catalogue.
+    """
     from seal.data.catalogue import get_spec
-    from seal.data.locate import locate_spec
 
     spec = get_spec(name)
-    return locate_spec(spec, list(spec.files), data_dir=data_dir, download=False, verify=True)
+    if spec.loader != "text":
+        raise ValueError(f"dataset {name!r} is not a text dataset (loader {spec.loader!r}); text datasets have "
+                         f"loader 'text' in the catalogue, e.g. {', '.join(TEXT_DATASETS)}")
+    return spec
+
+
+def _layout(spec) -> dict[str, object]:
+    """Which files play which part: ``{"format": "jsonl" | "tsv", "data": path or {split: path}, "labels": path,
+    "sgml": path or None}`` (by role and file name: a role-``all`` ``.jsonl(.gz)`` file is the Reuters format,
+    role ``train`` / ``val`` / ``test`` ``.tsv`` files the GoEmotions format; the label file is the role-``other``
+    ``.json`` (a list) or ``.txt`` (one name a line); an optional ``.tar.xz`` is the SGML distribution)."""
+    others = [f.path for f in spec.files if f.role == "other"]
+    labels = [p for p in others if p.endswith((".json", ".txt"))]
+    sgml = [p for p in others if p.endswith(".tar.xz")]
+    if len(labels) != 1:
+        raise ValueError(f"text dataset {spec.name!r}: expected one role-'other' label file (.json or .txt), got {labels}")
+    all_ = spec.file("all")
+    if all_ is not None and all_.path.endswith((".jsonl", ".jsonl.gz")):
+        return {"format": "jsonl", "data": all_.path, "labels": labels[0], "sgml": sgml[0] if sgml else None}
+    parts = {r: spec.file(r) for r in ("train", "val", "test")}
+    if all(parts.values()):
+        return {"format": "tsv", "data": {r: f.path for r, f in parts.items()}, "labels": labels[0], "sgml": None}
+    raise ValueError(f"text dataset {spec.name!r}: needs a role-'all' .jsonl(.gz) file or train/val/test .tsv files")
+
+
+def _read_labels(path) -> list[str]:
+    return read_reuters_labels(path) if str(path).endswith(".json") else read_goemotions_labels(path)
 
 
 def label_names_of(name: str, data_dir: str | os.PathLike | None = None) -> list[str]:
-    """The label names of a text dataset (reads only the small label file).
+    """The label names of a text dataset (reads only the small label file, sha256-verified).
 
     Raises:
         ValueError: not a text dataset; DatasetNotFoundError: the file is missing.
     """
-    if name not in TEXT_DATASETS:
-        raise ValueError(f"unknown text dataset {name!r}; known: {', '.join(TEXT_DATASETS)}")
-    from seal.data.catalogue import get_spec
     from seal.data.locate import locate_spec
 
-    spec = get_spec(name)
-    want = REUTERS_LABELS if name == "reuters21578" else GOEMOTIONS_LABELS
+    spec = _text_spec(name)
+    want = _layout(spec)["labels"]
     files = [f for f in spec.files if f.path == want]
-    path = locate_spec(spec, files, data_dir=data_dir, download=False, verify=True)[want]
-    return read_reuters_labels(path) if name == "reuters21578" else read_goemotions_labels(path)
+    return _read_labels(locate_spec(spec, files, data_dir=data_dir, download=False, verify=True)[want])
 
 
 def load_text_dataset(
@@ -323,42 +343,44 @@ def load_text_dataset(
     """Read a catalogue text dataset and its train / val / test splits.
 
     Args:
-        name: ``"reuters21578"`` or ``"goemotions"``.
+        name: a catalogue dataset with loader ``"text"`` (``"reuters21578"``, ``"goemotions"``).
         data_dir: searched first for the files (default ``$SEAL_DATA_DIR``, then the cache).
-        val_fraction: Reuters only: share of train carved as validation (``round(1 / val_fraction)`` stratified
-            folds; the first is validation).
-        split_seed: Reuters only: seed of that carve.
+        val_fraction: jsonl (Reuters) format only: share of train carved as validation (``round(1 / val_fraction)``
+            stratified folds; the first is validation).
+        split_seed: jsonl format only: seed of that carve.
 
     Raises:
-        ValueError: an unknown name; TextDataError: bad content (file and line named); DatasetNotFoundError,
+        ValueError: not a text dataset; TextDataError: bad content (file and line named); DatasetNotFoundError,
             ChecksumMismatchError: files missing or with another sha256 than the catalogue's.
     """
-    if name not in TEXT_DATASETS:
-        raise ValueError(f"unknown text dataset {name!r}; known: {', '.join(TEXT_DATASETS)}")
-    paths = _locate(name, data_dir)
-    if name == "reuters21578":
+    from seal.data.locate import locate_spec
+
+    spec = _text_spec(name)
+    lay = _layout(spec)
+    paths = locate_spec(spec, list(spec.files), data_dir=data_dir, download=False, verify=True)
+    labels = _read_labels(paths[lay["labels"]])
+    if lay["format"] == "jsonl":
         from seal.data.splits import carve_validation
 
-        labels = read_reuters_labels(paths[REUTERS_LABELS])
         stats: dict = {}
-        src, row_split, dropped = read_reuters(paths[REUTERS_FILE], labels, sgml_tar=paths[REUTERS_SGML], stats=stats)
+        sgml = paths[lay["sgml"]] if lay["sgml"] else None
+        src, row_split, dropped = read_reuters(paths[lay["data"]], labels, sgml_tar=sgml, stats=stats)
         split_arr = np.array(row_split)
         train = np.flatnonzero(split_arr == "train").astype(np.int64)
         test = np.flatnonzero(split_arr == "test").astype(np.int64)
         tr, va = carve_validation(src.Y[train], val_fraction=val_fraction, seed=split_seed)
         splits = {"train": ("all", train[tr]), "val": ("all", train[va]), "test": ("all", test)}
         notes = [
-            f"ModApte from the derived {REUTERS_FILE}: only documents with >= 1 of the 90 categories are in that file "
-            f"({len(train)} train / {len(test)} test here); rows dropped for having no label: {dropped}",
-            f"{stats['recovered_unproc']} documents with an empty title and text in the jsonl (TYPE=UNPROC articles) "
-            f"got their body from the SGML distribution {REUTERS_SGML}",
+            f"read from {lay['data']}: ({len(train)} train / {len(test)} test documents; for Reuters only documents "
+            f"with >= 1 of the 90 categories are in that file); rows dropped for having no label: {dropped}",
+            f"{stats.get('recovered_unproc', 0)} documents with an empty title and text in the jsonl (TYPE=UNPROC "
+            f"articles) got their body from the SGML distribution {lay['sgml']}",
             f"validation: {len(va)} of the {len(train)} train documents, iterative stratification "
             f"({int(round(1 / val_fraction))} folds, seed {split_seed}); train keeps {len(tr)}",
             "input text: title + newline + body",
         ]
         return TextMLCData(name, labels, {"all": src}, splits, dropped, notes)
-    labels = read_goemotions_labels(paths[GOEMOTIONS_LABELS])
-    sources = {s: read_goemotions_file(paths[f], len(labels), s) for s, f in GOEMOTIONS_FILES.items()}
+    sources = {s: read_goemotions_file(paths[f], len(labels), s) for s, f in lay["data"].items()}
     splits = {s: (s, np.arange(len(src.texts), dtype=np.int64)) for s, src in sources.items()}
     notes = ["official train / dev / test files (dev = validation)"]
     return TextMLCData(name, labels, sources, splits, 0, notes)

@@ -1,0 +1,215 @@
+"""The DataModule of text multi-label classification.
+
+Batches are ``{"x": {key: tensor}, "y": (B, L) float}``; ``x`` holds exactly the inputs the module's networks read
+(:meth:`seal.tasks.text_mlc.module.TextMLCModule.input_keys`): ``input_ids`` / ``attention_mask`` ``(B, T)``
+(padded per batch to its longest document), ``hidden_j`` ``(B, T, H)`` cached frozen states, ``pooled_mean`` /
+``pooled_first`` ``(B, H)`` cached pooled features. Tokens and features are computed once per source file and
+cached (:mod:`seal.tasks.text_mlc.features`); the log says how many documents were truncated and how many
+word-pieces were lost.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import lightning as L
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+__all__ = ["TextMLCDataModule", "TextSplit"]
+
+_HIDDEN_RE = re.compile(r"hidden_(\d+)")
+_POOLED_RE = re.compile(r"pooled_(mean|first)")
+
+
+class TextSplit(Dataset):
+    """One split: rows of a tokenized source with their labels and cached features. Items are row indices;
+    :meth:`collate` builds the batch."""
+
+    def __init__(self, rows: np.ndarray, tokens: dict, Y: np.ndarray, features: dict[str, torch.Tensor],
+                 keys: list[str], pad_id: int) -> None:
+        self.rows = torch.as_tensor(rows, dtype=torch.long)
+        self.ids = tokens["ids"]
+        self.offsets = tokens["offsets"].long()
+        self.Y = torch.as_tensor(Y, dtype=torch.float32)  # aligned with rows
+        self.features = features
+        self.keys = keys
+        self.pad_id = int(pad_id)
+
+    def __len__(self) -> int:
+        return int(self.rows.numel())
+
+    def __getitem__(self, i: int) -> int:
+        return int(i)
+
+    def collate(self, items: list[int]) -> dict:
+        idx = torch.as_tensor(items, dtype=torch.long)
+        rows = self.rows[idx]
+        starts, ends = self.offsets[rows], self.offsets[rows + 1]
+        lengths = ends - starts
+        T = int(lengths.max())
+        B = len(items)
+        x: dict[str, torch.Tensor] = {}
+        need_tokens = any(k in ("input_ids", "attention_mask") or _HIDDEN_RE.fullmatch(k) for k in self.keys)
+        if need_tokens:
+            mask = (torch.arange(T).unsqueeze(0) < lengths.unsqueeze(1)).long()
+            if "input_ids" in self.keys:
+                ids = torch.full((B, T), self.pad_id, dtype=torch.long)
+                for j in range(B):
+                    ids[j, : lengths[j]] = self.ids[starts[j]:ends[j]].long()
+                x["input_ids"] = ids
+            x["attention_mask"] = mask
+        for k in self.keys:
+            if _HIDDEN_RE.fullmatch(k):
+                states = self.features[k]
+                out = torch.zeros(B, T, states.shape[1], dtype=torch.float32)
+                for j in range(B):
+                    out[j, : lengths[j]] = states[starts[j]:ends[j]].float()
+                x[k] = out
+            elif _POOLED_RE.fullmatch(k):
+                x[k] = self.features[k][rows]
+        return {"x": x, "y": self.Y[idx]}
+
+
+class TextMLCDataModule(L.LightningDataModule):
+    """Serve a text multi-label dataset (``reuters21578`` or ``goemotions``) to Lightning.
+
+    Args:
+        dataset: catalogue name.
+        batch_size: training batch size (the paper's text configs: 16).
+        eval_batch_size: validation / test batch size (default: ``batch_size``).
+        max_length: word-pieces kept per document, special tokens included (the paper: 512).
+        val_fraction, split_seed: Reuters validation carve (:func:`seal.tasks.text_mlc.data.load_text_dataset`).
+        data_dir: where the files are (default ``$SEAL_DATA_DIR``, then the cache).
+        cache_dir: token / feature cache (default ``$SEAL_CACHE_DIR`` or ``~/.cache/seal``).
+        feature_batch_size: documents per frozen-encoder pass when building the feature cache.
+        num_workers: DataLoader workers.
+        encoder, input_keys: normally taken from the attached module (:meth:`TextMLCModule.input_keys`) in
+            :meth:`setup`; give them to use the DataModule alone.
+
+    Raises:
+        ValueError: an unknown dataset, an unknown input key; TextDataError (file and line) from the readers.
+    """
+
+    def __init__(
+        self,
+        dataset: str = "reuters21578",
+        batch_size: int = 16,
+        eval_batch_size: int | None = None,
+        max_length: int = 512,
+        val_fraction: float = 0.1,
+        split_seed: int = 0,
+        data_dir: str | None = None,
+        cache_dir: str | None = None,
+        feature_batch_size: int = 32,
+        num_workers: int = 0,
+        encoder: str | None = None,
+        input_keys: list[str] | None = None,
+    ) -> None:
+        super().__init__()
+        from seal.tasks.text_mlc.data import label_names_of
+
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if max_length < 2:
+            raise ValueError(f"max_length must be >= 2, got {max_length}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.eval_batch_size = int(eval_batch_size or batch_size)
+        self.max_length = int(max_length)
+        self.val_fraction = val_fraction
+        self.split_seed = split_seed
+        self.data_dir = data_dir
+        self.cache_dir = cache_dir
+        self.feature_batch_size = feature_batch_size
+        self.num_workers = num_workers
+        self.encoder = encoder
+        self.input_keys = list(input_keys) if input_keys is not None else None
+        self.label_names = label_names_of(dataset, data_dir)
+        self.num_labels = len(self.label_names)
+        self.has_test = True
+        self.splits: dict[str, TextSplit] = {}
+        self.truncation: dict[str, dict[str, int]] = {}
+
+    def _log(self, msg: str) -> None:
+        print(f"seal: {msg}", file=sys.stderr, flush=True)
+
+    def setup(self, stage: str | None = None) -> None:
+        if self.splits:
+            return
+        module = getattr(self.trainer, "lightning_module", None) if self._trainer_attached() else None
+        if module is not None and hasattr(module, "input_keys"):
+            keys = module.input_keys()
+            encoder = module.hparams.get("encoder")
+        else:
+            if self.input_keys is None:
+                raise ValueError("TextMLCDataModule needs input_keys (or a TextMLCModule attached by the Trainer)")
+            keys, encoder = self.input_keys, self.encoder
+        self.build(keys, encoder)
+
+    def _trainer_attached(self) -> bool:
+        try:
+            return self.trainer is not None
+        except RuntimeError:
+            return False
+
+    def build(self, keys: list[str], encoder: str | None) -> None:
+        """Read, tokenize (cached) and compute the cached features ``keys`` need, for every split."""
+        from seal.tasks.text_mlc.data import load_text_dataset, truncation_stats
+        from seal.tasks.text_mlc.features import frozen_features, token_cache
+        from seal.text.encoder import load_tokenizer
+
+        for k in keys:
+            if not (k in ("input_ids", "attention_mask") or _HIDDEN_RE.fullmatch(k) or _POOLED_RE.fullmatch(k)):
+                raise ValueError(f"unknown text input key {k!r}")
+        data = load_text_dataset(self.dataset, self.data_dir, val_fraction=self.val_fraction, split_seed=self.split_seed)
+        if data.label_names != self.label_names:
+            raise ValueError(f"{self.dataset}: label names changed between reading the label file and the data")
+        pad_id = load_tokenizer(encoder).pad_token_id or 0
+        per_source: dict[str, tuple[dict, dict[str, torch.Tensor]]] = {}
+        for name, src in data.sources.items():
+            tokens, tkey = token_cache(dataset=self.dataset, source=name, file_sha256=src.sha256, texts=src.texts,
+                                       encoder=encoder, max_length=self.max_length, cache_dir=self.cache_dir,
+                                       log=self._log)
+            feats: dict[str, torch.Tensor] = {}
+            for k in keys:
+                m = _HIDDEN_RE.fullmatch(k)
+                if m:
+                    feats[k] = frozen_features("hidden", tokens=tokens, token_key=tkey, encoder=encoder,
+                                               layer=int(m.group(1)), batch_size=self.feature_batch_size,
+                                               cache_dir=self.cache_dir, log=self._log)["states"]
+                m = _POOLED_RE.fullmatch(k)
+                if m:
+                    feats[k] = frozen_features("pooled", tokens=tokens, token_key=tkey, encoder=encoder,
+                                               pooling=m.group(1), batch_size=self.feature_batch_size,
+                                               cache_dir=self.cache_dir, log=self._log)["pooled"]
+            per_source[name] = (tokens, feats)
+        for split, (name, rows) in data.splits.items():
+            tokens, feats = per_source[name]
+            Y = data.sources[name].Y[rows]
+            self.splits[split] = TextSplit(rows, tokens, Y, feats, keys, pad_id)
+            st = truncation_stats(tokens["lengths"][torch.as_tensor(rows)].numpy(), self.max_length)
+            self.truncation[split] = st
+            self._log(f"{self.dataset} {split}: {st['documents']} documents, {st['truncated']} truncated at "
+                      f"{self.max_length} word-pieces ({st['tokens_lost']} of {st['tokens']} word-pieces lost)")
+
+    def _loader(self, split: str, shuffle: bool) -> DataLoader:
+        if split not in self.splits:
+            self.setup("fit")
+        ds = self.splits[split]
+        return DataLoader(ds, batch_size=self.batch_size if shuffle else self.eval_batch_size, shuffle=shuffle,
+                          collate_fn=ds.collate, num_workers=self.num_workers)
+
+    def train_dataloader(self) -> DataLoader:
+        return self._loader("train", True)
+
+    def val_dataloader(self) -> DataLoader:
+        return self._loader("val", False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self._loader("test", False)
+
+    def predict_dataloader(self) -> DataLoader:
+        return self._loader("test", False)

@@ -1,0 +1,295 @@
+"""Text multi-label classification (issue 14): readers, tokenization and feature caches, the text networks, every
+method training a few steps on a toy dataset with a tiny random BERT (hidden 32, 2 layers; never the 84 MB MiniLM)."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import json
+import subprocess
+import sys
+import tarfile
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("transformers")
+pytest.importorskip("safetensors")
+
+from seal.data.catalogue import DatasetSpec, DataFile, register_dataset, unregister_dataset  # noqa: E402
+from seal.tasks.text_mlc import data as tdata  # noqa: E402
+from seal.tasks.text_mlc import features as tfeat  # noqa: E402
+
+WORDS = ["good", "bad", "happy", "sad", "news", "oil", "price", "rise", "fall", "the", "a", "is", "very", "##s"]
+VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS]  # ids: [CLS]=2, [SEP]=3, good=5, bad=6, ...
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    """A randomly initialised BertModel (hidden 32, 2 layers, 2 heads, 16 positions) + a WordPiece tokenizer over
+    ``VOCAB``, saved as one AutoModel folder."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_bert")
+    (folder / "vocab.txt").write_text("\n".join(VOCAB) + "\n")
+    tok = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    tok.save_pretrained(folder)
+    torch.manual_seed(0)
+    cfg = BertConfig(vocab_size=len(VOCAB), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                     intermediate_size=64, max_position_embeddings=16, pad_token_id=0)
+    BertModel(cfg).eval().save_pretrained(folder)
+    return str(folder)
+
+
+def _digest(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+TOY_TEXTS = ["good news", "bad news", "oil price rise", "oil price fall", "happy", "sad", "the oil is very good",
+             "a bad price fall", "good good happy", "sad sad news"]
+TOY_LABELS = ["0", "1", "2", "2,1", "0", "1", "2,0", "1,2", "0", "1"]
+
+
+@pytest.fixture()
+def toy_dataset(tmp_path):
+    """A registered 3-label TSV text dataset (GoEmotions format) of 10 / 4 / 4 documents."""
+    root = tmp_path / "data"
+    d = root / "toy_text"
+    d.mkdir(parents=True)
+    (d / "labels.txt").write_text("pos\nneg\nmarket\n")
+    splits = {"train": list(range(10)), "val": [0, 3, 5, 6], "test": [1, 2, 7, 8]}
+    files = [DataFile("toy_text/labels.txt", "other", _digest(d / "labels.txt"))]
+    for role, rows in splits.items():
+        p = d / f"{role}.tsv"
+        p.write_text("".join(f"{TOY_TEXTS[i]}\t{TOY_LABELS[i]}\tid{i}\n" for i in rows))
+        files.append(DataFile(f"toy_text/{role}.tsv", role, _digest(p), n_instances=len(rows)))
+    spec = DatasetSpec(name="toy_text", task="text-mlc", title="toy text", files=tuple(files), n_instances=18, n_features=None,
+                       n_labels=3, protocols=("official",), loader="text")
+    register_dataset(spec, overwrite=True)
+    try:
+        yield str(root)
+    finally:
+        unregister_dataset("toy_text")
+
+
+# ---------------------------------------------------------------------------------------------------- import
+def test_import_seal_does_not_import_transformers_with_text_task():
+    code = ("import sys, seal, seal.tasks; t = seal.tasks.get_task('text-mlc'); "
+            "import seal.tasks.text_mlc.data; print('transformers' in sys.modules, t.main_metric)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "example_f1"]
+
+
+# ---------------------------------------------------------------------------------------------------- readers
+def test_goemotions_reader_values_and_errors(tmp_path):
+    p = tmp_path / "t.tsv"
+    p.write_text("hello there\t0,2\tid1\nbye\t1\tid2\n")
+    src = tdata.read_goemotions_file(p, 3, "train")
+    assert src.texts == ["hello there", "bye"] and src.ids == ["id1", "id2"]
+    assert src.Y.tolist() == [[1, 0, 1], [0, 1, 0]]
+    assert src.sha256 == _digest(p)
+    for content, msg in [
+        ("ok\t0\tid1\n  \t1\tid2\n", r"t.tsv, line 2 \(id id2\): empty text"),
+        ("ok\t0\tid1\nx\t3\tid2\n", r"t.tsv, line 2 \(id id2\): label id 3 is outside the label vocabulary \[0, 3\)"),
+        ("ok\t0,x\tid1\n", r"t.tsv, line 1 \(id id1\): label id 'x' is not an integer"),
+        ("ok\t0\n", r"t.tsv, line 1: expected 3 tab-separated fields"),
+    ]:
+        p.write_text(content)
+        with pytest.raises(tdata.TextDataError, match=msg):
+            tdata.read_goemotions_file(p, 3, "train")
+
+
+def _jsonl_gz(path, rows):
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+
+
+def test_reuters_reader_values_errors_and_unproc_recovery(tmp_path):
+    labels = ["acq", "earn"]
+    rows = [
+        {"id": 1, "split": "train", "title": "T1", "text": "body one", "labels": ["earn"]},
+        {"id": 2, "split": "test", "title": "T2", "text": "", "labels": ["acq", "earn"]},
+        {"id": 3, "split": "train", "title": "", "text": "", "labels": ["acq"]},
+        {"id": 4, "split": "train", "title": "x", "text": "y", "labels": []},
+    ]
+    p = tmp_path / "r.jsonl.gz"
+    _jsonl_gz(p, rows)
+    with pytest.raises(tdata.TextDataError, match=r"r.jsonl.gz, line 3 \(id 3\): empty text"):
+        tdata.read_reuters(p, labels)
+    sgml = ('<REUTERS TOPICS="YES" NEWID="3">\n<TEXT TYPE="UNPROC">&#2;\nTABLE &amp; FIGURES\n 1..2\n&#3;</TEXT>\n'
+            '</REUTERS>\n')
+    tar_path = tmp_path / "dist.tar.xz"
+    with tarfile.open(tar_path, "w:xz") as tar:
+        data = sgml.encode("latin-1")
+        info = tarfile.TarInfo("reuters21578/reut2-000.sgm")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    stats: dict = {}
+    src, split, dropped = tdata.read_reuters(p, labels, sgml_tar=tar_path, stats=stats)
+    assert src.texts == ["T1\nbody one", "T2\n", "TABLE & FIGURES\n 1..2"]
+    assert split == ["train", "test", "train"] and dropped == 1 and stats == {"recovered_unproc": 1}
+    assert src.Y.tolist() == [[0, 1], [1, 1], [1, 0]]
+    _jsonl_gz(p, [{"id": 9, "split": "train", "title": "a", "text": "b", "labels": ["gold"]}])
+    with pytest.raises(tdata.TextDataError, match=r"r.jsonl.gz, line 1 \(id 9\): label 'gold' is not in the label vocabulary"):
+        tdata.read_reuters(p, labels)
+
+
+def test_load_toy_dataset_and_describe(toy_dataset, tiny_bert):
+    data = tdata.load_text_dataset("toy_text", toy_dataset)
+    assert data.label_names == ["pos", "neg", "market"]
+    assert {k: v[1].tolist() for k, v in data.splits.items()} == {
+        "train": list(range(10)), "val": [0, 1, 2, 3], "test": [0, 1, 2, 3]}
+    text = tdata.describe("toy_text", toy_dataset, max_length=4, encoder=tiny_bert)
+    # train word-pieces with [CLS]/[SEP]: 4 4 5 5 3 3 7 6 5 5 (47) -> 6 documents over 4, 1+1+3+2+1+1 = 9 lost
+    assert ("train     10 documents, label cardinality 1.300, 3/3 labels present; word-pieces mean 4.7, max 7; "
+            "truncated at 4: 6 documents, 9 of 47 tokens lost") in text
+    assert "commonest train labels: neg 5, pos 4, market 4" in text
+    with pytest.raises(ValueError, match="not a text dataset"):
+        tdata.load_text_dataset("bibtex")
+
+
+# ---------------------------------------------------------------------------------------------------- tokens, pooling, cache
+def test_tokenize_texts_exact_ids_and_truncation(tiny_bert):
+    from seal.text.encoder import load_tokenizer
+
+    tok = load_tokenizer(tiny_bert)
+    out = tfeat.tokenize_texts(tok, ["good news", "the oil price is very good"], max_length=5)
+    # [CLS]=2 good=5 news=9 [SEP]=3 | [CLS] the=14 oil=10 price=11 [SEP] (truncated: 8 -> 5, 3 lost)
+    assert out["ids"].tolist() == [2, 5, 9, 3, 2, 14, 10, 11, 3]
+    assert out["offsets"].tolist() == [0, 4, 9]
+    assert out["lengths"].tolist() == [4, 8]
+    assert tdata.truncation_stats(out["lengths"].numpy(), 5) == {"documents": 2, "truncated": 1, "tokens": 12,
+                                                                  "tokens_lost": 3}
+
+
+def test_pooling_by_hand():
+    packed = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 10.0], [0.0, 2.0]], dtype=torch.float16)
+    offsets = torch.tensor([0, 2, 5])
+    assert tfeat.pool_packed(packed, offsets, "mean").tolist() == [[2.0, 3.0], [4.0, 6.0]]
+    assert tfeat.pool_packed(packed, offsets, "first").tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    padded = torch.tensor([[[1.0, 2.0], [3.0, 4.0], [9.0, 9.0]], [[5.0, 6.0], [7.0, 10.0], [0.0, 2.0]]])
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]])
+    assert tfeat.pool_padded(padded, mask, "mean").tolist() == [[2.0, 3.0], [4.0, 6.0]]
+    assert tfeat.pool_padded(padded, mask, "first").tolist() == [[1.0, 2.0], [5.0, 6.0]]
+    with pytest.raises(ValueError, match="pooling must be one of"):
+        tfeat.pool_padded(padded, mask, "max")
+
+
+def test_token_cache_reused_on_same_key_rebuilt_on_other_key(tiny_bert, tmp_path, monkeypatch):
+    calls = []
+    real = tfeat.tokenize_texts
+
+    def counting(*a, **k):
+        calls.append(1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(tfeat, "tokenize_texts", counting)
+    kw = dict(dataset="d", source="train", texts=["good news"], encoder=tiny_bert, max_length=8, cache_dir=tmp_path,
+              log=None)
+    a, key = tfeat.token_cache(file_sha256="0" * 64, **kw)
+    b, _ = tfeat.token_cache(file_sha256="0" * 64, **kw)
+    assert len(calls) == 1 and torch.equal(a["ids"], b["ids"])
+    tfeat.token_cache(file_sha256="1" * 64, **kw)  # another file digest: another key, built anew
+    assert len(calls) == 2
+    # a file whose stored key differs (renamed by hand) is rebuilt, never reused
+    from seal.text.cache import cache_path
+
+    other = cache_path("text-tokens", {**key, "file_sha256": "1" * 64}, cache_dir=tmp_path)
+    mine = cache_path("text-tokens", key, cache_dir=tmp_path)
+    mine.write_bytes(other.read_bytes())
+    tfeat.token_cache(file_sha256="0" * 64, **kw)
+    assert len(calls) == 3
+
+
+# ---------------------------------------------------------------------------------------------------- networks
+def test_top_layer_body_equals_full_encoder(tiny_bert):
+    from seal.tasks.text_mlc.nets import EncoderBody
+    from seal.text.encoder import frozen_hidden_states, load_encoder
+
+    enc = load_encoder(tiny_bert)
+    seqs = [[2, 5, 9, 3], [2, 14, 10, 11, 12, 3]]
+    ids = torch.tensor([[2, 5, 9, 3, 0, 0], seqs[1]])
+    mask = torch.tensor([[1, 1, 1, 1, 0, 0], [1] * 6])
+    with torch.no_grad():
+        last = enc(input_ids=ids, attention_mask=mask).last_hidden_state
+    want = tfeat.pool_padded(last, mask, "mean")
+    packed, off = frozen_hidden_states(enc, seqs, layer=1, progress=False, dtype=torch.float32)
+    hidden = torch.zeros(2, 6, 32)
+    hidden[0, :4] = packed[:4]
+    hidden[1] = packed[4:]
+    top = EncoderBody(tiny_bert, 1, "mean").eval()
+    full = EncoderBody(tiny_bert, None, "mean").eval()
+    frozen = EncoderBody(tiny_bert, 0, "first")
+    assert top.input_keys() == ["hidden_1", "attention_mask"] and full.input_keys() == ["input_ids", "attention_mask"]
+    assert frozen.input_keys() == ["pooled_first"] and list(frozen.parameters()) == []
+    with torch.no_grad():
+        torch.testing.assert_close(top({"hidden_1": hidden, "attention_mask": mask}), want, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(full({"input_ids": ids, "attention_mask": mask}), want, atol=1e-6, rtol=1e-6)
+    with pytest.raises(ValueError, match=r"needs the batch input 'hidden_1'"):
+        top({"attention_mask": mask})
+    with pytest.raises(ValueError, match=r"token id 99 \(row 0\) is outside the encoder's vocabulary"):
+        full({"input_ids": torch.tensor([[2, 99]]), "attention_mask": torch.ones(1, 2, dtype=torch.long)})
+    with pytest.raises(ValueError, match=r"trainable_layers must be null .* \[0, 2\], got 3"):
+        EncoderBody(tiny_bert, 3)
+
+
+def test_text_nets_shapes_and_score_protocol(tiny_bert):
+    from seal.core.score_net import check_score_net
+    from seal.tasks.text_mlc.nets import EncoderBody, TextScoreNet, TextTaskNet
+
+    torch.manual_seed(0)
+    x = {"pooled_mean": torch.randn(3, 32)}
+    task = TextTaskNet(EncoderBody(tiny_bert, 0), num_labels=4, hidden=8)
+    score = TextScoreNet(EncoderBody(tiny_bert, 0), num_labels=4, hidden=8, global_hidden=5)
+    assert task(x).shape == (3, 4)
+    y = torch.rand(3, 6, 4)
+    s = score.score(score.encode(x), y)
+    assert s.shape == (3, 6)
+    torch.testing.assert_close(s[:, 2], score(x, y[:, 2]))
+    check_score_net(score, x, y[:, :2])
+    # local energy by hand: S_local = sum_l y_l (h(x) U^T)_l
+    h = score.feature_net(x["pooled_mean"])
+    torch.testing.assert_close(score.encode(x), h @ score.label_embeddings.T)
+
+
+# ---------------------------------------------------------------------------------------------------- training
+def _fit(method, toy_dataset, tiny_bert, tmp_path, **model_kw):
+    import lightning as L
+
+    from seal.tasks.text_mlc.datamodule import TextMLCDataModule
+    from seal.tasks.text_mlc.module import TextMLCModule
+
+    L.seed_everything(0, verbose=False)
+    dm = TextMLCDataModule("toy_text", batch_size=4, max_length=8, data_dir=toy_dataset, cache_dir=str(tmp_path / "c"))
+    model = TextMLCModule(num_labels=dm.num_labels, method=method, encoder=tiny_bert, hidden=8, global_hidden=6,
+                          num_samples=5, label_names=dm.label_names, **model_kw)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=2, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, inference_mode=False,
+                        num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=dm)
+    trainer.test(model, datamodule=dm, verbose=False)
+    path = tmp_path / f"{method}.ckpt"
+    trainer.save_checkpoint(path)
+    return model, dm, str(path)
+
+
+def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path):
+    ce, dm, ce_ckpt = _fit("cross-entropy", toy_dataset, tiny_bert, tmp_path, trainable_layers=1)
+    assert set(ce.test_results) >= {"example_f1", "micro_f1", "macro_f1", "map"}
+    assert dm.truncation["train"] == {"documents": 10, "truncated": 0, "tokens": 47, "tokens_lost": 0}
+    assert ce.input_keys() == ["hidden_1", "attention_mask"]
+    nce, _, _ = _fit("seal-dynamic-nce", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, score_loss_weight=1.0)
+    assert nce.input_keys() == ["hidden_1", "attention_mask", "pooled_mean"]
+    assert nce.batches_seen == 2 and 0.0 <= nce.test_results["example_f1"] <= 1.0
+    _fit("seal-dynamic-regression", toy_dataset, tiny_bert, tmp_path, trainable_layers=None, score_loss_weight=1.0)
+    gbi, _, gbi_ckpt = _fit("nce-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt,
+                            gbi_steps=3)
+    torch.testing.assert_close(gbi.task_net.state_dict()["label_embeddings"], ce.task_net.state_dict()["label_embeddings"])
+    static, _, _ = _fit("seal-static-nce", toy_dataset, tiny_bert, tmp_path, trainable_layers=0, score_loss_weight=1.0,
+                        score_checkpoint=gbi_ckpt)
+    torch.testing.assert_close(static.score_net.global_vector, gbi.score_net.global_vector)
+    _fit("spen-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt, gbi_steps=2,
+         gbi_train_steps=2)
