@@ -11,7 +11,9 @@ from seal.training.segmentation import SegmentationModule
 
 
 def test_registered_tasks_and_their_classes():
-    assert list(TASKS) == ["multilabel", "segmentation"]
+    assert list(TASKS)[:2] == ["multilabel", "segmentation"] and "text-mlc" in TASKS
+    text = get_task("text-mlc")  # its classes import transformers: checked in tests/test_text_mlc.py
+    assert (text.main_metric, text.dataset_tasks) == ("example_f1", ("text-mlc",))
     mlc, seg = get_task("multilabel"), get_task("segmentation")
     assert (mlc.module_class(), mlc.datamodule_class(), mlc.main_metric) == (MultilabelModule, MultiLabelDataModule, "example_f1")
     assert (seg.module_class(), seg.datamodule_class(), seg.main_metric) == (SegmentationModule, WeizmannDataModule, "mean_iou")
@@ -22,13 +24,14 @@ def test_dataset_and_record_to_task():
     assert task_for_dataset("weizmann_horse").name == "segmentation"
     assert task_for_dataset("bibtex").name == "multilabel"
     assert task_for_dataset("spo_fun").name == "multilabel"  # hierarchical MLC trains as multi-label
+    assert task_for_dataset("reuters21578").name == task_for_dataset("goemotions").name == "text-mlc"
     assert task_of_record({"dataset": "weizmann_horse", "metrics": {"test": {}}}).main_metric == "mean_iou"
     assert task_of_record({"task": "segmentation"}).name == "segmentation"
     assert task_of_record({"dataset": "not-a-dataset"}).name == "multilabel"
 
 
 def test_unknown_and_duplicate_tasks_are_refused():
-    with pytest.raises(ValueError, match="unknown task 'srl'; known: multilabel, segmentation"):
+    with pytest.raises(ValueError, match="unknown task 'srl'; known: multilabel, segmentation, text-mlc"):
         get_task("srl")
     with pytest.raises(ValueError, match="task 'multilabel' is already registered"):
         register_task(Task("multilabel", "a:b", "a:b", "a:b", "example_f1", "example-F1"))
