@@ -115,7 +115,10 @@ FAMILIES: tuple[Family, ...] = (
         "Metrics at threshold 0.5, and micro-/macro-F1 at one global threshold tuned on validation (stated). "
         "Anchors from other models, possibly on different preprocessing (not comparable one to one): Reuters "
         "ModApte micro-F1 0.863 (DistilBERT fine-tuned), 0.899 (MAGNET); GoEmotions macro-F1 0.46 (BERT-base, "
-        "Demszky et al. 2020), 0.40 (frozen all-MiniLM-L6-v2 + linear head, tuned thresholds).",
+        "Demszky et al. 2020), 0.40 (frozen all-MiniLM-L6-v2 + linear head, tuned thresholds). Variant `cpu` "
+        "here: the task-net's encoder is frozen too (mean-pooled last layer at 512 word-pieces, cached), head-only "
+        "lr 1e-3, at most 30 epochs; `cpu-top1`: the top MiniLM layer trains over a cached bottom, max length 128 "
+        "(`docs/text-mlc.md`).",
     ),
 )
 
@@ -730,6 +733,10 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
                     f"cross-entropy {ce_s} (Δ {_fmt_signed(d)})"
                 )
+                if len(nce_vals) > 1 and len(ce_vals) > 1:
+                    spread = max(statistics.stdev(nce_vals), statistics.stdev(ce_vals))
+                    line += (f", |Δ| {'exceeds' if abs(d) > spread else 'is within'} the seed spread "
+                             f"(larger sample std {spread:.2f})")
                 base_vals = [100 * v for v in base.values("metrics", "test", metric)] if base is not None else []
                 if base_vals:
                     d_base = statistics.fmean(nce_vals) - statistics.fmean(base_vals)
