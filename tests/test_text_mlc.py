@@ -281,6 +281,13 @@ def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path):
     assert set(ce.test_results) >= {"example_f1", "micro_f1", "macro_f1", "map"}
     assert dm.truncation["train"] == {"documents": 10, "truncated": 0, "tokens": 47, "tokens_lost": 0}
     assert ce.input_keys() == ["hidden_1", "attention_mask"]
+    batch = dm.splits["val"].collate([0, 1])  # val rows 0 ("good news", 4 pieces) and 1 ("oil price fall", 5)
+    assert batch["x"]["attention_mask"].tolist() == [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]]
+    assert batch["y"].tolist() == [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]
+    states = dm.splits["val"].features["hidden_1"]  # packed float16, val rows 0-3 of 4, 5, 3, 7 pieces
+    assert states.shape == (19, 32) and states.dtype == torch.float16
+    assert torch.equal(batch["x"]["hidden_1"][1], states[4:9].float())
+    assert batch["x"]["hidden_1"][0, 4].abs().sum() == 0
     nce, _, _ = _fit("seal-dynamic-nce", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, score_loss_weight=1.0)
     assert nce.input_keys() == ["hidden_1", "attention_mask", "pooled_mean"]
     assert nce.batches_seen == 2 and 0.0 <= nce.test_results["example_f1"] <= 1.0
