@@ -371,7 +371,7 @@ def load_text_dataset(
         tr, va = carve_validation(src.Y[train], val_fraction=val_fraction, seed=split_seed)
         splits = {"train": ("all", train[tr]), "val": ("all", train[va]), "test": ("all", test)}
         notes = [
-            f"read from {lay['data']}: ({len(train)} train / {len(test)} test documents; for Reuters only documents "
+            f"read from {lay['data']}: {len(train)} train / {len(test)} test documents (for Reuters only the documents "
             f"with >= 1 of the 90 categories are in that file); rows dropped for having no label: {dropped}",
             f"{stats.get('recovered_unproc', 0)} documents with an empty title and text in the jsonl (TYPE=UNPROC "
             f"articles) got their body from the SGML distribution {lay['sgml']}",
@@ -441,7 +441,7 @@ def describe(
         rows.append(line)
     out += rows
     Ytr = data.split_Y("train")
-    freq = Ytr.sum(0)
+    freq = Ytr.sum(0).astype(np.int64)  # (a uint8 sum would wrap when negated below)
     order = np.argsort(-freq, kind="stable")
     out.append("  commonest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[:5]))
     out.append("  rarest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[::-1][:5]))
