@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from seal.data.datamodule import MultiLabelDataModule, WeizmannDataModule
-from seal.tasks import TASKS, Task, get_task, register_task, task_for_dataset, task_of_record
+from seal.tasks import TASKS, Task, get_task, register_task, task_for_dataset, task_of_checkpoint, task_of_record
 from seal.training.module import MultilabelModule
 from seal.training.segmentation import SegmentationModule
 
@@ -35,3 +35,33 @@ def test_unknown_and_duplicate_tasks_are_refused():
         get_task("srl")
     with pytest.raises(ValueError, match="task 'multilabel' is already registered"):
         register_task(Task("multilabel", "a:b", "a:b", "a:b", "example_f1", "example-F1"))
+
+
+def test_checkpoint_to_task_and_hooks():
+    from seal.cli.predict import run_segmentation
+    from seal.data.weizmann import describe_dataset
+
+    assert task_of_checkpoint({"seal": {"task": "segmentation"}}).name == "segmentation"
+    assert task_of_checkpoint({"seal": {"task": "not-registered"}}).name == "multilabel"
+    assert task_of_checkpoint({"state_dict": {}}).name == "multilabel"  # feature-MLC checkpoints store no task
+    seg, mlc = get_task("segmentation"), get_task("multilabel")
+    assert seg.predict_function() is run_segmentation and seg.describe_function() is describe_dataset
+    assert mlc.predict_function() is None and mlc.describe_function() is None
+
+
+def test_data_info_uses_the_task_hook(monkeypatch, capsys):
+    """`seal data info` prints what the dataset's task describes, without knowing the task by name."""
+    import seal.tasks as tasks
+    from seal.cli import data as data_cli
+
+    calls = []
+
+    def fake_describe(name, *, data_dir, download):
+        calls.append((name, download))
+        return {"text": "split  images\ntrain  3", "stats": {"splits": {"train": {"instances": 3}}}}
+
+    monkeypatch.setattr(tasks.Task, "describe_function", lambda self: fake_describe)
+    assert data_cli.main(["info", "weizmann_horse"]) == 0
+    out = capsys.readouterr().out
+    assert calls == [("weizmann_horse", False)]
+    assert "\n  split  images\n  train  3" in out

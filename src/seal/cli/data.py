@@ -26,7 +26,6 @@ from seal.data.download import ChecksumMismatchError, DownloadError, cache_dir, 
 from seal.data.errors import DatasetError, DatasetNotFoundError
 from seal.data.load import load_dataset
 from seal.data.locate import FileStatus, fetch_dataset, is_available, verify_dataset
-from seal.data.weizmann import load_segmentation_dataset
 
 PROG = "seal data"
 
@@ -225,6 +224,16 @@ def _cmd_info_file(args) -> int:
     return 0
 
 
+def _describe_hook(name: str):
+    """The ``seal data info`` hook of the task serving dataset ``name`` (task registry), or ``None``."""
+    from seal.tasks import task_for_dataset
+
+    try:
+        return task_for_dataset(name).describe_function()
+    except ValueError:
+        return None
+
+
 def _cmd_info(args) -> int:
     if _is_user_file(args.name):
         return _cmd_info_file(args)
@@ -277,24 +286,23 @@ def _cmd_info(args) -> int:
     if spec.loader != "arff":
         sizes = {s.file.role: s.file.n_instances for s in statuses}
         report["protocol_stats"]["official"] = {"splits": {k: {"instances": v} for k, v in sizes.items()}}
-        loaded = None
-        if spec.loader == "segmentation":
+        described = None
+        hook = _describe_hook(spec.name)
+        if hook is not None:
             try:
-                loaded = load_segmentation_dataset(spec.name, data_dir=args.data_dir, download=args.download)
-                report["protocol_stats"]["official"] = loaded.summary()
+                described = hook(spec.name, data_dir=args.data_dir, download=args.download)
+                report["protocol_stats"]["official"] = described.get("stats", {})
             except DatasetNotFoundError as e:
                 report["protocol_stats"]["official"]["error"] = str(e)
         if args.json:
             print(json.dumps(report, indent=2))
         else:
             print("\nsplit sizes (official, from the registry): " + " / ".join(f"{k} {_num(v)}" for k, v in sizes.items()))
-            if loaded is None:
-                print("(files not found locally: statistics need them; see `seal data fetch`)")
+            if described is None:
+                print("(files not found locally: statistics need them; see `seal data fetch`)" if hook is not None
+                      else f"(no statistics: the {spec.task!r} task registers no `seal data info` description)")
             else:
-                rows = [[k, str(v["instances"]), "x".join(map(str, v["image_shape"])), f"{v['foreground_fraction']:.4f}"]
-                        for k, v in loaded.summary()["splits"].items()]
-                table = _fmt_table(rows, ["split", "images", "image", "foreground"], right=(1, 3))
-                print("  " + table.replace("\n", "\n  "))
+                print("  " + described["text"].rstrip("\n").replace("\n", "\n  "))
         return 0
 
     protocols = [args.protocol] if args.protocol else list(spec.protocols)

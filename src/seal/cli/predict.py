@@ -177,8 +177,11 @@ def run(args: argparse.Namespace) -> str:
         raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
 
     ckpt = _load(args.ckpt_path)
-    if _is_segmentation(ckpt):
-        return _run_segmentation(args, ckpt)
+    from seal.tasks import task_of_checkpoint
+
+    task = task_of_checkpoint(ckpt)
+    if task.predict_function() is not None:
+        return task.predict_function()(args, ckpt)
     if args.png is not None or args.compare or args.images is not None:
         raise PredictError(f"--png/--images/--compare apply to segmentation checkpoints; {args.ckpt_path} is multi-label")
     if args.output is None:
@@ -235,9 +238,10 @@ def run(args: argparse.Namespace) -> str:
 
 
 def _is_segmentation(ckpt: dict) -> bool:
-    """Whether a loaded checkpoint comes from :class:`seal.training.segmentation.SegmentationModule`."""
-    state = ckpt.get("seal") if isinstance(ckpt.get("seal"), dict) else {}
-    return state.get("task") == "segmentation"
+    """Whether a loaded checkpoint was written by the segmentation task (the task registry's answer)."""
+    from seal.tasks import task_of_checkpoint
+
+    return task_of_checkpoint(ckpt).name == "segmentation"
 
 
 def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
@@ -292,8 +296,8 @@ def _segmentation_probs(module, x, batch_size: int):
     return torch.cat(outs) if outs else x.new_zeros((0, *x.shape[-2:]))
 
 
-def _run_segmentation(args, ckpt: dict) -> str:
-
+def run_segmentation(args, ckpt: dict) -> str:
+    """``seal predict`` for a segmentation checkpoint (the segmentation task's ``predict`` hook)."""
     from seal.metrics import CONVENTIONS
     from seal.metrics.functional import iou_per_image
 

@@ -75,6 +75,8 @@ from xml.etree import ElementTree
 import numpy as np
 import scipy.sparse as sp
 
+from seal.data.errors import located
+
 __all__ = ["ArffError", "ArffWarning", "FeatureColumn", "ArffData", "read_arff"]
 
 
@@ -111,12 +113,7 @@ class ArffError(ValueError):
         self.path = str(path)
         self.line = line
         self.attribute = attribute
-        where = self.path
-        if line is not None:
-            where += f", line {line}"
-        if attribute is not None:
-            where += f", attribute {attribute!r}"
-        super().__init__(f"{where}: {reason}")
+        super().__init__(located(reason, self.path, line, None if attribute is None else f"attribute {attribute!r}"))
 
     def __reduce__(self):
         return (_rebuild_arff_error, (self.reason, self.path, self.line, self.attribute))

@@ -16,7 +16,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["DataError", "DatasetError", "DatasetNotFoundError", "UnknownDatasetError"]
+__all__ = ["DataError", "DatasetError", "DatasetNotFoundError", "UnknownDatasetError", "located"]
+
+
+def located(reason: str, path: str, line: int | None = None, field: str | None = None) -> str:
+    """The one message layout of file errors: ``"<path>[, line <n>][, <field>]: <reason>"`` (the readers' errors,
+    :class:`seal.data.formats.FormatError` and :class:`seal.data.arff.ArffError`, use it)."""
+    where = str(path)
+    if line is not None:
+        where += f", line {line}"
+    if field is not None:
+        where += f", {field}"
+    return f"{where}: {reason}"
 
 
 class DataError(ValueError):

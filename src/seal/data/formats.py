@@ -38,6 +38,8 @@ from typing import Callable, Sequence
 import numpy as np
 import scipy.sparse as sp
 
+from seal.data.errors import located
+
 __all__ = [
     "FORMATS",
     "FormatError",
@@ -71,12 +73,7 @@ class FormatError(ValueError):
 
     def __init__(self, reason: str, *, path: str, line: int | None = None, field: str | None = None) -> None:
         self.reason, self.path, self.line, self.field = reason, str(path), line, field
-        where = self.path
-        if line is not None:
-            where += f", line {line}"
-        if field is not None:
-            where += f", {field}"
-        super().__init__(f"{where}: {reason}")
+        super().__init__(located(reason, self.path, line, field))
 
     def __reduce__(self):
         return (_rebuild, (self.reason, self.path, self.line, self.field))

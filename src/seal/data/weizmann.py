@@ -540,3 +540,23 @@ def load_segmentation_dataset(
             )
         splits[f.role] = split
     return SegmentationDataset(spec.name, splits, [str(paths[f.path]) for f in spec.files], spec.default_protocol or "official")
+
+
+def describe_dataset(name: str, *, data_dir=None, download: bool = False) -> dict:
+    """``seal data info`` for a segmentation dataset (the segmentation task's ``describe`` hook).
+
+    Returns:
+        ``{"text": a table of split sizes, image shape and foreground fraction, "stats": the dataset summary}``.
+
+    Raises:
+        DatasetNotFoundError: the files are not found locally (and ``download`` is off or fails).
+    """
+    loaded = load_segmentation_dataset(name, data_dir=data_dir, download=download)
+    summary = loaded.summary()
+    rows = [(k, str(v["instances"]), "x".join(map(str, v["image_shape"])), f"{v['foreground_fraction']:.4f}")
+            for k, v in summary["splits"].items()]
+    header = ("split", "images", "image", "foreground")
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(4)]
+    lines = ["  ".join(c.rjust(w) if i in (1, 3) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in [header, tuple("-" * w for w in widths), *rows]]
+    return {"text": "\n".join(lines), "stats": summary}

@@ -12,7 +12,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TASKS", "Task", "get_task", "register_task", "task_for_dataset", "task_of_record"]
+__all__ = ["TASKS", "Task", "get_task", "register_task", "task_for_dataset", "task_of_checkpoint", "task_of_record"]
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,12 @@ class Task:
         metric_label: how tables print it.
         dataset_tasks: the catalogue's dataset ``task`` values it trains on.
         description: one line for ``--help``.
+        describe: optional ``"package.module:function"`` that ``seal data info NAME`` calls for a catalogue dataset
+            of this task that the ARFF reader does not load: ``function(name, *, data_dir, download) -> dict`` with
+            ``"text"`` (printed) and ``"stats"`` (JSON-serialisable, for ``--json``).
+        predict: optional ``"package.module:function"`` that ``seal predict`` calls for a checkpoint of this task
+            (``checkpoint["seal"]["task"] == name``): ``function(args, checkpoint) -> str`` (the summary line);
+            without it the multi-label path runs.
     """
 
     name: str
@@ -38,6 +44,8 @@ class Task:
     metric_label: str
     dataset_tasks: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
+    describe: str = ""
+    predict: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -55,6 +63,15 @@ class Task:
     def cli_class(self) -> type:
         """The LightningCLI subclass of ``seal fit`` / ``seal test`` (imported on first use)."""
         return self._load(self.cli)
+
+
+    def describe_function(self):
+        """The ``seal data info`` hook, or ``None``."""
+        return self._load(self.describe) if self.describe else None
+
+    def predict_function(self):
+        """The ``seal predict`` hook, or ``None``."""
+        return self._load(self.predict) if self.predict else None
 
 
 TASKS: dict[str, Task] = {}
@@ -112,6 +129,16 @@ def task_of_record(doc: dict) -> Task:
     return next(iter(TASKS.values()))
 
 
+def task_of_checkpoint(checkpoint: dict) -> Task:
+    """The task that wrote a loaded checkpoint: ``checkpoint["seal"]["task"]`` when it names a registered task,
+    else multi-label (feature MLC checkpoints do not store a task name)."""
+    state = checkpoint.get("seal") if isinstance(checkpoint.get("seal"), dict) else {}
+    name = state.get("task")
+    if isinstance(name, str) and name in TASKS:
+        return TASKS[name]
+    return TASKS["multilabel"]
+
+
 register_task(Task(
     name="multilabel",
     module="seal.training.module:MultilabelModule",
@@ -131,6 +158,8 @@ register_task(Task(
     metric_label="mean IoU",
     dataset_tasks=("segmentation",),
     description="binary image segmentation (Weizmann horses), 36-crop evaluation",
+    describe="seal.data.weizmann:describe_dataset",
+    predict="seal.cli.predict:run_segmentation",
 ))
 register_task(Task(
     name="text-mlc",
