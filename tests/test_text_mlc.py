@@ -147,6 +147,13 @@ def test_load_toy_dataset_and_describe(toy_dataset, tiny_bert):
     assert ("train     10 documents, label cardinality 1.300, 3/3 labels present; word-pieces mean 4.7, max 7; "
             "truncated at 4: 6 documents, 9 of 47 tokens lost") in text
     assert "commonest train labels: neg 5, pos 4, market 4" in text
+    from seal.tasks import get_task
+
+    hook = get_task("text-mlc").describe_function()  # what `seal data info toy_text` calls
+    info = hook("toy_text", data_dir=toy_dataset, download=False)
+    assert info["stats"]["labels"] == 3 and info["stats"]["splits"]["test"]["instances"] == 4
+    assert info["stats"]["splits"]["train"]["label_cardinality"] == pytest.approx(1.3)
+    assert "train     10 documents" in info["text"]
     with pytest.raises(ValueError, match="not a text dataset"):
         tdata.load_text_dataset("bibtex")
 

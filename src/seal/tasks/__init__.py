@@ -170,4 +170,5 @@ register_task(Task(
     metric_label="example-F1",
     dataset_tasks=("text-mlc",),
     description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
+    describe="seal.tasks.text_mlc.data:describe_dataset",
 ))

@@ -36,6 +36,7 @@ __all__ = [
     "TextDataError",
     "TextMLCData",
     "describe",
+    "describe_dataset",
     "label_names_of",
     "load_text_dataset",
     "read_goemotions_file",
@@ -407,10 +408,14 @@ def describe(
     encoder: str | None = None,
     val_fraction: float = 0.1,
     split_seed: int = 0,
+    stats: dict | None = None,
 ) -> str:
     """A text summary of a text dataset for ``seal data info NAME``: split sizes, label count, label cardinality,
     the rarest / commonest labels, and (when ``max_length`` is given and the encoder's tokenizer is installed)
     word-piece lengths and truncation per split (documents truncated, tokens lost).
+
+    Args:
+        stats: if given, receives the numbers as JSON-serialisable data (``{"labels", "splits": {split: {...}}}``).
 
     Raises:
         as :func:`load_text_dataset`.
@@ -418,6 +423,7 @@ def describe(
     data = load_text_dataset(name, data_dir, val_fraction=val_fraction, split_seed=split_seed)
     out = [f"{name}: {data.num_labels} labels"]
     out += [f"  {n}" for n in data.notes]
+    info: dict = {"labels": data.num_labels, "notes": list(data.notes), "splits": {}}
     tok = None
     if max_length is not None:
         try:
@@ -427,22 +433,42 @@ def describe(
             tok = load_tokenizer(encoder)
         except (ImportError, FileNotFoundError) as exc:
             out.append(f"  (no truncation statistics: {exc})")
-    rows = []
     for split in ("train", "val", "test"):
         Y = data.split_Y(split)
         card = float(Y.sum(1).mean()) if len(Y) else 0.0
         present = int((Y.sum(0) > 0).sum())
+        rec = {"instances": int(len(Y)), "label_cardinality": card, "labels_present": present}
         line = f"  {split:<5} {len(Y):>6} documents, label cardinality {card:.3f}, {present}/{data.num_labels} labels present"
         if tok is not None:
             lengths = tokenize_texts(tok, data.split_texts(split), max_length=None)["lengths"].numpy()
             st = truncation_stats(lengths, max_length)
+            rec.update(word_pieces_mean=float(lengths.mean()), word_pieces_max=int(lengths.max()), max_length=max_length,
+                       truncated=st["truncated"], tokens=st["tokens"], tokens_lost=st["tokens_lost"])
             line += (f"; word-pieces mean {lengths.mean():.1f}, max {lengths.max()}; truncated at {max_length}: "
                      f"{st['truncated']} documents, {st['tokens_lost']} of {st['tokens']} tokens lost")
-        rows.append(line)
-    out += rows
+        info["splits"][split] = rec
+        out.append(line)
     Ytr = data.split_Y("train")
     freq = Ytr.sum(0).astype(np.int64)  # (a uint8 sum would wrap when negated below)
     order = np.argsort(-freq, kind="stable")
     out.append("  commonest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[:5]))
     out.append("  rarest train labels: " + ", ".join(f"{data.label_names[i]} {int(freq[i])}" for i in order[::-1][:5]))
+    if stats is not None:
+        stats.update(info)
     return "\n".join(out)
+
+
+def describe_dataset(name: str, *, data_dir=None, download: bool = False) -> dict:
+    """``seal data info`` for a text dataset (the text-mlc task's ``describe`` hook): :func:`describe` at 512
+    word-pieces with the default encoder's tokenizer (statistics without truncation when it is not installed).
+
+    Returns:
+        ``{"text": the summary, "stats": its numbers}``.
+
+    Raises:
+        DatasetNotFoundError: the files are not found locally (text datasets are not downloaded: ``download`` is
+            ignored); TextDataError: bad content (file and line).
+    """
+    stats: dict = {}
+    text = describe(name, data_dir, max_length=512, stats=stats)
+    return {"text": text, "stats": stats}
