@@ -283,7 +283,7 @@ def _fit(method, toy_dataset, tiny_bert, tmp_path, **model_kw):
     return model, dm, str(path)
 
 
-def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path):
+def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path, capsys):
     ce, dm, ce_ckpt = _fit("cross-entropy", toy_dataset, tiny_bert, tmp_path, trainable_layers=1)
     assert set(ce.test_results) >= {"example_f1", "micro_f1", "macro_f1", "map"}
     assert dm.truncation["train"] == {"documents": 10, "truncated": 0, "tokens": 47, "tokens_lost": 0}
@@ -307,6 +307,11 @@ def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path):
     torch.testing.assert_close(static.score_net.global_vector, gbi.score_net.global_vector)
     _fit("spen-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt, gbi_steps=2,
          gbi_train_steps=2)
+    # seal predict refuses a text checkpoint with one line naming the alternative
+    from seal.cli.main import main as seal_main
+
+    assert seal_main(["predict", "--ckpt_path", ce_ckpt, "--dataset", "toy_text", "--output", str(tmp_path / "p.jsonl")]) == 2
+    assert "is a text-mlc checkpoint: seal predict does not read text yet" in capsys.readouterr().err
 
 
 def test_seal_fit_cli_on_toy_text(toy_dataset, tiny_bert, tmp_path):

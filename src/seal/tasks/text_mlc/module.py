@@ -14,7 +14,21 @@ from __future__ import annotations
 from seal.methods.registry import MethodSpec
 from seal.training.module import MultilabelModule
 
-__all__ = ["TextMLCModule"]
+__all__ = ["TextMLCModule", "predict_unsupported"]
+
+
+def predict_unsupported(args, checkpoint) -> str:
+    """``seal predict`` hook of the text-mlc task: not implemented yet; one clear error naming what to use instead.
+
+    Raises:
+        seal.cli.predict.PredictError: always.
+    """
+    from seal.cli.predict import PredictError
+
+    raise PredictError(
+        f"{args.ckpt_path} is a text-mlc checkpoint: seal predict does not read text yet; evaluate it with "
+        f"seal test --config CONFIG --ckpt_path {args.ckpt_path} (test metrics on the dataset's test split)"
+    )
 
 
 class TextMLCModule(MultilabelModule):
@@ -133,6 +147,10 @@ class TextMLCModule(MultilabelModule):
                 global_hidden=hp.global_hidden,
             )
         return task_net, score_net
+
+    def checkpoint_extra(self) -> dict:
+        """``checkpoint["seal"]["task"] = "text-mlc"``, so that ``seal predict`` knows the checkpoint's task."""
+        return {**super().checkpoint_extra(), "task": "text-mlc"}
 
     def input_keys(self) -> list[str]:
         """The batch keys the networks read (``input_ids``, ``attention_mask``, ``hidden_j``, ``pooled_{pooling}``),
