@@ -438,7 +438,7 @@ def _provenance(records: Sequence[dict]) -> list[str]:
 #: control has no loss-net, so SEAL variants that differ only in loss-net settings share one control run
 #: (``cpu-full``, genbase: the paper's S and K with T and the task-net of ``cpu-t``; its 40-epoch cap vs the
 #: control's 50 does not bind, the genbase controls early-stopped by epoch 21)
-CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t", "cpu-full": "cpu-t"}
+CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t", "cpu-full": "cpu-t", "cpu-w1": "cpu"}
 
 
 def _control_variant(variant: str | None) -> str | None:
@@ -820,7 +820,10 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
 #: exactly what changed per dataset
 VARIANT_LEGEND: dict[str, str] = {
     "cpu": "CPU-sized: fewer loss-net steps S and (SEAL-dynamic, SEAL-static) task-net steps T, fewer GBI steps "
-    "for the Weizmann DVN, at most 30-50 epochs (40-100 on Weizmann), mostly with early-stopping patience 10",
+    "for the Weizmann DVN, at most 30-50 epochs (40-100 on Weizmann), mostly with early-stopping patience 10; for "
+    "text MLC: the encoder frozen in the task-net too (cached mean-pooled features), head-only lr 1e-3",
+    "cpu-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu` with w_s 3 -> 1; its control is cross-entropy `cpu`",
+    "cpu-top1": "text MLC: the top encoder layer trains over a cached frozen bottom, max length 128",
     "cpu-t": "SEAL-dynamic NCE with the paper's T task-net steps per batch, learning rates and K but S = 1 "
     "loss-net step, at most 50 epochs; for cross-entropy, its matched control (the same task-net, optimizer and T "
     "steps per batch, no loss-net term)",
