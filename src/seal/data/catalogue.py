@@ -75,8 +75,8 @@ __all__ = [
 
 PROTOCOLS = ("paper", "official")
 SPLIT_NAMES = ("train", "val", "test")
-TASKS = ("mlc", "hmlc", "segmentation")
-LOADERS = ("arff", "segmentation")
+TASKS = ("mlc", "hmlc", "segmentation", "srl")
+LOADERS = ("arff", "segmentation", "srl")
 #: the packaged catalogue (``[tool.setuptools.package-data]`` ships it)
 CATALOGUE_RESOURCE = ("seal.data", "catalogue.toml")
 

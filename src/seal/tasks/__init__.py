@@ -132,3 +132,13 @@ register_task(Task(
     dataset_tasks=("segmentation",),
     description="binary image segmentation (Weizmann horses), 36-crop evaluation",
 ))
+register_task(Task(
+    name="srl",
+    module="seal.tasks.srl.module:SRLModule",
+    datamodule="seal.tasks.srl.data:SRLDataModule",
+    cli="seal.tasks.srl.cli:SRLCLI",
+    main_metric="labeled_f1",
+    metric_label="labeled F1",
+    dataset_tasks=("srl",),
+    description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
+))
