@@ -161,8 +161,28 @@ class TagSelfAttentionEnergy(nn.Module):
         return self._from_embedded(self.w_in(y * mask.unsqueeze(-1).to(y.dtype)), mask)
 
     def forward_indices(self, tags: Tensor, mask: Tensor) -> Tensor:
-        e = self.w_in.weight.t()[tags] * mask.unsqueeze(-1).to(self.w_in.weight.dtype)
-        return self._from_embedded(e, mask)
+        """Same value as ``forward`` of the one-hot tags, without a ``(N, T, d)`` matmul: every projection of a
+        one-hot row is a row of a ``(C, d)`` table plus a per-position ``(T, d)`` term (linearity), so queries, keys
+        and the value-then-output projection are gathers; only the two ``T × T`` attention products remain."""
+        N, T = tags.shape
+        m = mask.bool()
+        wi = self.w_in.weight.t()  # (C, d): y W_in of a one-hot row
+        C = wi.shape[0]
+        idx = torch.where(m, tags, torch.full_like(tags, C))  # padded positions -> an all-zero extra row
+
+        def table(t: Tensor) -> Tensor:
+            return torch.cat([t, t.new_zeros(1, t.shape[1])])[idx]
+
+        pe = sinusoidal_positions(T, self.dim, tags.device, wi.dtype)
+        q = table(wi @ self.q.weight.t()) + self.q(pe)
+        k = table(wi @ self.k.weight.t()) + self.k(pe)
+        wo = self.w_out.weight.t()  # (d, C)
+        vo = table(wi @ self.v.weight.t() @ wo) + self.v(pe) @ wo  # v(h) W_outᵀ, (N, T, C)
+        att = q @ k.transpose(1, 2) / math.sqrt(self.dim)
+        att = att.masked_fill(~m[:, None, :], torch.finfo(att.dtype).min)
+        att = self.dropout(torch.softmax(att, -1))
+        o = att @ vo + self.w_out.bias
+        return (o.max(-1).values * m.to(o.dtype)).sum(-1)
 
 
 class LinearChainEnergy(nn.Module):
