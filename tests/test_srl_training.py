@@ -21,8 +21,11 @@ def enc_dir(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def dm(enc_dir, tmp_path_factory):
-    return SRLDataModule(files={k: str(v) for k, v in FILES.items()}, encoder=enc_dir, batch_size=2, eval_batch_size=2,
-                         cache_dir=str(tmp_path_factory.mktemp("cache")))
+    dm = SRLDataModule(files={k: str(v) for k, v in FILES.items()}, encoder=enc_dir, batch_size=2, eval_batch_size=2,
+                       cache_dir=str(tmp_path_factory.mktemp("cache")))
+    assert not dm._ready and dm.num_tags == 6 and dm.hidden_size == 32  # known before the encoder runs
+    dm.prepare()
+    return dm
 
 
 def test_datamodule_batches_and_cache(dm, enc_dir, tmp_path):
@@ -42,6 +45,7 @@ def test_datamodule_batches_and_cache(dm, enc_dir, tmp_path):
     # a position table shorter than a sentence: refused with a count, never truncated
     short = tiny_bert(tmp_path / "short", max_positions=5)
     dm2 = SRLDataModule(files={k: str(v) for k, v in FILES.items()}, encoder=short, cache_dir=str(tmp_path / "c"))
+    dm2.prepare()
     assert dm2.refused == {"train": 4, "val": 2, "test": 1}  # >= 4 pieces + [CLS] + [SEP] > 5 ("n't": 3 pieces)
 
 
@@ -92,9 +96,11 @@ def test_method_errors():
     with pytest.raises(ValueError, match="unknown SRL method 'spen-gbi'"):
         SRLModule(method="spen-gbi")
     with pytest.raises(ValueError, match="needs task_checkpoint"):
-        SRLModule(method="nce-gbi")
+        SRLModule(method="nce-gbi").setup("fit")
     with pytest.raises(ValueError, match="needs score_checkpoint"):
-        SRLModule(method="seal-static-nce")
+        SRLModule(method="seal-static-nce").setup("fit")
+    with pytest.raises(FileNotFoundError, match="task_checkpoint: checkpoint not found"):
+        SRLModule(method="nce-gbi", task_checkpoint="/nonexistent/x.ckpt").setup("fit")
 
 
 def test_predict_writes_frames_and_prints_one(dm, tmp_path):

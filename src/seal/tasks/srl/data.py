@@ -81,14 +81,26 @@ def _files(data_dir: str | os.PathLike | None, files: dict | None) -> dict[str, 
     return {k: by_role[k] for k in ("train", "val", "test")}
 
 
+_READ_MEMO: dict[tuple, SRLData] = {}
+
+
 def load_srl_splits(data_dir: str | os.PathLike | None = None, files: dict | None = None) -> SRLData:
     """Read the three splits (catalogue dataset ``up_english_ewt``, or explicit ``files`` ``{train, val, test}``).
+
+    Read once per process per (path, size, mtime) triple (the result is shared: do not modify it).
 
     Raises:
         FileNotFoundError / seal.data errors: files missing or with another sha256 (catalogue).
         seal.tasks.srl.reader.SRLFormatError: a malformed block (file and line named).
     """
     paths = _files(data_dir, files)
+    memo_key = tuple((k, str(p.resolve()), p.stat().st_size, p.stat().st_mtime_ns) for k, p in paths.items())
+    if memo_key not in _READ_MEMO:
+        _READ_MEMO[memo_key] = _load_srl_splits(paths)
+    return _READ_MEMO[memo_key]
+
+
+def _load_srl_splits(paths: dict[str, Path]) -> SRLData:
     splits = {k: read_srl_file(p) for k, p in paths.items()}
     train_labels = sorted({r for i in splits["train"].instances for r in i.roles} - {"O", "V"})
     labels = ["O", "V", *train_labels]
@@ -347,20 +359,28 @@ class SRLDataModule(_Base):
         self.encoder, self.layer = encoder, layer
         self.batch_size, self.eval_batch_size = int(batch_size), int(eval_batch_size)
         self.max_train_instances, self.cache_dir, self.seed = max_train_instances, cache_dir, int(seed)
+        self.save_hyperparameters()
         self._ready = False
-        self.prepare()
-
-    def prepare(self) -> None:
-        """Read, index and encode everything (once; called from ``__init__`` so that ``num_tags`` and
-        ``hidden_size`` are known when the CLI links them into the model)."""
-        if self._ready:
-            return
+        # cheap part now (the CLI links num_tags / label_names / hidden_size into the model at instantiation):
+        # read the files (once per process) and the encoder's config; the encoder runs in setup()
         self.data = load_srl_splits(self.data_dir, self.files)
-        sentences = sorted({i.words for s in self.data.splits.values() for i in s.instances})
-        self.encoded = encode_sentences(sentences, self.encoder, layer=self.layer, cache_dir=self.cache_dir)
         self.num_tags = len(self.data.labels)
         self.label_names = list(self.data.labels)
-        self.hidden_size = int(self.encoded.states.shape[1])
+        from transformers import AutoConfig
+
+        from seal.text.encoder import resolve_encoder
+
+        cfg = AutoConfig.from_pretrained(resolve_encoder(encoder), local_files_only=True)
+        self.hidden_size = int(cfg.hidden_size)
+
+    def prepare(self) -> None:
+        """Encode the sentences (cached) and index the instances (once; from ``setup`` or on first use)."""
+        if self._ready:
+            return
+        sentences = sorted({i.words for s in self.data.splits.values() for i in s.instances})
+        self.encoded = encode_sentences(sentences, self.encoder, layer=self.layer, cache_dir=self.cache_dir)
+        if int(self.encoded.states.shape[1]) != self.hidden_size:
+            raise ValueError(f"encoder states have {self.encoded.states.shape[1]} features, its config says {self.hidden_size}")
         self.refused: dict[str, int] = {}
         self._splits: dict[str, _Split] = {}
         self.instances: dict[str, list[SRLInstance]] = {}
@@ -385,6 +405,7 @@ class SRLDataModule(_Base):
         self.prepare()
 
     def _loader(self, k: str, train: bool):
+        self.prepare()
         split = self._splits[k]
         if train:
             sampler = BucketBatchSampler([len(t) for t in split.tags], self.batch_size, seed=self.seed)

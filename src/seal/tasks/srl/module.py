@@ -50,6 +50,19 @@ def _resolve_ckpt(path: str, what: str) -> Path:
     return p
 
 
+_LAST_LAYER: dict[str, torch.nn.Module] = {}
+
+
+def _encoder_last_layer(encoder: str | None) -> torch.nn.Module:
+    """The encoder's last transformer layer (loaded once per process; :class:`SRLTaskNet` deep-copies it)."""
+    from seal.text.encoder import load_encoder, resolve_encoder
+
+    path = resolve_encoder(encoder)
+    if path not in _LAST_LAYER:
+        _LAST_LAYER[path] = load_encoder(path).encoder.layer[-1]
+    return _LAST_LAYER[path]
+
+
 class SRLModule(SEALModule):
     """SEAL on SRL (see the module docstring). Flat hyper-parameters, as the configs' ``model:`` keys.
 
@@ -68,7 +81,8 @@ class SRLModule(SEALModule):
         gbi_init (``"uniform"`` or ``"task-net"``), gbi_method, gbi_lr, gbi_steps: test-time GBI (nce-gbi).
 
     Raises:
-        ValueError: unknown method, bad weights, a missing checkpoint argument.
+        ValueError: unknown method or bad weights; at ``setup("fit")``: a missing checkpoint argument (nce-gbi,
+            seal-static-nce), or a checkpoint whose weights do not fit.
     """
 
     selection_metric = "labeled_f1"
@@ -119,10 +133,6 @@ class SRLModule(SEALModule):
         check_weights(lr=lr, score_lr=score_lr, score_loss_weight=score_loss_weight, ce_weight=ce_weight, gbi_lr=gbi_lr)
         if spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0:
             raise ValueError(f"method {method!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
-        if spec.frozen_score_net and not score_checkpoint:
-            raise ValueError(f"method {method!r} needs score_checkpoint (an nce-gbi checkpoint or run directory)")
-        if spec.needs_task_checkpoint and not task_checkpoint:
-            raise ValueError(f"method {method!r} needs task_checkpoint (a cross-entropy checkpoint or run directory)")
         if gbi_init not in ("uniform", "task-net"):
             raise ValueError(f"gbi_init must be 'uniform' or 'task-net', got {gbi_init!r}")
         from seal.tasks.srl.metrics import SRLMetrics
@@ -130,9 +140,7 @@ class SRLModule(SEALModule):
 
         enc_layer = None
         if top == "encoder-layer" and spec.uses_task_net_for_training:
-            from seal.text.encoder import load_encoder
-
-            enc_layer = load_encoder(encoder).encoder.layer[-1]
+            enc_layer = _encoder_last_layer(encoder)
         space = TaggingSpace(null_tag=0)
         task_net = None
         if spec.uses_task_net_for_training:
@@ -178,6 +186,10 @@ class SRLModule(SEALModule):
         if self._trainer is not None and self.trainer.world_size > 1:
             raise ValueError("SRL training runs on one device")
         if stage == "fit":
+            if self.spec.frozen_score_net and not self.hparams.score_checkpoint:
+                raise ValueError(f"method {self.spec.name!r} needs score_checkpoint (an nce-gbi checkpoint or run directory)")
+            if self.spec.needs_task_checkpoint and not self.hparams.task_checkpoint:
+                raise ValueError(f"method {self.spec.name!r} needs task_checkpoint (a cross-entropy checkpoint or run directory)")
             if self.spec.needs_task_checkpoint and "task_checkpoint" not in self.pretrained_from:
                 self._load_sub(self.hparams.task_checkpoint, "task_net.", self.task_net, "task_checkpoint")
             if self.spec.frozen_score_net and "score_checkpoint" not in self.pretrained_from:
