@@ -173,7 +173,7 @@ def _broken(old: str, new: str) -> str:
         ('path = "toy/test.arff"', 'path = "toy/test.arff"\nsha = 1', "dataset 'toy', field 'files[1].sha': unknown "
          "field (allowed: member_sha256, n_instances, path, role, sha256, size, url)"),
         ('task = "mlc"', 'task = "mcl"', "dataset 'toy', field 'task': expected one of 'mlc', 'hmlc', "
-         "'segmentation', got 'mcl'"),
+         "'segmentation', 'srl', got 'mcl'"),
         ('title = "Toy"\n', '', "dataset 'toy', field 'title': required field is missing"),
         ('n_labels = 3', 'n_labels = true', "dataset 'toy', field 'n_labels': expected an integer, got boolean True"),
         ('protocols = ["official", "paper"]', 'protocols = ["official", "random"]',
