@@ -141,6 +141,8 @@ def _detect_layout(lines: list[str]) -> str:
 
 def _token_id(cols: list[str], where: str) -> tuple[int, str]:
     """``(first id, kind)`` with kind ``"word"``, ``"multiword"`` or ``"empty"``."""
+    if cols[0].isascii() and cols[0].isdigit():
+        return int(cols[0]), "word"
     m = _ID_RE.match(cols[0])
     if not m:
         raise SRLFormatError(f"{where}: token ID {cols[0]!r} is not an integer, a range 'a-b' or an empty node 'a.b'")
@@ -159,8 +161,8 @@ def read_srl_text(text: str, name: str = "<text>") -> ReadResult:
     lines = _split_lines(text)
     layout = _detect_layout(lines)
     res = ReadResult(path=name, layout=layout)
-    blocks: list[list[tuple[int, list[str]]]] = []  # [(line number, columns)]
-    cur: list[tuple[int, list[str]]] = []
+    blocks: list[list[tuple[int, list[str], str]]] = []  # [(line number, columns, id kind)]
+    cur: list[tuple[int, list[str], str]] = []
     cur_has_word = False
     for lineno, line in enumerate(lines, 1):
         if line.startswith("#"):
@@ -188,7 +190,7 @@ def read_srl_text(text: str, name: str = "<text>") -> ReadResult:
                 )
             blocks.append(cur)
             cur, cur_has_word = [], False
-        cur.append((lineno, cols))
+        cur.append((lineno, cols, kind))
         cur_has_word = cur_has_word or kind == "word"
     if cur:
         blocks.append(cur)
@@ -204,8 +206,7 @@ def read_srl_text(text: str, name: str = "<text>") -> ReadResult:
 def _words(block, name, res):
     """Word rows of a block: [(lineno, cols)] with multiword / empty-node lines counted and dropped."""
     rows = []
-    for lineno, cols in block:
-        _, kind = _token_id(cols, f"{name}:{lineno}")
+    for lineno, cols, kind in block:
         if kind == "multiword":
             res.dropped_lines["multiword token"] += 1
         elif kind == "empty":
