@@ -104,7 +104,7 @@ def test_method_errors():
 
 
 def test_predict_writes_frames_and_prints_one(dm, tmp_path):
-    from seal.tasks.srl.predict import format_frame, write_frames
+    from seal.tasks.srl.predict import format_frame, frame_at, write_frames
 
     model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
                       label_names=dm.label_names, d_model=8, n_heads=2, ff_dim=16)
@@ -116,3 +116,9 @@ def test_predict_writes_frames_and_prints_one(dm, tmp_path):
     assert len(rows[0]["roles"]) == 4 and rows[0]["roles"][2] == "V"  # the predicate is always V
     text = format_frame(rows[1])
     assert text.splitlines()[0] == "said (say.01): John said Mary left"
+    assert frame_at(model, dm, 1, split="val") == rows[1]
+    with pytest.raises(IndexError, match="instance 2 is outside the 2 predicate instances of 'val'"):
+        frame_at(model, dm, 2, split="val")
+    fixed = {"words": ["a", "b"], "predicate": {"index": 1, "word": "b", "roleset": "b.01"}, "roles": ["ARG0", "V"],
+             "arguments": [{"index": 0, "word": "a", "role": "ARG0"}]}
+    assert format_frame(fixed) == "b (b.01): a b\n  ARG0: a [#0]"

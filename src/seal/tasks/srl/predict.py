@@ -18,11 +18,12 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["format_frame", "iter_frames", "write_frames"]
+__all__ = ["format_frame", "frame_at", "iter_frames", "write_frames"]
 
 
-def iter_frames(model, datamodule, split: str = "test") -> Iterator[dict]:
-    """Predicted frames of ``split`` (``"train"``, ``"val"``, ``"test"``) in file order.
+def iter_frames(model, datamodule, split: str = "test", start: int = 0, stop: int | None = None) -> Iterator[dict]:
+    """Predicted frames of ``split`` (``"train"``, ``"val"``, ``"test"``) in file order (instances ``start`` to
+    ``stop``, default all).
 
     Args:
         model: an :class:`~seal.tasks.srl.module.SRLModule` (any method; put in eval mode here).
@@ -42,8 +43,9 @@ def iter_frames(model, datamodule, split: str = "test") -> Iterator[dict]:
     insts, sp = datamodule.instances[split], datamodule._splits[split]
     model.eval()
     bs = datamodule.eval_batch_size
-    for a in range(0, len(insts), bs):
-        idx = list(range(a, min(a + bs, len(insts))))
+    stop = len(insts) if stop is None else min(stop, len(insts))
+    for a in range(start, stop, bs):
+        idx = list(range(a, min(a + bs, stop)))
         batch = collate_instances(datamodule.encoded, sp, idx)
         with torch.no_grad():
             tags = model(batch["x"])
@@ -80,3 +82,21 @@ def format_frame(frame: dict) -> str:
     head = f"{p['word']} ({p['roleset']}): {' '.join(frame['words'])}"
     args = [f"  {a['role']}: {a['word']} [#{a['index']}]" for a in frame["arguments"]]
     return "\n".join([head, *(args or ["  (no arguments)"])])
+
+
+def frame_at(model, datamodule, index: int, split: str = "test") -> dict:
+    """The predicted frame of instance ``index`` (0-based, file order) of ``split`` (only its batch is run).
+
+    Raises:
+        IndexError: ``index`` outside the split. ValueError: see :func:`iter_frames`.
+    """
+    datamodule.prepare()
+    n = len(datamodule.instances.get(split, []))
+    if not 0 <= index < n:
+        raise IndexError(f"instance {index} is outside the {n} predicate instances of {split!r}")
+    bs = datamodule.eval_batch_size
+    start = (index // bs) * bs
+    for k, frame in enumerate(iter_frames(model, datamodule, split, start=start, stop=min(start + bs, n))):
+        if start + k == index:
+            return frame
+    raise AssertionError("unreachable")  # pragma: no cover
