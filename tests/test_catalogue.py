@@ -34,9 +34,9 @@ def test_catalogue_equals_the_former_python_tables():
     assert dict(c.aliases) == old["aliases"] == {
         "eurlexev": "eurlex_ev", "bibtex_strat": "bibtex", "weizmann_horse_seg": "weizmann_horse",
     }  # fmt: skip
-    # the text-MLC datasets (issue 14) came after those tables
-    assert [s.name for s in c.specs if s.task == "text-mlc"] == ["reuters21578", "goemotions"]
-    specs = [s for s in c.specs if s.task != "text-mlc"]
+    # the datasets of the text-MLC (issue 14) and SRL (issue 15) tasks came after those tables
+    assert [s.name for s in c.specs if s.task in ("text-mlc", "srl")] == ["reuters21578", "goemotions", "up_english_ewt"]
+    specs = [s for s in c.specs if s.task not in ("text-mlc", "srl")]
     assert [s.name for s in specs] == [d["name"] for d in old["datasets"]]
     for spec, before in zip(specs, old["datasets"]):
         now = json.loads(json.dumps(dataclasses.asdict(spec)))  # tuples -> lists, as in the fixture
@@ -174,7 +174,7 @@ def _broken(old: str, new: str) -> str:
         ('path = "toy/test.arff"', 'path = "toy/test.arff"\nsha = 1', "dataset 'toy', field 'files[1].sha': unknown "
          "field (allowed: member_sha256, n_instances, path, role, sha256, size, url)"),
         ('task = "mlc"', 'task = "mcl"', "dataset 'toy', field 'task': expected one of 'mlc', 'hmlc', "
-         "'segmentation', 'text-mlc', got 'mcl'"),
+         "'segmentation', 'text-mlc', 'srl', got 'mcl'"),
         ('title = "Toy"\n', '', "dataset 'toy', field 'title': required field is missing"),
         ('n_labels = 3', 'n_labels = true', "dataset 'toy', field 'n_labels': expected an integer, got boolean True"),
         ('protocols = ["official", "paper"]', 'protocols = ["official", "random"]',

@@ -11,13 +11,18 @@ from seal.training.segmentation import SegmentationModule
 
 
 def test_registered_tasks_and_their_classes():
-    assert list(TASKS)[:2] == ["multilabel", "segmentation"] and "text-mlc" in TASKS
+    assert list(TASKS)[:2] == ["multilabel", "segmentation"] and {"text-mlc", "srl"} <= set(TASKS)
     text = get_task("text-mlc")  # its classes import transformers: checked in tests/test_text_mlc.py
     assert (text.main_metric, text.dataset_tasks) == ("example_f1", ("text-mlc",))
     mlc, seg = get_task("multilabel"), get_task("segmentation")
     assert (mlc.module_class(), mlc.datamodule_class(), mlc.main_metric) == (MultilabelModule, MultiLabelDataModule, "example_f1")
     assert (seg.module_class(), seg.datamodule_class(), seg.main_metric) == (SegmentationModule, WeizmannDataModule, "mean_iou")
     assert mlc.cli_class().__name__ == "SEALCLI" and seg.cli_class().__name__ == "SegmentationCLI"
+    srl = get_task("srl")
+    assert (srl.module, srl.datamodule, srl.main_metric, srl.dataset_tasks) == (
+        "seal.tasks.srl.module:SRLModule", "seal.tasks.srl.data:SRLDataModule", "labeled_f1", ("srl",)
+    )
+    assert srl.cli_class().__name__ == "SRLCLI"
 
 
 def test_dataset_and_record_to_task():
@@ -31,8 +36,8 @@ def test_dataset_and_record_to_task():
 
 
 def test_unknown_and_duplicate_tasks_are_refused():
-    with pytest.raises(ValueError, match="unknown task 'srl'; known: multilabel, segmentation, text-mlc"):
-        get_task("srl")
+    with pytest.raises(ValueError, match="unknown task 'pos'; known: multilabel, segmentation, text-mlc, srl"):
+        get_task("pos")
     with pytest.raises(ValueError, match="task 'multilabel' is already registered"):
         register_task(Task("multilabel", "a:b", "a:b", "a:b", "example_f1", "example-F1"))
 

@@ -75,8 +75,8 @@ __all__ = [
 
 PROTOCOLS = ("paper", "official")
 SPLIT_NAMES = ("train", "val", "test")
-TASKS = ("mlc", "hmlc", "segmentation", "text-mlc")
-LOADERS = ("arff", "segmentation", "text")
+TASKS = ("mlc", "hmlc", "segmentation", "text-mlc", "srl")
+LOADERS = ("arff", "segmentation", "text", "srl")
 #: the packaged catalogue (``[tool.setuptools.package-data]`` ships it)
 CATALOGUE_RESOURCE = ("seal.data", "catalogue.toml")
 

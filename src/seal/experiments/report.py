@@ -120,11 +120,33 @@ FAMILIES: tuple[Family, ...] = (
         "lr 1e-3, at most 30 epochs; `cpu-top1`: the top MiniLM layer trains over a cached bottom, max length 128 "
         "(`docs/text-mlc.md`).",
     ),
+    Family(
+        "Semantic role labeling",
+        ("up_english_ewt",),
+        metric="labeled_f1",
+        metric_label="test labeled argument F1 (%), V excluded",
+        other_metrics=(
+            ("ucr_violation_rate", "UCR violations %", 2, 100.0),
+            ("ucr_violation_rate_gold", "gold UCR %", 2, 100.0),
+            ("unlabeled_f1", "unlabeled F1", 2, 100.0),
+            ("labeled_precision", "labeled P", 2, 100.0),
+            ("labeled_recall", "labeled R", 2, 100.0),
+        ),
+        relative_time=True,
+        note="Universal Proposition Bank 1.0 English-EWT: PropBank roles on dependency heads (CoNLL-2009 style), "
+        "one instance per predicate; the train split is a derived copy of the official file. **CoNLL-2005 / "
+        "CoNLL-2012 (the paper's data) are LDC-licensed and not available here**, so no number below is "
+        "comparable to the paper's. Anchors only (different data and encoders): the paper's CoNLL-2012 "
+        "SEAL-dynamic **86.90 F1 / 0.91 % UCR violations** (secondary source, `docs/seal-method.md` F.4); BERT "
+        "dependency SRL on CoNLL-2009 English **~90 F1**. UCR violation rate = share of predicate instances "
+        "whose predicted roles hold one of ARG0–ARG5 twice (gold's own rate beside it).",
+    ),
 )
 
 #: method display order (methods not listed follow, alphabetically)
 METHOD_ORDER: tuple[str, ...] = (
     "cross-entropy",
+    "crf",
     "spen-gbi",
     "dvn-gbi",
     "nce-gbi",
@@ -504,11 +526,45 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
             _fmt_mean(g.values("timings", "infer_examples_per_s"), digits=0, thousands=True),
         ]
         lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {len(g.records)} | " + " | ".join(cells) + " |")
+    if fam.metric == "labeled_f1":
+        lines += _srl_goals(groups)
     verdicts = _verdicts(groups, fam.metric)
     if verdicts:
         lines += ["", "### Does SEAL-dynamic NCE beat cross-entropy? (mean over seeds)", ""] + verdicts
     lines += _ordering_tables(groups, fam.metric)
     lines.append("")
+    return lines
+
+
+def _srl_goals(groups: list[Group]) -> list[str]:
+    """The SRL goals (issue: SEAL-dynamic NCE beats cross-entropy **and** the CRF tagger in labeled F1 and has a
+    lower UCR violation rate than both), one line per (dataset, variant of the SEAL run), means over seeds; the
+    baselines of the same variant, else of the base config."""
+    lines: list[str] = []
+    by = {(g.dataset, g.method, g.variant): g for g in groups}
+    for g in groups:
+        if g.method != "seal-dynamic-nce":
+            continue
+        f1 = _mean_or_none(g.values("metrics", "test", "labeled_f1"))
+        ucr = _mean_or_none(g.values("metrics", "test", "ucr_violation_rate"))
+        if f1 is None or ucr is None:
+            continue
+        parts = []
+        for base in ("cross-entropy", "crf"):
+            b = by.get((g.dataset, base, g.variant)) or by.get((g.dataset, base, None))
+            bf1 = _mean_or_none(b.values("metrics", "test", "labeled_f1")) if b else None
+            bucr = _mean_or_none(b.values("metrics", "test", "ucr_violation_rate")) if b else None
+            if bf1 is None or bucr is None:
+                parts.append(f"{base}: no run")
+                continue
+            parts.append(
+                f"vs {base}{' (' + b.variant + ')' if b.variant else ''}: F1 {100 * f1:.2f} vs {100 * bf1:.2f} "
+                f"({'**higher**' if f1 > bf1 else 'not higher'}), UCR {100 * ucr:.2f} % vs {100 * bucr:.2f} % "
+                f"({'**lower**' if ucr < bucr else 'not lower'})"
+            )
+        lines.append(f"- **{g.dataset}** ({g.label}): " + "; ".join(parts))
+    if lines:
+        lines = ["", "### SRL goals: SEAL-dynamic NCE vs cross-entropy and the CRF tagger (means over seeds)", "", *lines]
     return lines
 
 
@@ -521,6 +577,7 @@ LOSS_TYPE_CHAINS: dict[str, tuple[tuple[str, tuple[str, str, str]], ...]] = {
         ("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),
     ),
     "mean_iou": (("regression", ("dvn-gbi", "seal-static-regression", "seal-dynamic-regression-s")),),
+    "labeled_f1": (("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),),
 }
 
 _STAGES = ("Energy network (GBI)", "SEAL-static", "SEAL-dynamic")

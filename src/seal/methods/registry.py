@@ -2,7 +2,7 @@
 
 Names follow the paper's rows (``seal-method.md`` C.1):
 
-* ``cross-entropy``;
+* ``cross-entropy``; ``crf`` (tagging only: a linear-chain CRF on the task-net's logits, Viterbi decoding);
 * SEAL-dynamic: ``seal-dynamic-{nce,ranking,regression,regression-s,margin}``;
 * energy-network baselines, predicting by gradient-based inference (GBI, C.2):
   ``spen-gbi`` (``pspen``: structured SVM, cost-augmented GBI from a fixed cross-entropy task-net),
@@ -184,6 +184,14 @@ def _nce_gbi(hp, space):
     return NCERankingLoss(hp["num_samples"], space=space, sparse=hp.get("sparse", "auto"), **_red(hp, "sum")), None
 
 
+def _crf(hp, space):
+    from seal.objectives.crf import CRFTaskLoss
+
+    if "num_tags" not in hp:
+        raise ValueError("method 'crf' needs num_tags (the tagging task's number of tags)")
+    return None, CRFTaskLoss(int(hp["num_tags"]))
+
+
 def _static(transform: str):
     def build(hp, space):
         return None, _task(hp, space, transform)
@@ -198,6 +206,10 @@ METHODS: dict[str, MethodSpec] = {
     m.name: m
     for m in (
         MethodSpec("cross-entropy", None, "score_nn", False, "feed-forward task-net trained with summed BCE", _ce),
+        MethodSpec(
+            "crf", None, "score_nn", False,
+            "tagging baseline: the task-net's logits as emissions of a linear-chain CRF (NLL), Viterbi decoding", _crf,
+        ),
         MethodSpec("seal-dynamic-nce", "nce", "score_nn", True, "SEAL-dynamic, NCE ranking loss-net", _nce),
         MethodSpec("seal-dynamic-ranking", "ranking", "score_nn", True, "SEAL-dynamic, ranking (NCE without -log P_N)", _ranking),
         MethodSpec("seal-dynamic-regression", "regression", "score_nn", True, "SEAL-dynamic, DVN regression on p", _regression),

@@ -173,3 +173,13 @@ register_task(Task(
     describe="seal.tasks.text_mlc.data:describe_dataset",
     predict="seal.tasks.text_mlc.module:predict_unsupported",
 ))
+register_task(Task(
+    name="srl",
+    module="seal.tasks.srl.module:SRLModule",
+    datamodule="seal.tasks.srl.data:SRLDataModule",
+    cli="seal.tasks.srl.cli:SRLCLI",
+    main_metric="labeled_f1",
+    metric_label="labeled F1",
+    dataset_tasks=("srl",),
+    description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
+))

@@ -1,0 +1,8 @@
+"""Semantic role labeling (dependency-head PropBank SRL on UP English-EWT): reader, metrics, networks, module.
+
+The paper's SRL application (``seal-method.md`` B.3, D.3, F.4) on openly available data: the paper's
+CoNLL-2005/2012 are LDC-licensed and not available here. Submodules are imported on use:
+:mod:`~seal.tasks.srl.reader`, :mod:`~seal.tasks.srl.data`, :mod:`~seal.tasks.srl.metrics`,
+:mod:`~seal.tasks.srl.nets`, :mod:`~seal.tasks.srl.module`, :mod:`~seal.tasks.srl.cli`,
+:mod:`~seal.tasks.srl.predict`.
+"""
