@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, default=None,
                    help="a label is predicted when p >= threshold (default: the model's, normally 0.5)")
     p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=1024, help="rows per forward pass")
+    srl = p.add_argument_group("SRL checkpoints")
+    srl.add_argument("--frame", type=int, default=None, metavar="N",
+                     help="print the predicted frame of predicate instance N (0-based, file order) of --split readably")
     seg = p.add_argument_group("segmentation checkpoints")
     seg.add_argument("--png", default=None, help="write a PNG grid: image | gold mask | predicted mask(s)")
     seg.add_argument("--images", type=int, nargs="+", default=None, help="indices of the images in the grid (default: 0-5)")
@@ -164,8 +167,8 @@ def run(args: argparse.Namespace) -> str:
         PredictError, OSError, ValueError (incl. ``ArffError``, ``DatasetError``): bad inputs; nothing
         has been written then.
     """
-    if args.output is None and args.png is None:
-        raise PredictError("--output is required (or --png for a segmentation checkpoint)")
+    if args.output is None and args.png is None and args.frame is None:
+        raise PredictError("--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)")
     if args.batch_size < 1:
         raise PredictError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.dataset is not None and (args.label_count is not None or args.xml is not None or args.labels is not None
@@ -184,6 +187,8 @@ def run(args: argparse.Namespace) -> str:
         return task.predict_function()(args, ckpt)
     if args.png is not None or args.compare or args.images is not None:
         raise PredictError(f"--png/--images/--compare apply to segmentation checkpoints; {args.ckpt_path} is multi-label")
+    if args.frame is not None:
+        raise PredictError(f"--frame applies to SRL checkpoints; {args.ckpt_path} is multi-label")
     if args.output is None:
         raise PredictError(f"{args.ckpt_path} is a multi-label checkpoint: --output is required (--png is for segmentation)")
     fmt = _output_format(args.output, args.format)

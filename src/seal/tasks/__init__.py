@@ -182,4 +182,6 @@ register_task(Task(
     metric_label="labeled F1",
     dataset_tasks=("srl",),
     description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
+    describe="seal.tasks.srl.hooks:describe_dataset",
+    predict="seal.tasks.srl.hooks:run_predict",
 ))

@@ -1,0 +1,75 @@
+"""The SRL task through the shared CLI: `seal predict` on an SRL checkpoint (task hook) writes the same frames as
+the library call and prints one frame; options that do not apply are refused."""
+
+from __future__ import annotations
+
+import json
+
+import lightning as L
+import pytest
+import torch
+
+pytest.importorskip("transformers")
+
+from seal.cli import predict as predict_cli  # noqa: E402
+from seal.tasks import get_task  # noqa: E402
+from seal.tasks.srl.data import SRLDataModule  # noqa: E402
+from seal.tasks.srl.module import SRLModule  # noqa: E402
+from srl_helpers import FILES, tiny_bert  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("srl_hooks")
+    enc = tiny_bert(root / "enc")
+    dm = SRLDataModule(files={k: str(v) for k, v in FILES.items()}, encoder=enc, batch_size=2, eval_batch_size=2,
+                       cache_dir=str(root / "cache"))
+    torch.manual_seed(0)
+    model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
+                      label_names=dm.label_names, d_model=8, n_heads=2, ff_dim=16, lr=1e-2)
+    trainer = L.Trainer(max_epochs=1, inference_mode=False, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                        accelerator="cpu", default_root_dir=str(root))
+    trainer.fit(model, dm)
+    ckpt = root / "ce.ckpt"
+    trainer.save_checkpoint(str(ckpt))
+    return model, dm, ckpt
+
+
+def test_srl_task_registers_its_hooks():
+    from seal.tasks.srl.hooks import describe_dataset, run_predict
+
+    srl = get_task("srl")
+    assert srl.predict_function() is run_predict and srl.describe_function() is describe_dataset
+
+
+def test_seal_predict_on_an_srl_checkpoint(trained, tmp_path, capsys):
+    from seal.tasks.srl.predict import format_frame, frame_at, write_frames
+
+    model, dm, ckpt = trained
+    out = tmp_path / "frames.jsonl"
+    rc = predict_cli.main(["--ckpt_path", str(ckpt), "--dataset", "up_english_ewt", "--split", "val",
+                           "--output", str(out), "--frame", "1"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    ref = tmp_path / "ref.jsonl"
+    assert write_frames(model, dm, ref, split="val") == 2
+    assert [json.loads(x) for x in out.read_text().splitlines()] == [json.loads(x) for x in ref.read_text().splitlines()]
+    one = format_frame(frame_at(model, dm, 1, split="val"))
+    assert printed.startswith(one + "\n")
+    assert "seal predict: 2 predicate frames of split 'val' written to" in printed
+
+
+def test_seal_predict_srl_refusals(trained, tmp_path, capsys):
+    _, _, ckpt = trained
+    cases = [
+        (["--dataset", "up_english_ewt"], "--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)"),
+        (["--dataset", "bibtex", "--frame", "0"], "was trained on 'up_english_ewt'; predict with --dataset up_english_ewt"),
+        (["--dataset", "up_english_ewt", "--frame", "5"], "instance 5 is outside the 1 predicate instances of 'test'"),
+        (["--dataset", "up_english_ewt", "--frame", "0", "--png", str(tmp_path / "x.png")],
+         "--png/--images/--compare apply to segmentation checkpoints"),
+    ]
+    for extra, message in cases:
+        assert predict_cli.main(["--ckpt_path", str(ckpt), *extra]) == 2
+        assert message in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # nothing written
