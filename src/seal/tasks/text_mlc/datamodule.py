@@ -109,7 +109,7 @@ class TextMLCDataModule(L.LightningDataModule):
         input_keys: list[str] | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()  # checkpoints record the data settings (seal test / predict rebuild from them)
+        self.save_hyperparameters()
         from seal.tasks.text_mlc.data import label_names_of
 
         if batch_size < 1:
