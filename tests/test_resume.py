@@ -374,3 +374,21 @@ def test_resume_point_resumes_only_interrupted_runs_with_the_same_command(tmp_pa
     assert runner.resume_point(run_dir, argv) == (
         None, 0, f"cannot resume: checkpoint {last} is empty (0 bytes): its write never finished; use another "
                  "checkpoint; starting from scratch")
+
+
+def test_seal_fit_restores_ctrl_c_when_started_with_sigint_ignored_or_blocked():
+    """A parent that ignores or blocks SIGINT (a script's `cmd &`, a job runner) passes that on across exec; `seal fit`
+    and `seal experiment` restore Python's KeyboardInterrupt handler and unblock SIGINT at entry."""
+    import signal as sig
+
+    def ignore_and_block():  # runs in the child before exec
+        sig.signal(sig.SIGINT, sig.SIG_IGN)
+        sig.pthread_sigmask(sig.SIG_BLOCK, {sig.SIGINT})
+
+    code = ("import signal, sys; from seal.cli import main as m; before = signal.getsignal(signal.SIGINT); "
+            "sys.argv = ['seal', 'fit']; m._restore_ctrl_c(); "
+            "print(before == signal.SIG_IGN, signal.getsignal(signal.SIGINT) is signal.default_int_handler, "
+            "signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, []))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         preexec_fn=ignore_and_block)
+    assert out.stdout.split() == ["True", "True", "False"]

@@ -35,6 +35,8 @@ def _usage() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] and sys.argv[1] in ("fit", "experiment"):
+        _restore_ctrl_c()
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(_usage())
@@ -55,6 +57,21 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(importlib.import_module(module_name), func_name)
     rc = func(argv[1:])
     return int(rc or 0)
+
+
+def _restore_ctrl_c() -> None:
+    """Make Ctrl-C (SIGINT) reach ``seal fit`` / ``seal experiment`` even when the parent started the process with
+    SIGINT ignored or blocked (a script's background job ``cmd &``, some job runners and test workers): both are
+    inherited across ``exec``, and Python then never raises ``KeyboardInterrupt``, so ``seal fit`` could not keep its
+    ``last.ckpt`` and print the resume line, and the runner could not forward the signal to its runs. Only for a
+    real process entry (``main()`` without ``argv``), never for an in-process call."""
+    import signal
+
+    try:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - no SIGINT / not the main thread
+        pass
 
 
 def _quiet_known_noise() -> None:
