@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from seal.data.download import cache_dir as user_cache_dir
 from seal.data.download import sha256_file
 
 __all__ = ["cache_root", "cache_path", "cached_tensors", "sha256_of", "canonical_key"]
@@ -26,11 +27,12 @@ _KEY_FIELD = "seal_cache_key"
 
 
 def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
-    """The cache folder: ``cache_dir`` if given, else ``$SEAL_CACHE_DIR``, else ``~/.cache/seal``."""
+    """The cache folder: ``cache_dir`` if given, else the project's user cache
+    (:func:`seal.data.download.cache_dir`: ``$SEAL_CACHE_DIR``, else ``$XDG_CACHE_HOME/seal``, else
+    ``~/.cache/seal``), the same folder downloaded datasets go to."""
     if cache_dir is not None:
         return Path(cache_dir)
-    env = os.environ.get("SEAL_CACHE_DIR")
-    return Path(env) if env else Path.home() / ".cache" / "seal"
+    return user_cache_dir()
 
 
 def sha256_of(path: str | os.PathLike) -> str:
