@@ -136,7 +136,7 @@ def test_detect_format_and_jsonl_hook(tmp_path):
     with pytest.raises(FormatError, match="cannot tell the format from the extension '.dat'"):
         detect_format("a.dat")
     p = write(tmp_path, '{"text": "hi", "labels": ["a"]}\n', "t.jsonl")
-    with pytest.raises(FormatError, match="jsonl input .* is not supported yet; it belongs to the text multi-label task"):
+    with pytest.raises(FormatError, match="jsonl input .* is read by the text task: seal fit --task text-mlc --data.train"):
         read_files([p])
 
 

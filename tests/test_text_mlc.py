@@ -307,11 +307,6 @@ def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path, capsy
     torch.testing.assert_close(static.score_net.global_vector, gbi.score_net.global_vector)
     _fit("spen-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt, gbi_steps=2,
          gbi_train_steps=2)
-    # seal predict refuses a text checkpoint with one line naming the alternative
-    from seal.cli.main import main as seal_main
-
-    assert seal_main(["predict", "--ckpt_path", ce_ckpt, "--dataset", "toy_text", "--output", str(tmp_path / "p.jsonl")]) == 2
-    assert "is a text-mlc checkpoint: seal predict does not read text yet" in capsys.readouterr().err
 
 
 def test_seal_fit_cli_on_toy_text(toy_dataset, tiny_bert, tmp_path):
@@ -359,3 +354,169 @@ def test_real_minilm_tokenizer_and_shape():
     assert encoder_shape(None) == (384, 6)
     out = tfeat.tokenize_texts(load_tokenizer(None), ["Hello world"], max_length=512)
     assert out["ids"].tolist() == [101, 7592, 2088, 102]
+
+
+# ---------------------------------------------------------------------------------------------------- own files
+def _write_jsonl(path, rows):
+    path.write_text("".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in rows), encoding="utf-8")
+    return str(path)
+
+
+NAMES = {"0": "pos", "1": "neg", "2": "market"}
+
+
+def _own_files(tmp_path):
+    """The toy documents as JSON lines with label names: train = all 10, val = rows 0 3 5 6, test = rows 1 2 7 8."""
+    def rows(idx):
+        return [{"text": TOY_TEXTS[i], "labels": [NAMES[k] for k in TOY_LABELS[i].split(",")]} for i in idx]
+
+    return (_write_jsonl(tmp_path / "train.jsonl", rows(range(10))), _write_jsonl(tmp_path / "val.jsonl", rows([0, 3, 5, 6])),
+            _write_jsonl(tmp_path / "test.jsonl", rows([1, 2, 7, 8])))
+
+
+def test_read_text_jsonl_values_and_errors(tmp_path):
+    p = _write_jsonl(tmp_path / "a.jsonl", [{"text": "good news", "labels": ["pos"]}, "",
+                                             {"text": "oil", "labels": [2, "neg"], "id": 7}, {"text": "the", "labels": []}])
+    src = tdata.read_text_jsonl(p, ["pos", "neg", "market"], name="train")
+    assert src.texts == ["good news", "oil", "the"] and src.ids == ["1", "3", "4"]  # line numbers; blank line 2 skipped
+    assert src.Y.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]] and src.labelled.tolist() == [True, True, True]
+    assert tdata.text_file_label_names(_write_jsonl(tmp_path / "n.jsonl", [{"text": "x", "labels": ["b", "a"]},
+                                                                             {"text": "y", "labels": ["c"]}])) == ["a", "b", "c"]
+    cases = [
+        (['{"text": "a", "labels": []}', '{"text": "b", "labels": [}'], "line 2: not valid JSON"),
+        (['["a"]'], "line 1: expected a JSON object"),
+        (['{"body": "a", "labels": []}'], r"line 1, field 'text': missing \(fields present: body, labels"),
+        (['{"text": "  ", "labels": []}'], "line 1, field 'text': empty text"),
+        (['{"text": "a"}'], "line 1, field 'labels': missing"),
+        (['{"text": "a", "labels": "pos"}'], "line 1, field 'labels': expected a list"),
+        (['{"text": "a", "labels": ["sport"]}'], "line 1, field 'labels': label 'sport' is not in the label vocabulary"),
+        (['{"text": "a", "labels": [3]}'], r"line 1, field 'labels': label id 3 is outside \[0, 3\)"),
+        (['{"text": "a", "labels": ["pos", 0]}'], "line 1, field 'labels': label 0 is listed twice"),
+        (['{"text": "a", "labels": [true]}'], "neither a label name nor an integer id"),
+        ([], "no documents"),
+    ]
+    for i, (lines, msg) in enumerate(cases):
+        bad = _write_jsonl(tmp_path / f"bad{i}.jsonl", lines)
+        with pytest.raises(tdata.TextDataError, match=msg) as e:
+            tdata.read_text_jsonl(bad, ["pos", "neg", "market"])
+        assert str(e.value).startswith(bad)
+    with pytest.raises(tdata.TextDataError, match="line 1, field 'labels': label 1 is not a label name; integer label ids"):
+        tdata.text_file_label_names(_write_jsonl(tmp_path / "ids.jsonl", [{"text": "a", "labels": [1]}]))
+    unl = tdata.read_text_jsonl(_write_jsonl(tmp_path / "u.jsonl", [{"text": "a"}, {"text": "b", "labels": ["neg"]}]),
+                                ["pos", "neg"], labels_optional=True)
+    assert unl.labelled.tolist() == [False, True] and unl.Y.tolist() == [[0, 0], [0, 1]]
+
+
+def test_load_text_files_splits(tmp_path):
+    train, val, test = _own_files(tmp_path)
+    d = tdata.load_text_files(train, val, test)
+    assert d.name == "train" and d.label_names == ["market", "neg", "pos"]  # sorted names seen in train
+    assert {s: len(r) for s, (_, r) in d.splits.items()} == {"train": 10, "val": 4, "test": 4}
+    assert d.split_Y("test").tolist() == [[0, 1, 0], [1, 0, 0], [1, 1, 0], [0, 0, 1]]
+    carved = tdata.load_text_files(train, labels=["pos", "neg", "market"], val_fraction=0.5, split_seed=3)
+    (_, tr), (_, va) = carved.splits["train"], carved.splits["val"]
+    assert set(carved.splits) == {"train", "val"} and len(tr) + len(va) == 10 and not set(tr) & set(va)
+    assert len(va) == 5 and carved.label_names == ["pos", "neg", "market"]
+    with pytest.raises(tdata.TextDataError, match="distinct non-empty names"):
+        tdata.load_text_files(train, labels=["pos", "pos"])
+
+
+def test_fit_and_predict_on_own_jsonl_files(tiny_bert, tmp_path, capsys):
+    import lightning as L
+
+    from seal.cli.main import main as seal_main
+    from seal.tasks.text_mlc.datamodule import TextMLCDataModule
+    from seal.tasks.text_mlc.module import TextMLCModule
+    from seal.tasks.text_mlc.predict import predict_text_probs
+
+    train, val, test = _own_files(tmp_path)
+    L.seed_everything(0, verbose=False)
+    dm = TextMLCDataModule(train=train, val=val, test=test, batch_size=4, max_length=8, cache_dir=str(tmp_path / "c"))
+    assert dm.dataset == "train" and dm.label_names == ["market", "neg", "pos"] and dm.has_test
+    model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert, hidden=8, global_hidden=6,
+                          num_samples=5, label_names=dm.label_names, trainable_layers=1, score_loss_weight=1.0)
+    trainer = L.Trainer(max_epochs=1, limit_train_batches=2, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, inference_mode=False, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=dm)
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt)
+    expected = predict_text_probs(model.eval(), dm.splits["test"], 2)
+    out = tmp_path / "pred.jsonl"
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", test, "--output", str(out)]) == 0
+    summary = capsys.readouterr().out
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert len(rows) == 4
+    got = np.array([[r["probabilities"][n] for n in dm.label_names] for r in rows], dtype=np.float32)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+    assert [sorted(r["labels"]) for r in rows] == [sorted(n for n, p in zip(dm.label_names, e) if p >= 0.5) for e in expected]
+    from seal.metrics import example_f1
+
+    f1 = float(example_f1(torch.from_numpy(expected), dm.splits["test"].Y, threshold=0.5))
+    assert f"4 documents from {test}" in summary and f"example-F1 {f1:.4f}" in summary
+    # input without labels: predictions, no F1; a bad line leaves an existing output byte-identical
+    unl = _write_jsonl(tmp_path / "u.jsonl", [{"text": t} for t in ["good news", "oil price rise"]])
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", unl, "--output", str(out)]) == 0
+    assert "example-F1" not in capsys.readouterr().out and len(out.read_text().splitlines()) == 2
+    before = out.read_bytes()
+    bad = _write_jsonl(tmp_path / "bad.jsonl", [{"text": "good"}, {"text": "oil", "labels": ["sport"]}])
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", bad, "--output", str(out)]) == 2
+    assert f"{bad}, line 2, field 'labels': label 'sport' is not in the label vocabulary" in capsys.readouterr().err
+    assert out.read_bytes() == before
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", str(tmp_path / "x.csv"), "--output", str(out)]) == 2
+    assert "text checkpoints read JSON lines" in capsys.readouterr().err
+
+
+def test_predict_catalogue_split_equals_test_probabilities(toy_dataset, tiny_bert, tmp_path, capsys):
+    from seal.cli.main import main as seal_main
+    from seal.tasks.text_mlc.predict import predict_text_probs
+
+    model, dm, ckpt = _fit("cross-entropy", toy_dataset, tiny_bert, tmp_path, trainable_layers=0)
+    expected = predict_text_probs(model.eval(), dm.splits["test"], 3)
+    out = tmp_path / "p.csv"
+    assert seal_main(["predict", "--ckpt_path", ckpt, "--dataset", "toy_text", "--data-dir", toy_dataset,
+                      "--output", str(out)]) == 0
+    assert "4 documents from toy_text split 'test'" in capsys.readouterr().out
+    header, *lines = out.read_text().splitlines()
+    assert header.split(",") == ["index", "labels", "pos", "neg", "market"] and len(lines) == 4
+    got = np.array([[float(v) for v in line.split(",")[2:]] for line in lines], dtype=np.float32)
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-6)
+
+
+def test_seal_fit_cli_on_own_jsonl_without_test_file(tiny_bert, tmp_path, capsys):
+    import yaml
+
+    from seal.cli.lightning import fit_main
+
+    train, _, _ = _own_files(tmp_path)
+    cfg = {"task": "text-mlc",
+           "model": {"method": "cross-entropy", "encoder": tiny_bert, "trainable_layers": 0, "hidden": 8},
+           "data": {"train": train, "batch_size": 5, "max_length": 6, "val_fraction": 0.2,
+                    "cache_dir": str(tmp_path / "cache")},
+           "trainer": {"max_epochs": 1, "enable_progress_bar": False, "logger": False}}
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "metrics.json"
+    assert fit_main(["--config", str(path), "--trainer.default_root_dir", str(tmp_path / "run"),
+                     "--metrics_file", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "text data from your files: 3 labels, train 8, val 2 documents" in err
+    doc = json.loads(out.read_text())
+    assert doc["task"] == "text-mlc" and not doc["metrics"].get("test")
+    assert "no test split (your own files without --data.test): test evaluation skipped" in err
+
+
+def test_seal_data_info_on_a_jsonl_file(tmp_path, capsys):
+    from seal.cli.main import main as seal_main
+
+    train, _, _ = _own_files(tmp_path)
+    assert seal_main(["data", "info", train, "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    # 10 documents with 1,1,1,2,1,1,2,2,1,1 labels; lengths of TOY_TEXTS in characters / words
+    assert (info["documents"], info["labels"], info["label_names"]) == (10, 3, ["market", "neg", "pos"])
+    assert info["label_cardinality"] == pytest.approx(1.3) and info["documents_without_label"] == 0
+    assert info["words"] == {"mean": pytest.approx(2.7), "max": 5}
+    assert info["characters"]["max"] == len("the oil is very good")
+    assert info["carve"] == {"train": 9, "val": 1, "seed": 0, "val_fraction": 0.1}
+    bad = _write_jsonl(tmp_path / "bad.jsonl", ['{"text": "a", "labels": ["x"]}', '{"text": 3, "labels": []}'])
+    assert seal_main(["data", "info", bad]) == 1
+    assert f"{bad}, line 2, field 'text': expected a string, got int" in capsys.readouterr().err

@@ -214,8 +214,18 @@ def _is_user_file(name: str) -> bool:
 
 
 def _cmd_info_file(args) -> int:
+    from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
 
+    if detect_format(args.name, args.format) == "jsonl":  # a text multi-label file: the text task describes it
+        from seal.tasks.text_mlc.data import describe_text_file, format_text_file_description
+
+        if args.label_count is not None or args.xml or args.zero_based != "auto":
+            raise ValueError("--label-count/--xml/--zero-based do not apply to a .jsonl text file")
+        labels = [s for s in args.labels.split(",") if s] if args.labels else None
+        info = describe_text_file(args.name, labels=labels, split_seed=args.seed)
+        print(json.dumps(info, indent=2) if args.json else format_text_file_description(info))
+        return 0
     zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
     labels = [s for s in args.labels.split(",") if s] if args.labels else None
     info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,

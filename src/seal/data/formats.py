@@ -16,8 +16,9 @@ uint8, names); the format is given or told from the extension (:func:`detect_for
 * ``csv`` (``.csv``) / ``tsv`` (``.tsv``): a header row naming the columns, then one instance per row;
   the label columns are named by ``labels`` or counted by ``label_count`` (first / last n columns); every
   other column is a numeric feature (``drop_columns`` are skipped); label cells hold 0 or 1.
-* ``jsonl`` (text multi-label: ``{"text": ..., "labels": [...]}``) is reserved for the text task and
-  answers :class:`FormatError` "not supported yet" (the hook is :data:`READERS`).
+* ``jsonl`` (text multi-label: ``{"text": ..., "labels": [...]}``) belongs to the text task
+  (``seal fit --task text-mlc --data.train FILE.jsonl``, :func:`seal.tasks.text_mlc.data.load_text_files`); read
+  here as features it answers a :class:`FormatError` that says so.
 
 Every problem is a :class:`FormatError` (a ``ValueError``) whose message names the file, the 1-based line
 and the field: a non-numeric value, a feature index beyond the header's count, a label index out of range,
@@ -465,11 +466,11 @@ def _read_arff(path: str, *, labels=None, label_count=None, xml=None, drop_colum
                         label_names=list(d.label_names), format="arff", path=path, label_source=source)
 
 
-def _not_yet(fmt: str) -> Callable[..., LabelledData]:
+def _text_task(fmt: str) -> Callable[..., LabelledData]:
     def reader(path: str, **_) -> LabelledData:
         raise FormatError(
-            f"{fmt} input (text multi-label: one {{\"text\": ..., \"labels\": [...]}} per line) is not supported "
-            "yet; it belongs to the text multi-label task. Feature files: ARFF, LibSVM, CSV/TSV", path=path)
+            f"{fmt} input (text multi-label: one {{\"text\": ..., \"labels\": [...]}} per line) is read by the text "
+            f"task: seal fit --task text-mlc --data.train {path} (feature files: ARFF, LibSVM, CSV/TSV)", path=path)
 
     return reader
 
@@ -479,7 +480,7 @@ READERS: dict[str, Callable[..., LabelledData]] = {
     "arff": _read_arff,
     "csv": lambda path, **kw: read_csv(path, delimiter=",", format="csv", **_csv_kw(kw)),
     "tsv": lambda path, **kw: read_csv(path, delimiter="\t", format="tsv", **_csv_kw(kw)),
-    "jsonl": _not_yet("jsonl"),
+    "jsonl": _text_task("jsonl"),
 }
 
 

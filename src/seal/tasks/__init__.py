@@ -171,7 +171,7 @@ register_task(Task(
     dataset_tasks=("text-mlc",),
     description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
     describe="seal.tasks.text_mlc.data:describe_dataset",
-    predict="seal.tasks.text_mlc.module:predict_unsupported",
+    predict="seal.tasks.text_mlc.predict:run_predict",
 ))
 register_task(Task(
     name="srl",

@@ -17,6 +17,12 @@ openly available sets stand in for them (see each ``PROVENANCE.md`` in the share
 * **GoEmotions** (``goemotions``): the official ``train.tsv`` / ``dev.tsv`` / ``test.tsv`` (43,410 / 5,426 /
   5,427; TSV ``text<TAB>label ids<TAB>comment id``, 28 labels from ``labels.txt``).
 
+* **Your own files** (:func:`load_text_files`, ``seal fit --task text-mlc --data.train FILE.jsonl``): JSON lines,
+  one object per document with a text field (default ``"text"``) and a label-list field (default ``"labels"``)
+  holding label names (strings) or 0-based label ids (integers, only with an explicit label list). Without
+  ``labels`` the vocabulary is the sorted set of names seen in the train file. Without a validation file, one
+  is carved from train by iterative stratification; without a test file there is no test split.
+
 Bad input is an error naming the file and the line: an empty text, a label outside the vocabulary, a malformed
 line. Nothing here imports ``transformers``.
 """
@@ -37,8 +43,13 @@ __all__ = [
     "TextMLCData",
     "describe",
     "describe_dataset",
+    "describe_text_file",
+    "format_text_file_description",
     "label_names_of",
     "load_text_dataset",
+    "load_text_files",
+    "read_text_jsonl",
+    "text_file_label_names",
     "read_goemotions_file",
     "read_goemotions_labels",
     "read_reuters",
@@ -64,6 +75,8 @@ class TextSource:
         texts: the model inputs, one string per document.
         ids: the documents' record ids (Reuters NEWID, GoEmotions comment id).
         Y: ``(N, L)`` uint8 gold label matrix.
+        labelled: ``(N,)`` bool, which documents carry a label field (prediction input may omit it; their rows of
+            ``Y`` are 0); ``None``: all of them.
     """
 
     name: str
@@ -72,6 +85,7 @@ class TextSource:
     texts: list[str]
     ids: list[str]
     Y: np.ndarray
+    labelled: np.ndarray | None = None
 
 
 @dataclass
@@ -279,6 +293,255 @@ def read_goemotions_file(path: str | os.PathLike, num_labels: int, name: str) ->
             rows.append(row)
     Y = np.stack(rows) if rows else np.zeros((0, num_labels), dtype=np.uint8)
     return TextSource(name, str(path), sha256_of(path), texts, ids, Y)
+
+
+# ---------------------------------------------------------------------------------------------------- own files
+def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, labels_optional: bool):
+    """Yield ``(lineno, text, labels or None)`` of a JSON-lines file (``.jsonl`` or ``.jsonl.gz``); blank lines are
+    skipped.
+
+    Raises:
+        TextDataError: a line that is not a JSON object, a missing / empty / non-string text, a missing label field
+            (unless ``labels_optional``) or one that is not a list; file and line named.
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        fh = opener(path, "rt", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise TextDataError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    with fh:
+        for lineno, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            where = f"{path}, line {lineno}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TextDataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise TextDataError(f"{where}: expected a JSON object with {text_field!r} and {labels_field!r}, "
+                                    f"got {type(obj).__name__}")
+            text = obj.get(text_field)
+            if not isinstance(text, str):
+                raise TextDataError(f"{where}, field {text_field!r}: " + (
+                    "missing" if text_field not in obj else f"expected a string, got {type(text).__name__}") +
+                    f" (fields present: {', '.join(sorted(obj)) or 'none'}; choose with --data.text_field)")
+            if not text.strip():
+                raise TextDataError(f"{where}, field {text_field!r}: empty text")
+            if labels_field not in obj:
+                if labels_optional:
+                    yield lineno, text, None
+                    continue
+                raise TextDataError(f"{where}, field {labels_field!r}: missing (fields present: "
+                                    f"{', '.join(sorted(obj))}; choose with --data.labels_field)")
+            labs = obj[labels_field]
+            if not isinstance(labs, list):
+                raise TextDataError(f"{where}, field {labels_field!r}: expected a list of label names or ids, got "
+                                    f"{type(labs).__name__}")
+            yield lineno, text, labs
+
+
+def text_file_label_names(path: str | os.PathLike, *, text_field: str = "text", labels_field: str = "labels") -> list[str]:
+    """The label vocabulary of a JSON-lines file: the sorted set of the label names it uses.
+
+    Raises:
+        TextDataError: as :func:`read_text_jsonl`; an integer label id (ids need an explicit label list); no label
+            in the whole file.
+    """
+    names: set[str] = set()
+    for lineno, _, labs in _jsonl_records(path, text_field, labels_field, False):
+        for lab in labs:
+            if not isinstance(lab, str) or not lab:
+                raise TextDataError(f"{path}, line {lineno}, field {labels_field!r}: label {lab!r} is not a label name; "
+                                    "integer label ids need the label list (--data.labels '[name0, name1, ...]')")
+            names.add(lab)
+    if not names:
+        raise TextDataError(f"{path}: no document has a label, so there is no label vocabulary to learn")
+    return sorted(names)
+
+
+def read_text_jsonl(
+    path: str | os.PathLike,
+    label_names: list[str],
+    *,
+    name: str = "train",
+    text_field: str = "text",
+    labels_field: str = "labels",
+    labels_optional: bool = False,
+) -> TextSource:
+    """Read one JSON-lines text file: ``{"text": "...", "labels": ["name", ...]}`` per line (field names
+    configurable; label entries are names in ``label_names`` or integer ids into it; an empty list is a document
+    with no label and is kept).
+
+    Args:
+        path: ``.jsonl`` (or ``.jsonl.gz``) file.
+        label_names: the ``L`` label names (label-index order).
+        name: the source's name (``"train"``, ``"val"``, ``"test"``, ``"input"``).
+        text_field, labels_field: the objects' field names.
+        labels_optional: allow documents without the label field (prediction input); their rows of ``Y`` are 0
+            and :attr:`TextSource.labelled` is ``False`` for them.
+
+    Returns:
+        :class:`TextSource` with ``ids`` = the 1-based line numbers as strings.
+
+    Raises:
+        TextDataError: malformed line, empty text, unknown label name, label id out of range, a label listed twice
+            in one document, an empty file; the message names the file, the line and the field.
+    """
+    from seal.text.cache import sha256_of
+
+    index = {n: i for i, n in enumerate(label_names)}
+    L = len(label_names)
+    texts, ids, rows, labelled = [], [], [], []
+    for lineno, text, labs in _jsonl_records(path, text_field, labels_field, labels_optional):
+        row = np.zeros(L, dtype=np.uint8)
+        for lab in labs or ():
+            where = f"{path}, line {lineno}, field {labels_field!r}"
+            if isinstance(lab, bool) or not isinstance(lab, (str, int)):
+                raise TextDataError(f"{where}: label {lab!r} is neither a label name nor an integer id")
+            if isinstance(lab, str):
+                if lab not in index:
+                    raise TextDataError(f"{where}: label {lab!r} is not in the label vocabulary ({L} labels: "
+                                        f"{', '.join(label_names[:8])}{', ...' if L > 8 else ''})")
+                k = index[lab]
+            else:
+                if not 0 <= lab < L:
+                    raise TextDataError(f"{where}: label id {lab} is outside [0, {L})")
+                k = lab
+            if row[k]:
+                raise TextDataError(f"{where}: label {lab!r} is listed twice")
+            row[k] = 1
+        texts.append(text)
+        ids.append(str(lineno))
+        rows.append(row)
+        labelled.append(labs is not None)
+    if not texts:
+        raise TextDataError(f"{path}: no documents (the file is empty)")
+    return TextSource(name, str(path), sha256_of(path), texts, ids, np.stack(rows), np.array(labelled, dtype=bool))
+
+
+def load_text_files(
+    train: str | os.PathLike,
+    val: str | os.PathLike | None = None,
+    test: str | os.PathLike | None = None,
+    *,
+    labels: list[str] | None = None,
+    text_field: str = "text",
+    labels_field: str = "labels",
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+) -> TextMLCData:
+    """Your own text multi-label files as a :class:`TextMLCData` (named after the train file's stem).
+
+    Args:
+        train, val, test: JSON-lines files (:func:`read_text_jsonl`); without ``val`` a validation split is carved
+            from ``train`` by iterative stratification (``round(1 / val_fraction)`` folds, seed ``split_seed``);
+            without ``test`` there is no ``"test"`` split.
+        labels: the label names in label-index order (required when the files use integer ids); default: the
+            sorted set of names in ``train``.
+        text_field, labels_field: the objects' field names.
+
+    Raises:
+        TextDataError: as :func:`read_text_jsonl`; a label list with a repeated or empty name.
+    """
+    from seal.data.splits import carve_validation
+
+    if labels is not None:
+        labels = [str(n) for n in labels]
+        if not labels or any(not n for n in labels) or len(set(labels)) != len(labels):
+            raise TextDataError(f"--data.labels must be distinct non-empty names, got {labels}")
+        label_names, origin = labels, "given"
+    else:
+        label_names = text_file_label_names(train, text_field=text_field, labels_field=labels_field)
+        origin = f"the sorted names seen in {Path(train).name}"
+    kw = dict(text_field=text_field, labels_field=labels_field)
+    sources = {"train": read_text_jsonl(train, label_names, name="train", **kw)}
+    n_train = len(sources["train"].texts)
+    if val is not None:
+        sources["val"] = read_text_jsonl(val, label_names, name="val", **kw)
+        splits = {"train": ("train", np.arange(n_train, dtype=np.int64)),
+                  "val": ("val", np.arange(len(sources["val"].texts), dtype=np.int64))}
+        val_note = f"validation: {val}"
+    else:
+        tr, va = carve_validation(sources["train"].Y, val_fraction=val_fraction, seed=split_seed)
+        splits = {"train": ("train", tr), "val": ("train", va)}
+        val_note = (f"validation carved from {Path(train).name} by iterative stratification: {len(va)} of its "
+                    f"{n_train} documents ({int(round(1 / val_fraction))} folds, seed {split_seed})")
+    if test is not None:
+        sources["test"] = read_text_jsonl(test, label_names, name="test", **kw)
+        splits["test"] = ("test", np.arange(len(sources["test"].texts), dtype=np.int64))
+    no_label = {s: int((src.Y.sum(1) == 0).sum()) for s, src in sources.items()}
+    notes = [
+        f"own files: train {train}" + (f", val {val}" if val else "") + (f", test {test}" if test else ", no test file"),
+        f"{len(label_names)} labels ({origin})",
+        val_note,
+        "documents without any label (kept): " + ", ".join(f"{s} {n}" for s, n in no_label.items()),
+    ]
+    return TextMLCData(Path(str(train)).name.split(".")[0], label_names, sources, splits, 0, notes)
+
+
+def describe_text_file(
+    path: str | os.PathLike,
+    *,
+    labels: list[str] | None = None,
+    text_field: str = "text",
+    labels_field: str = "labels",
+    val_fraction: float = 0.1,
+    split_seed: int = 0,
+) -> dict:
+    """``seal data info FILE.jsonl``: documents, labels and their statistics, text lengths in characters and
+    whitespace words, and the validation carve ``seal fit --task text-mlc --data.train FILE`` would make
+    (JSON-able; :func:`format_text_file_description` prints it).
+
+    Raises:
+        TextDataError: as :func:`read_text_jsonl`.
+    """
+    from seal.data.splits import carve_validation
+
+    names = list(labels) if labels else text_file_label_names(path, text_field=text_field, labels_field=labels_field)
+    src = read_text_jsonl(path, names, text_field=text_field, labels_field=labels_field)
+    n, L = src.Y.shape
+    per_row = src.Y.sum(1)
+    chars = np.array([len(t) for t in src.texts])
+    words = np.array([len(t.split()) for t in src.texts])
+    out = {
+        "file": os.fspath(path), "format": "jsonl (text multi-label)", "labels_from": "given" if labels else
+        "the sorted label names in the file", "documents": int(n), "labels": int(L),
+        "label_cardinality": float(per_row.mean()), "label_density": float(per_row.mean()) / L,
+        "documents_without_label": int((per_row == 0).sum()), "labels_never_set": int((src.Y.sum(0) == 0).sum()),
+        "characters": {"mean": float(chars.mean()), "max": int(chars.max())},
+        "words": {"mean": float(words.mean()), "max": int(words.max())},
+        "label_names": names,
+    }
+    if n >= 2:
+        tr, va = carve_validation(src.Y, val_fraction=val_fraction, seed=split_seed)
+        out["carve"] = {"train": int(len(tr)), "val": int(len(va)), "seed": int(split_seed),
+                        "val_fraction": float(val_fraction)}
+    return out
+
+
+def format_text_file_description(info: dict) -> str:
+    """Text form of :func:`describe_text_file`'s result."""
+    names = info["label_names"]
+    shown = ", ".join(names[:8]) + (f", ... ({len(names)} in all)" if len(names) > 8 else "")
+    lines = [
+        info["file"],
+        f"  format                   {info['format']}",
+        f"  labels from              {info['labels_from']}",
+        f"  documents                {info['documents']}",
+        f"  labels                   {info['labels']}: {shown}",
+        f"  label cardinality        {info['label_cardinality']:.3f} (density {info['label_density']:.4f})",
+        f"  documents without label  {info['documents_without_label']}",
+        f"  labels never set         {info['labels_never_set']}",
+        f"  length                   {info['characters']['mean']:.1f} characters on average (max "
+        f"{info['characters']['max']}), {info['words']['mean']:.1f} words (max {info['words']['max']}); word-pieces "
+        "and truncation are counted by seal fit, which knows the encoder",
+    ]
+    if "carve" in info:
+        c = info["carve"]
+        lines.append(f"  as --data.train          train {c['train']} / val {c['val']} (validation carved by iterative "
+                     f"stratification, {c['val_fraction']:g}, seed {c['seed']})")
+    return "\n".join(lines)
 
 
 # ---------------------------------------------------------------------------------------------------- datasets

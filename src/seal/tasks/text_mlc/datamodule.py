@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-__all__ = ["TextMLCDataModule", "TextSplit"]
+__all__ = ["TextMLCDataModule", "TextSplit", "source_inputs"]
 
 _HIDDEN_RE = re.compile(r"hidden_(\d+)")
 _POOLED_RE = re.compile(r"pooled_(mean|first)")
@@ -73,11 +73,45 @@ class TextSplit(Dataset):
         return {"x": x, "y": self.Y[idx]}
 
 
-class TextMLCDataModule(L.LightningDataModule):
-    """Serve a text multi-label dataset (``reuters21578`` or ``goemotions``) to Lightning.
+def source_inputs(src, keys: list[str], encoder: str | None, *, dataset: str, max_length: int,
+                  cache_dir: str | None = None, feature_batch_size: int = 32, log=None) -> tuple[dict, dict[str, torch.Tensor]]:
+    """Tokens and the frozen encoder features ``keys`` need, of one :class:`~seal.tasks.text_mlc.data.TextSource`:
+    computed once, then read from the cache (keyed by the file's SHA-256, the encoder and ``max_length``).
 
     Args:
-        dataset: catalogue name.
+        src: the documents.
+        keys: batch keys (``input_ids``, ``attention_mask``, ``hidden_j``, ``pooled_mean`` / ``pooled_first``).
+        encoder: the encoder folder / name (``None``: all-MiniLM-L6-v2).
+        dataset: names the cache entries (with ``src.name``).
+        max_length: word-pieces kept per document, special tokens included.
+        cache_dir, feature_batch_size, log: cache folder, documents per frozen-encoder pass, progress printer.
+
+    Returns:
+        ``(tokens, features)``: :func:`~seal.tasks.text_mlc.features.token_cache`'s packed tokens and
+        ``{key: tensor}`` for the ``hidden_j`` / ``pooled_*`` keys.
+    """
+    from seal.tasks.text_mlc.features import frozen_features, token_cache
+
+    tokens, tkey = token_cache(dataset=dataset, source=src.name, file_sha256=src.sha256, texts=src.texts,
+                               encoder=encoder, max_length=max_length, cache_dir=cache_dir, log=log)
+    feats: dict[str, torch.Tensor] = {}
+    for k in keys:
+        m = _HIDDEN_RE.fullmatch(k)
+        if m:
+            feats[k] = frozen_features("hidden", tokens=tokens, token_key=tkey, encoder=encoder, layer=int(m.group(1)),
+                                       batch_size=feature_batch_size, cache_dir=cache_dir, log=log)["states"]
+        m = _POOLED_RE.fullmatch(k)
+        if m:
+            feats[k] = frozen_features("pooled", tokens=tokens, token_key=tkey, encoder=encoder, pooling=m.group(1),
+                                       batch_size=feature_batch_size, cache_dir=cache_dir, log=log)["pooled"]
+    return tokens, feats
+
+
+class TextMLCDataModule(L.LightningDataModule):
+    """Serve a text multi-label dataset (``reuters21578``, ``goemotions`` or your own JSON-lines files) to Lightning.
+
+    Args:
+        dataset: catalogue name (ignored when ``train`` is given).
         batch_size: training batch size (the paper's text configs: 16).
         eval_batch_size: validation / test batch size (default: ``batch_size``).
         max_length: word-pieces kept per document, special tokens included (the paper: 512).
@@ -88,9 +122,16 @@ class TextMLCDataModule(L.LightningDataModule):
         num_workers: DataLoader workers.
         encoder, input_keys: normally taken from the attached module (:meth:`TextMLCModule.input_keys`) in
             :meth:`setup`; give them to use the DataModule alone.
+        train, val, test: your own JSON-lines files instead of a catalogue dataset
+            (:func:`seal.tasks.text_mlc.data.load_text_files`): without ``val`` a validation split is carved from
+            ``train`` (``val_fraction``, ``split_seed``), without ``test`` there is no test split. Read here, so
+            that the label count reaches the model; the sizes are printed.
+        labels: with ``train``: the label names in label-index order (default: the sorted names in ``train``).
+        text_field, labels_field: with ``train``: the JSON fields of the text and of the label list.
 
     Raises:
-        ValueError: an unknown dataset, an unknown input key; TextDataError (file and line) from the readers.
+        ValueError: an unknown dataset, an unknown input key, ``val`` / ``test`` / ``labels`` without ``train``;
+            TextDataError (file and line) from the readers.
     """
 
     def __init__(
@@ -107,10 +148,16 @@ class TextMLCDataModule(L.LightningDataModule):
         num_workers: int = 0,
         encoder: str | None = None,
         input_keys: list[str] | None = None,
+        train: str | None = None,
+        val: str | None = None,
+        test: str | None = None,
+        labels: list[str] | None = None,
+        text_field: str = "text",
+        labels_field: str = "labels",
     ) -> None:
         super().__init__()
         self.save_hyperparameters()
-        from seal.tasks.text_mlc.data import label_names_of
+        from seal.tasks.text_mlc.data import label_names_of, load_text_files
 
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -128,9 +175,21 @@ class TextMLCDataModule(L.LightningDataModule):
         self.num_workers = num_workers
         self.encoder = encoder
         self.input_keys = list(input_keys) if input_keys is not None else None
-        self.label_names = label_names_of(dataset, data_dir)
+        self._data = None
+        if train is not None:
+            self._data = load_text_files(train, val, test, labels=labels, text_field=text_field,
+                                         labels_field=labels_field, val_fraction=val_fraction, split_seed=split_seed)
+            self.dataset = self._data.name
+            self.label_names = list(self._data.label_names)
+            sizes = ", ".join(f"{s} {len(rows)}" for s, (_, rows) in self._data.splits.items())
+            self._log(f"text data from your files: {len(self.label_names)} labels, {sizes} documents; "
+                      + "; ".join(self._data.notes[2:]))
+        elif val is not None or test is not None or labels is not None:
+            raise ValueError("--data.val / --data.test / --data.labels need --data.train (your own files)")
+        else:
+            self.label_names = label_names_of(dataset, data_dir)
         self.num_labels = len(self.label_names)
-        self.has_test = True
+        self.has_test = self._data is None or "test" in self._data.splits
         self.splits: dict[str, TextSplit] = {}
         self.truncation: dict[str, dict[str, int]] = {}
 
@@ -159,34 +218,20 @@ class TextMLCDataModule(L.LightningDataModule):
     def build(self, keys: list[str], encoder: str | None) -> None:
         """Read, tokenize (cached) and compute the cached features ``keys`` need, for every split."""
         from seal.tasks.text_mlc.data import load_text_dataset, truncation_stats
-        from seal.tasks.text_mlc.features import frozen_features, token_cache
         from seal.text.encoder import load_tokenizer
 
         for k in keys:
             if not (k in ("input_ids", "attention_mask") or _HIDDEN_RE.fullmatch(k) or _POOLED_RE.fullmatch(k)):
                 raise ValueError(f"unknown text input key {k!r}")
-        data = load_text_dataset(self.dataset, self.data_dir, val_fraction=self.val_fraction, split_seed=self.split_seed)
+        data = self._data or load_text_dataset(self.dataset, self.data_dir, val_fraction=self.val_fraction,
+                                               split_seed=self.split_seed)
         if data.label_names != self.label_names:
             raise ValueError(f"{self.dataset}: label names changed between reading the label file and the data")
         pad_id = load_tokenizer(encoder).pad_token_id or 0
-        per_source: dict[str, tuple[dict, dict[str, torch.Tensor]]] = {}
-        for name, src in data.sources.items():
-            tokens, tkey = token_cache(dataset=self.dataset, source=name, file_sha256=src.sha256, texts=src.texts,
-                                       encoder=encoder, max_length=self.max_length, cache_dir=self.cache_dir,
-                                       log=self._log)
-            feats: dict[str, torch.Tensor] = {}
-            for k in keys:
-                m = _HIDDEN_RE.fullmatch(k)
-                if m:
-                    feats[k] = frozen_features("hidden", tokens=tokens, token_key=tkey, encoder=encoder,
-                                               layer=int(m.group(1)), batch_size=self.feature_batch_size,
-                                               cache_dir=self.cache_dir, log=self._log)["states"]
-                m = _POOLED_RE.fullmatch(k)
-                if m:
-                    feats[k] = frozen_features("pooled", tokens=tokens, token_key=tkey, encoder=encoder,
-                                               pooling=m.group(1), batch_size=self.feature_batch_size,
-                                               cache_dir=self.cache_dir, log=self._log)["pooled"]
-            per_source[name] = (tokens, feats)
+        per_source = {name: source_inputs(src, keys, encoder, dataset=self.dataset, max_length=self.max_length,
+                                          cache_dir=self.cache_dir, feature_batch_size=self.feature_batch_size,
+                                          log=self._log)
+                      for name, src in data.sources.items()}
         for split, (name, rows) in data.splits.items():
             tokens, feats = per_source[name]
             Y = data.sources[name].Y[rows]

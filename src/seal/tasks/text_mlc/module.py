@@ -14,21 +14,7 @@ from __future__ import annotations
 from seal.methods.registry import MethodSpec
 from seal.training.module import MultilabelModule
 
-__all__ = ["TextMLCModule", "predict_unsupported"]
-
-
-def predict_unsupported(args, checkpoint) -> str:
-    """``seal predict`` hook of the text-mlc task: not implemented yet; one clear error naming what to use instead.
-
-    Raises:
-        seal.cli.predict.PredictError: always.
-    """
-    from seal.cli.predict import PredictError
-
-    raise PredictError(
-        f"{args.ckpt_path} is a text-mlc checkpoint: seal predict does not read text yet; evaluate it with "
-        f"seal test --config CONFIG --ckpt_path {args.ckpt_path} (test metrics on the dataset's test split)"
-    )
+__all__ = ["TextMLCModule"]
 
 
 class TextMLCModule(MultilabelModule):
