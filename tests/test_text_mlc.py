@@ -520,3 +520,47 @@ def test_seal_data_info_on_a_jsonl_file(tmp_path, capsys):
     bad = _write_jsonl(tmp_path / "bad.jsonl", ['{"text": "a", "labels": ["x"]}', '{"text": 3, "labels": []}'])
     assert seal_main(["data", "info", bad]) == 1
     assert f"{bad}, line 2, field 'text': expected a string, got int" in capsys.readouterr().err
+
+
+def test_text_run_resumed_from_a_checkpoint_equals_the_uninterrupted_run(toy_dataset, tiny_bert, tmp_path):
+    """The training order is a function of (seed, epoch), and building a loader draws nothing from the global RNG, so
+    2 epochs in one go and 1 epoch + resume from its checkpoint end with identical weights (SEAL-dynamic NCE, whose
+    samples and dropout draw from the global RNG)."""
+    import lightning as L
+
+    from seal.tasks.text_mlc.datamodule import TextMLCDataModule
+    from seal.tasks.text_mlc.module import TextMLCModule
+
+    def run(max_epochs, ckpt=None, save=None):
+        L.seed_everything(0, verbose=False)
+        dm = TextMLCDataModule("toy_text", batch_size=3, max_length=8, data_dir=toy_dataset, cache_dir=str(tmp_path / "c"))
+        model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert, hidden=8, global_hidden=6,
+                              num_samples=4, label_names=dm.label_names, trainable_layers=1, score_loss_weight=1.0,
+                              dropout=0.3)
+        if ckpt is not None:
+            torch.manual_seed(12345)  # a fresh process's global RNG differs: the checkpoint must restore it
+        trainer = L.Trainer(max_epochs=max_epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                            enable_model_summary=False, inference_mode=False, num_sanity_val_steps=0)
+        trainer.fit(model, datamodule=dm, ckpt_path=ckpt)
+        if save:
+            trainer.save_checkpoint(save)
+        return model
+
+    whole = run(2)
+    run(1, save=tmp_path / "e1.ckpt")
+    resumed = run(2, ckpt=str(tmp_path / "e1.ckpt"))
+    assert whole.batches_seen == resumed.batches_seen == 8  # 10 documents in batches of 3: 4 a epoch
+    for (k, a), (_, b) in zip(whole.state_dict().items(), resumed.state_dict().items()):
+        assert torch.equal(a, b), k
+    dm = TextMLCDataModule("toy_text", batch_size=3, max_length=8, data_dir=toy_dataset, cache_dir=str(tmp_path / "c"),
+                           input_keys=["pooled_mean"], encoder=tiny_bert)
+    dm.setup("fit")
+    state = torch.get_rng_state()
+    loader = dm.train_dataloader()
+    loader.sampler.set_epoch(1)
+    first = [b["y"].tolist() for b in loader]
+    assert torch.equal(state, torch.get_rng_state())  # iterating drew nothing from the global RNG
+    torch.manual_seed(99)
+    again = dm.train_dataloader()
+    again.sampler.set_epoch(1)
+    assert [b["y"].tolist() for b in again] == first

@@ -10,6 +10,7 @@ word-pieces were lost.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 
@@ -17,6 +18,8 @@ import lightning as L
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+
+from seal.data.datamodule import EpochSeededSampler
 
 __all__ = ["TextMLCDataModule", "TextSplit", "source_inputs"]
 
@@ -245,8 +248,12 @@ class TextMLCDataModule(L.LightningDataModule):
         if split not in self.splits:
             self.setup("fit")
         ds = self.splits[split]
-        return DataLoader(ds, batch_size=self.batch_size if shuffle else self.eval_batch_size, shuffle=shuffle,
-                          collate_fn=ds.collate, num_workers=self.num_workers)
+        # the training order is a function of (seed, epoch) and creating an iterator draws nothing from the global
+        # RNG (which drives dropout and the samplers), so a run resumed from last.ckpt sees the batches the
+        # uninterrupted run saw
+        sampler = EpochSeededSampler(len(ds), seed=int(os.environ.get("PL_GLOBAL_SEED", 0))) if shuffle else None
+        return DataLoader(ds, batch_size=self.batch_size if shuffle else self.eval_batch_size, sampler=sampler,
+                          collate_fn=ds.collate, num_workers=self.num_workers, generator=torch.Generator())
 
     def train_dataloader(self) -> DataLoader:
         return self._loader("train", True)
