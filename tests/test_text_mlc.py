@@ -299,12 +299,22 @@ def test_every_method_trains_on_toy_text(toy_dataset, tiny_bert, tmp_path, capsy
     assert nce.input_keys() == ["hidden_1", "attention_mask", "pooled_mean"]
     assert nce.batches_seen == 2 and 0.0 <= nce.test_results["example_f1"] <= 1.0
     _fit("seal-dynamic-regression", toy_dataset, tiny_bert, tmp_path, trainable_layers=None, score_loss_weight=1.0)
-    gbi, _, gbi_ckpt = _fit("nce-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt,
+    gbi, gbi_dm, gbi_ckpt = _fit("nce-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt,
                             gbi_steps=3)
     torch.testing.assert_close(gbi.task_net.state_dict()["label_embeddings"], ce.task_net.state_dict()["label_embeddings"])
-    static, _, _ = _fit("seal-static-nce", toy_dataset, tiny_bert, tmp_path, trainable_layers=0, score_loss_weight=1.0,
-                        score_checkpoint=gbi_ckpt)
+    static, static_dm, static_ckpt = _fit("seal-static-nce", toy_dataset, tiny_bert, tmp_path, trainable_layers=0,
+                                  score_loss_weight=1.0, score_checkpoint=gbi_ckpt)
     torch.testing.assert_close(static.score_net.global_vector, gbi.score_net.global_vector)
+    # seal predict rebuilds chained checkpoints without their chain; GBI-predicting ones predict by GBI
+    from seal.cli.main import main as seal_main
+    from seal.tasks.text_mlc.predict import predict_text_probs
+
+    for model, mdm, ckpt in ((gbi, gbi_dm, gbi_ckpt), (static, static_dm, static_ckpt)):
+        out = tmp_path / "p.jsonl"
+        assert seal_main(["predict", "--ckpt_path", ckpt, "--dataset", "toy_text", "--data-dir", toy_dataset,
+                          "--output", str(out)]) == 0
+        got = np.array([list(json.loads(r)["probabilities"].values()) for r in out.read_text().splitlines()])
+        np.testing.assert_allclose(got, predict_text_probs(model.eval(), mdm.splits["test"], 4), rtol=0, atol=1e-6)
     _fit("spen-gbi", toy_dataset, tiny_bert, tmp_path, trainable_layers=1, task_checkpoint=ce_ckpt, gbi_steps=2,
          gbi_train_steps=2)
 

@@ -3,7 +3,7 @@
 Inputs: ``--input FILE.jsonl`` (one ``{"text": ..., "labels": [...]}`` object a line, the field names of the
 checkpoint's training data; the label field may be absent) or ``--dataset NAME [--split S]`` (a catalogue text
 dataset, split as in training). The documents are tokenized and the frozen encoder features the networks read are
-computed once and cached (:meth:`~seal.tasks.text_mlc.datamodule.TextMLCDataModule.source_inputs`); the
+computed once and cached (:func:`~seal.tasks.text_mlc.datamodule.source_inputs`); the
 probabilities are those of evaluation (the task-net, or GBI for the energy-network baselines). Output: the
 multi-label rows of ``seal predict`` (``.jsonl`` or ``.csv``: predicted label names and per-label probabilities),
 written atomically after every row was checked finite.
