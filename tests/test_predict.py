@@ -12,9 +12,9 @@ import pytest
 import torch
 
 from seal.cli import predict as cli
-from seal.data.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
 from seal.training.checkpoint import AtomicCheckpointIO, load_checkpoint
-from seal.training.module import MultilabelModule
 
 D, NAMES = 6, ["alpha", "beta", "gamma"]
 
@@ -241,8 +241,8 @@ def _with_datamodule(path: Path, tmp_path: Path, dataset: str) -> Path:
 
 def test_preprocessed_registry_dataset(toy, data, tmp_path, capsys, monkeypatch):
     """A model trained on a standardised registry dataset (cal500): ARFF features need the training transform."""
-    from seal.data.preprocess import FeaturePreprocessor
     from seal.data.load import MultiLabelDataset
+    from seal.data.preprocess import FeaturePreprocessor
 
     path, module = toy
     X, _, arff = data

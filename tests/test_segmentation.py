@@ -14,19 +14,19 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from seal.data import weizmann as wz
-from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
-from seal.energies.segmentation import SegmentationScoreNet
 from seal.core.spaces import BinaryMaskSpace
+from seal.energies.segmentation import SegmentationScoreNet
 from seal.objectives.loss_net import NCERankingLoss, RegressionLoss, RegressionSamplesLoss, noise_log_prob
 from seal.objectives.task_net import TaskNetLoss
 from seal.samplers.gbi import DVNSampler
+from seal.tasks.segmentation import data as wz
+from seal.tasks.segmentation.datamodule import SegmentationArrays, WeizmannDataModule
 
 MASK = BinaryMaskSpace()
 from seal.oracles import soft_iou
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
+from seal.tasks.segmentation.module import SegmentationModule, resolve_pretrained
 from seal.training.checkpoint import AtomicCheckpointIO, load_checkpoint
-from seal.training.segmentation import SegmentationModule, resolve_pretrained
 
 REPO = Path(__file__).resolve().parents[1]
 

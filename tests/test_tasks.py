@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from seal.data.datamodule import MultiLabelDataModule, WeizmannDataModule
 from seal.tasks import TASKS, Task, get_task, register_task, task_for_dataset, task_of_checkpoint, task_of_record
-from seal.training.module import MultilabelModule
-from seal.training.segmentation import SegmentationModule
+from seal.tasks.mlc_features.datamodule import MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
+from seal.tasks.segmentation.datamodule import WeizmannDataModule
+from seal.tasks.segmentation.module import SegmentationModule
 
 
 def test_registered_tasks_and_their_classes():
@@ -43,8 +44,8 @@ def test_unknown_and_duplicate_tasks_are_refused():
 
 
 def test_checkpoint_to_task_and_hooks():
-    from seal.cli.predict import run_segmentation
-    from seal.data.weizmann import describe_dataset
+    from seal.tasks.segmentation.data import describe_dataset
+    from seal.tasks.segmentation.predict import run_segmentation
 
     assert task_of_checkpoint({"seal": {"task": "segmentation"}}).name == "segmentation"
     assert task_of_checkpoint({"seal": {"task": "not-registered"}}).name == "multilabel"

@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from seal.data import weizmann as wz
 from seal.data.catalogue import get_spec
-from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
 from seal.data.download import ChecksumMismatchError
 from seal.data.errors import DatasetNotFoundError
 from seal.data.load import load_dataset
 from seal.data.locate import fetch_dataset
-from seal.data.weizmann import load_segmentation_dataset
+from seal.tasks.segmentation import data as wz
+from seal.tasks.segmentation.data import load_segmentation_dataset
+from seal.tasks.segmentation.datamodule import SegmentationArrays, WeizmannDataModule
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -350,7 +350,7 @@ def test_lightning_draws_fresh_crops_every_epoch(tmp_path):
     """Inside a Trainer, epoch e's batches are exactly the (seed, e) crops: Lightning sets the sampler's epoch."""
     import lightning as L
 
-    from seal.training.segmentation import SegmentationModule
+    from seal.tasks.segmentation.module import SegmentationModule
 
     seen: dict[int, list[torch.Tensor]] = {}
 

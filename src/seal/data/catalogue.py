@@ -26,7 +26,7 @@ expr_fun       hmlc   561      500      3779      official     tondach01/hiclass
 spo_fun        hmlc   86       500      3703      official     tondach01/hiclass@b4d65a1
 eurlex_ev      mlc    5000     3993     19350     paper        not public (SEAL authors' MEKA folds)
 yeast, scene, emotions, enron: extra MULAN sets, ``official`` protocol
-weizmann_horse segmentation, 160 / 40 / 128 images (:func:`seal.data.weizmann.load_segmentation_dataset`)
+weizmann_horse segmentation, 160 / 40 / 128 images (:func:`seal.tasks.segmentation.data.load_segmentation_dataset`)
 ============== ====== ======== ======== ========= ============ =========================================
 
 Split protocols (see :mod:`seal.data.splits`): ``paper`` pools all instances and makes 10 folds by

@@ -139,49 +139,6 @@ def task_of_checkpoint(checkpoint: dict) -> Task:
     return TASKS["multilabel"]
 
 
-register_task(Task(
-    name="multilabel",
-    module="seal.training.module:MultilabelModule",
-    datamodule="seal.data.datamodule:MultiLabelDataModule",
-    cli="seal.cli.lightning:SEALCLI",
-    main_metric="example_f1",
-    metric_label="example-F1",
-    dataset_tasks=("mlc", "hmlc"),
-    description="feature-based multi-label classification (ARFF / catalogue datasets)",
-))
-register_task(Task(
-    name="segmentation",
-    module="seal.training.segmentation:SegmentationModule",
-    datamodule="seal.data.datamodule:WeizmannDataModule",
-    cli="seal.cli.lightning:SegmentationCLI",
-    main_metric="mean_iou",
-    metric_label="mean IoU",
-    dataset_tasks=("segmentation",),
-    description="binary image segmentation (Weizmann horses), 36-crop evaluation",
-    describe="seal.data.weizmann:describe_dataset",
-    predict="seal.cli.predict:run_segmentation",
-))
-register_task(Task(
-    name="text-mlc",
-    module="seal.tasks.text_mlc.module:TextMLCModule",
-    datamodule="seal.tasks.text_mlc.datamodule:TextMLCDataModule",
-    cli="seal.tasks.text_mlc.cli:TextMLCCLI",
-    main_metric="example_f1",
-    metric_label="example-F1",
-    dataset_tasks=("text-mlc",),
-    description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
-    describe="seal.tasks.text_mlc.data:describe_dataset",
-    predict="seal.tasks.text_mlc.module:predict_unsupported",
-))
-register_task(Task(
-    name="srl",
-    module="seal.tasks.srl.module:SRLModule",
-    datamodule="seal.tasks.srl.data:SRLDataModule",
-    cli="seal.tasks.srl.cli:SRLCLI",
-    main_metric="labeled_f1",
-    metric_label="labeled F1",
-    dataset_tasks=("srl",),
-    description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
-    describe="seal.tasks.srl.hooks:describe_dataset",
-    predict="seal.tasks.srl.hooks:run_predict",
-))
+# The task folders register themselves when imported; the order is the registry's order, and multi-label comes
+# first (``task_of_record`` falls back to the first task). Their ``__init__`` modules import no torch.
+from seal.tasks import mlc_features, segmentation, text_mlc, srl  # noqa: E402,F401,I001

@@ -1,6 +1,7 @@
 """Weizmann horses 32x32 (binary image segmentation): reader, loader, crops, safe ``.npy`` conversion.
 
-The DataModule that serves these splits to Lightning is :class:`seal.data.datamodule.WeizmannDataModule`;
+The DataModule that serves these splits to Lightning is
+:class:`seal.tasks.segmentation.datamodule.WeizmannDataModule`;
 :func:`load_segmentation_dataset` locates, verifies and reads the catalogued files.
 
 Source: ``seal-method.md`` B.4, D.4, H.15 and ``shared/data/weizmann_horse/PROVENANCE.md``. The split is the
@@ -525,7 +526,7 @@ def load_segmentation_dataset(
     Raises:
         UnknownDatasetError, DatasetNotFoundError, ChecksumMismatchError, DownloadError;
         DatasetError: ``name`` is not a segmentation dataset, or a split's size differs from the registry;
-        seal.data.weizmann.WeizmannDataError: bad arrays (names the file and the array).
+        seal.tasks.segmentation.data.WeizmannDataError: bad arrays (names the file and the array).
     """
     spec = get_spec(name)
     if spec.loader != "segmentation":

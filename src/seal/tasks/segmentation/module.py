@@ -28,7 +28,7 @@ flags (SEAL-static's frozen network stays frozen). Dropout is active in both net
 (H.9, H.11).
 
 Evaluation (validation every epoch, test): the 36-crop average of B.4
-(:func:`seal.data.weizmann.predict_36_crops`) on the full 32x32 images; metrics mean IoU (empty/empty = 1,
+(:func:`seal.tasks.segmentation.data.predict_36_crops`) on the full 32x32 images; metrics mean IoU (empty/empty = 1,
 case B12) and pixel accuracy with foreground iff the averaged probability is ``> 0.5``. The DVN baseline
 predicts each crop by GBI from all-zeros (``gbi_steps`` Adam steps on ``-sigmoid(S)``, best iterate) and
 averages those relaxed masks the same way.
@@ -42,10 +42,10 @@ from pathlib import Path
 import torch
 
 from seal.core.spaces import BinaryMaskSpace
-from seal.data.weizmann import CROP_SIZE, predict_36_crops
 from seal.energies.segmentation import SegmentationScoreNet
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
+from seal.tasks.segmentation.data import CROP_SIZE, predict_36_crops
 from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
 
 __all__ = ["SEGMENTATION_METHODS", "SEG_METHODS", "SegmentationModule", "get_seg_method", "resolve_pretrained"]
