@@ -182,6 +182,16 @@ class SEALCLI(LightningCLI):
         return _tuned_threshold(model, self.datamodule)
 
 
+def __getattr__(name: str):
+    """``SegmentationCLI`` moved to :mod:`seal.tasks.segmentation.cli`; still answered here (imported on use:
+    that module imports this one) so that existing imports keep working."""
+    if name == "SegmentationCLI":
+        from seal.tasks.segmentation.cli import SegmentationCLI
+
+        return SegmentationCLI
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def detect_task(argv: list[str]) -> str:
     """The ``task`` a command line is for: ``--task`` if given, else the last ``--config`` file that sets
     ``task:``, else ``"multilabel"``. Unreadable config files are left for LightningCLI to report.

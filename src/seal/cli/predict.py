@@ -565,5 +565,22 @@ def _write_text_atomic(output: str, text: str) -> None:
     atomic_write_text(out, text, newline="")
 
 
+_MOVED = {  # moved to the segmentation task folder; still answered here so that existing imports keep working
+    "run_segmentation": "seal.tasks.segmentation.predict",
+    "build_segmentation_module": "seal.tasks.segmentation.predict",
+    "save_segmentation_grid": "seal.tasks.segmentation.predict",
+}
+
+
+def __getattr__(name: str):
+    """The names that moved to :mod:`seal.tasks.segmentation.predict` (imported on use: that module imports
+    this one)."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

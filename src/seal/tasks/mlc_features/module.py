@@ -51,6 +51,8 @@ from seal.task_nets.mlc import MLCTaskNet
 from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
 from seal.training.steps import NonFiniteError  # noqa: F401 (re-exported)
 
+__all__ = ["DVN_SAMPLES", "MAX_CANDIDATE_BYTES", "MultilabelModule", "NonFiniteError"]
+
 DVN_SAMPLES = ("inference", "adversarial", "gold")
 
 # Largest candidate tensor (B x (K+1) x L float32, in bytes) a loss-net step may allocate.
