@@ -179,6 +179,8 @@ def _broken(old: str, new: str) -> str:
         ('task = "mlc"', 'task = "mcl"', "dataset 'toy', field 'task': expected one of 'mlc', 'hmlc', "
          "'segmentation', 'text-mlc', 'srl', got 'mcl'"),
         ('title = "Toy"\n', '', "dataset 'toy', field 'title': required field is missing"),
+        ('task = "mlc"', 'task = "mlc"\nloader = "csv"', "dataset 'toy', field 'loader': expected one of 'arff', "
+         "'segmentation', 'text', 'srl', got 'csv'"),
         ('n_labels = 3', 'n_labels = true', "dataset 'toy', field 'n_labels': expected an integer, got boolean True"),
         ('protocols = ["official", "paper"]', 'protocols = ["official", "random"]',
          "dataset 'toy', field 'protocols[1]': expected one of 'paper', 'official', got 'random'"),

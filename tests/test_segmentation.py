@@ -309,6 +309,14 @@ def test_predict_png_and_jsonl(trained, tmp_path, capsys):
     assert "out of range" in capsys.readouterr().err
     assert cli.main(["--ckpt_path", str(ce), "--input", str(npz)]) == 2
     assert "--output is required" in capsys.readouterr().err
+    # --compare takes checkpoints of the main checkpoint's task only (asked of the registry, not by name)
+    other = load_checkpoint(ce)
+    del other["seal"]["task"]  # a checkpoint without a task name is a feature-MLC one
+    torch.save(other, tmp_path / "mlc.ckpt")
+    assert cli.main(["--ckpt_path", str(ce), "--input", str(npz), "--png", str(png),
+                     "--compare", str(tmp_path / "mlc.ckpt")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "mlc.ckpt") in err and "multilabel" in err
 
 
 # ------------------------------------------------------------------------------------ CLI dispatch

@@ -325,7 +325,7 @@ def test_registry_loads_the_real_split(data_dir):
     sizes = {k: v.images.shape for k, v in ds.splits.items()}
     assert sizes == {"train": (160, 32, 32, 3), "val": (40, 32, 32, 3), "test": (128, 32, 32, 3)}
     assert ds.splits["train"].masks.mean() == pytest.approx(0.2774, abs=1e-4)
-    with pytest.raises(NotImplementedError, match="load_segmentation_dataset"):
+    with pytest.raises(NotImplementedError, match="WeizmannDataModule"):  # the segmentation task's DataModule
         load_dataset("weizmann_horse")
     dm = WeizmannDataModule(data_dir=str(data_dir), crop_seed=0)
     assert dm.info == {"train": 160, "val": 40, "test": 128} and dm.image_size == (32, 32)

@@ -12,7 +12,16 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TASKS", "Task", "get_task", "register_task", "task_for_dataset", "task_of_checkpoint", "task_of_record"]
+__all__ = [
+    "TASKS",
+    "Task",
+    "get_task",
+    "register_task",
+    "task_for_dataset",
+    "task_of_checkpoint",
+    "task_of_kind",
+    "task_of_record",
+]
 
 
 @dataclass(frozen=True)
@@ -26,7 +35,10 @@ class Task:
         cli: ``"package.module:Class"`` of its ``seal fit`` LightningCLI subclass.
         main_metric: the validation / test metric that selects models and heads result tables (higher is better).
         metric_label: how tables print it.
-        dataset_tasks: the catalogue's dataset ``task`` values it trains on.
+        dataset_tasks: the catalogue's dataset ``task`` values (dataset kinds) it trains on; a catalogue entry may
+            name any kind a registered task lists (:func:`seal.data.catalogue.known_dataset_kinds`).
+        loaders: the catalogue ``loader`` values its datasets use (besides ``"arff"``, which :mod:`seal.data` reads);
+            a catalogue entry may name any loader a registered task lists (:func:`seal.data.catalogue.known_loaders`).
         description: one line for ``--help``.
         describe: optional ``"package.module:function"`` that ``seal data info NAME`` calls for a catalogue dataset
             of this task that the ARFF reader does not load: ``function(name, *, data_dir, download) -> dict`` with
@@ -34,6 +46,10 @@ class Task:
         predict: optional ``"package.module:function"`` that ``seal predict`` calls for a checkpoint of this task
             (``checkpoint["seal"]["task"] == name``): ``function(args, checkpoint) -> str`` (the summary line);
             without it the multi-label path runs.
+        data_list: optional ``(column, format string)`` pairs that replace the catalogue's counts in the
+            ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
+            ``"instances"``); the string is formatted with ``spec=`` the dataset's
+            :class:`~seal.data.catalogue.DatasetSpec` (e.g. ``("labels", "{spec.n_labels} tags")``).
     """
 
     name: str
@@ -43,9 +59,11 @@ class Task:
     main_metric: str
     metric_label: str
     dataset_tasks: tuple[str, ...] = field(default_factory=tuple)
+    loaders: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
     describe: str = ""
     predict: str = ""
+    data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -63,7 +81,6 @@ class Task:
     def cli_class(self) -> type:
         """The LightningCLI subclass of ``seal fit`` / ``seal test`` (imported on first use)."""
         return self._load(self.cli)
-
 
     def describe_function(self):
         """The ``seal data info`` hook, or ``None``."""
@@ -101,6 +118,12 @@ def get_task(name: str) -> Task:
         raise ValueError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
 
 
+def task_of_kind(kind: str) -> Task | None:
+    """The first registered task that trains on catalogue datasets of kind ``kind`` (their ``task`` field), or
+    ``None``."""
+    return next((task for task in TASKS.values() if kind in task.dataset_tasks), None)
+
+
 def task_for_dataset(dataset: str) -> Task:
     """The task that trains on ``dataset`` (from the catalogue's ``task`` field of the dataset).
 
@@ -110,9 +133,9 @@ def task_for_dataset(dataset: str) -> Task:
     from seal.data.catalogue import get_spec
 
     kind = get_spec(dataset).task
-    for task in TASKS.values():
-        if kind in task.dataset_tasks:
-            return task
+    task = task_of_kind(kind)
+    if task is not None:
+        return task
     raise ValueError(f"no registered task trains on {dataset!r} (dataset task {kind!r}); known tasks: {', '.join(TASKS)}")
 
 

@@ -14,5 +14,6 @@ register_task(Task(
     main_metric="example_f1",
     metric_label="example-F1",
     dataset_tasks=("mlc", "hmlc"),
+    loaders=("arff",),
     description="feature-based multi-label classification (ARFF / catalogue datasets)",
 ))

@@ -18,7 +18,9 @@ register_task(Task(
     main_metric="mean_iou",
     metric_label="mean IoU",
     dataset_tasks=("segmentation",),
+    loaders=("segmentation",),
     description="binary image segmentation (Weizmann horses), 36-crop evaluation",
     describe="seal.tasks.segmentation.data:describe_dataset",
     predict="seal.tasks.segmentation.predict:run_segmentation",
+    data_list=(("features", "32x32x3"), ("labels", "mask")),  # RGB 32x32 images, one {0, 1} mask each
 ))

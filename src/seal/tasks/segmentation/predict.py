@@ -38,13 +38,6 @@ from seal.io import atomic_open
 __all__ = ["build_segmentation_module", "run_segmentation", "save_segmentation_grid"]
 
 
-def _is_segmentation(ckpt: dict) -> bool:
-    """Whether a loaded checkpoint was written by the segmentation task (the task registry's answer)."""
-    from seal.tasks import task_of_checkpoint
-
-    return task_of_checkpoint(ckpt).name == "segmentation"
-
-
 def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
     """Rebuild a :class:`~seal.tasks.segmentation.module.SegmentationModule` from a loaded checkpoint (eval mode).
 
@@ -104,11 +97,14 @@ def run_segmentation(args, ckpt: dict) -> str:
     from seal.metrics.functional import iou_per_image
 
     fmt = _output_format(args.output, args.format) if args.output is not None else None
+    from seal.tasks import task_of_checkpoint
+
+    task = task_of_checkpoint(ckpt)
     modules = [(args.ckpt_path, build_segmentation_module(ckpt, args.ckpt_path))]
     for other in args.compare:
         c = _load(other)
-        if not _is_segmentation(c):
-            raise PredictError(f"--compare {other} is not a segmentation checkpoint")
+        if task_of_checkpoint(c) is not task:  # the registry's answer for both checkpoints
+            raise PredictError(f"--compare {other} is a {task_of_checkpoint(c).name} checkpoint, not a {task.name} one")
         modules.append((other, build_segmentation_module(c, other)))
     threshold = float(modules[0][1].hparams.get("threshold", 0.5)) if args.threshold is None else float(args.threshold)
     if not 0.0 < threshold < 1.0:

@@ -18,6 +18,7 @@ register_task(Task(
     main_metric="labeled_f1",
     metric_label="labeled F1",
     dataset_tasks=("srl",),
+    loaders=("srl",),
     description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",

@@ -16,6 +16,7 @@ register_task(Task(
     main_metric="example_f1",
     metric_label="example-F1",
     dataset_tasks=("text-mlc",),
+    loaders=("text",),
     description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
     describe="seal.tasks.text_mlc.data:describe_dataset",
     predict="seal.tasks.text_mlc.module:predict_unsupported",
