@@ -1,5 +1,6 @@
 """Tasks answer instead of names: a task registered from outside (here a toy one) gets its dataset kind and loader
-accepted by the catalogue and its cells in ``seal data list``, with no edit to the CLI or the catalogue code."""
+accepted by the catalogue, its cells in ``seal data list`` and its section in ``seal report``, with no edit to the
+CLI, the catalogue code or the report."""
 
 from __future__ import annotations
 
@@ -17,7 +18,26 @@ from seal.data.catalogue import (
     register_dataset,
     unregister_dataset,
 )
-from seal.tasks import TASKS, Task, task_for_dataset, task_of_kind
+from seal.tasks import TASKS, ReportFamily, Task, task_for_dataset, task_of_kind
+
+TOY_FAMILIES = (
+    ReportFamily(
+        "Toy word tagging",
+        metric="toy_acc",
+        metric_label="test toy accuracy (%)",
+        other_metrics=(("toy_recall", "toy recall", 1, 100.0),),
+        loss_type_chains=(("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),),
+        note="A toy section.",
+        order=("toy_words_b",),
+        extra_lines="test_task_hooks:toy_extra_lines",
+    ),
+)
+
+
+def toy_extra_lines(groups) -> list[str]:
+    """The toy task's lines after its second table: the number of groups and their datasets."""
+    return ["", f"toy groups: {len(groups)} ({', '.join(sorted({g.dataset for g in groups}))})"]
+
 
 @pytest.fixture
 def toy_task(monkeypatch):
@@ -25,6 +45,7 @@ def toy_task(monkeypatch):
         name="toy-tagging", module="x:Y", datamodule="x:Y", cli="x:Y", main_metric="toy_acc", metric_label="toy acc",
         dataset_tasks=("toy-kind",), loaders=("toy-loader",),
         data_list=(("features", "{spec.n_features} words"), ("labels", "tags")),
+        report="test_task_hooks:TOY_FAMILIES",
     )  # fmt: skip
     monkeypatch.setitem(TASKS, task.name, task)
     names = []
@@ -87,3 +108,41 @@ def test_data_list_shows_the_task_cells(toy_task, tmp_path, capsys):
     assert data_cli.main(["list", "--data-dir", str(tmp_path)]) == 0
     line = next(ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("toy_words_a "))
     assert line.split()[:4] == ["toy_words_a", "toy-kind", "tags", "7"]
+
+
+def _record(dataset: str, method: str, seed: int, acc: float) -> dict:
+    return {
+        "dataset": dataset, "split_protocol": "official", "method": method, "seed": seed,
+        "metrics": {"test": {"toy_acc": acc, "toy_recall": acc / 2}, "val": {"toy_acc": acc}},
+        "epochs": 3, "best_epoch": 2, "timings": {"epoch_s_mean": 1.0},
+    }  # fmt: skip
+
+
+def test_report_renders_the_task_section(toy_task):
+    from seal.experiments.report import render_report, report_families
+
+    fam = report_families()[-1]
+    assert fam.name == "Toy word tagging" and fam.datasets == ("toy_words_b", "toy_words_a")  # `order` first
+    records = [_record("toy_words_a", "cross-entropy", 0, 0.5), _record("toy_words_a", "cross-entropy", 1, 0.7),
+               _record("toy_words_b", "seal-dynamic-nce", 0, 0.8), _record("bibtex", "cross-entropy", 0, 0.4)]
+    text = render_report(records, command="seal report", results_path="r.jsonl")
+    sections = [ln for ln in text.splitlines() if ln.startswith("## ")]
+    assert sections.index("## Toy word tagging") == sections.index("## Feature-based MLC (paper datasets)") + 1
+    toy = text[text.index("## Toy word tagging"):]
+    assert "A toy section." in toy and "### Test toy accuracy (%): ours vs the paper" in toy
+    rows = [ln for ln in toy.splitlines() if ln.startswith("| toy_words")]
+    assert rows[0].startswith("| toy_words_b | official | seal-dynamic-nce | 80.00 (n=1) | — |")
+    assert rows[1].startswith("| toy_words_a | official | cross-entropy | 60.00 ± 14.14 (n=2) | — |")
+    assert "| toy recall |" in toy and "| toy_words_a | official | cross-entropy | 2 | 30.0 |" in toy
+    assert "toy groups: 2 (toy_words_a, toy_words_b)" in toy
+    # the family's single loss-type chain: one ordering table (NCE ranking), none for margin / regression
+    assert "NCE ranking" in toy and "margin" not in toy
+
+
+def test_without_the_task_its_datasets_are_other_datasets(toy_task, monkeypatch):
+    from seal.experiments.report import render_report, report_families
+
+    monkeypatch.delitem(TASKS, toy_task.name)
+    assert all("toy_words_a" not in f.datasets for f in report_families())
+    text = render_report([_record("toy_words_a", "cross-entropy", 0, 0.5)], command="seal report", results_path="r")
+    assert "## Other datasets" in text and "## Toy word tagging" not in text

@@ -14,6 +14,7 @@ from typing import Any
 
 __all__ = [
     "TASKS",
+    "ReportFamily",
     "Task",
     "get_task",
     "register_task",
@@ -22,6 +23,47 @@ __all__ = [
     "task_of_kind",
     "task_of_record",
 ]
+
+
+@dataclass(frozen=True)
+class ReportFamily:
+    """One section of ``seal report`` (``docs/results.md``): a task's datasets in one pair of tables.
+
+    The datasets are chosen from the catalogue by kind, not by name: every catalogue dataset whose ``task`` is one
+    of ``dataset_kinds`` (and whose ``used_in_paper`` equals ``used_in_paper`` when that is set), in catalogue
+    order, those named in ``order`` first. A dataset lands in the first family (task registration order) that
+    selects it; records of datasets no family selects go to a final "Other datasets" section.
+
+    Attributes:
+        title: section title.
+        metric: the test metric of the main table (a key of ``metrics.test``).
+        metric_label: the main table's header, e.g. ``"test mean IoU (%), 36-crop average"``.
+        other_metrics: ``(key in metrics.test, column header, digits, scale)`` of the second table.
+        loss_type_chains: per loss type, the (energy network with GBI, SEAL-static, SEAL-dynamic) methods whose
+            ordering the report checks (``seal-method.md`` C.1): ``((loss type, (m1, m2, m3)), ...)``.
+        relative_time: add a "s / epoch ÷ cross-entropy" column.
+        note: a paragraph printed under the title.
+        dataset_kinds: catalogue dataset kinds of the section; empty: the task's ``dataset_tasks``.
+        used_in_paper: keep only catalogue datasets whose ``used_in_paper`` equals this (``None``: all of them).
+        order: display order of datasets (those not named follow, in catalogue order); it selects nothing.
+        extra_lines: optional ``"package.module:function"``: ``function(groups) -> list[str]`` markdown lines
+            after the second table (``groups``: the section's :class:`seal.experiments.report.Group` objects).
+        prediction_figure: optional ``(section heading, caption with {dataset})`` of the figures
+            ``<figures dir>/<dataset>_predictions.png`` that ``seal predict --png`` draws, embedded when present.
+    """
+
+    title: str
+    metric: str
+    metric_label: str
+    other_metrics: tuple[tuple[str, str, int, float], ...] = ()
+    loss_type_chains: tuple[tuple[str, tuple[str, str, str]], ...] = ()
+    relative_time: bool = False
+    note: str = ""
+    dataset_kinds: tuple[str, ...] = ()
+    used_in_paper: bool | None = None
+    order: tuple[str, ...] = ()
+    extra_lines: str = ""
+    prediction_figure: tuple[str, str] | tuple[()] = ()
 
 
 @dataclass(frozen=True)
@@ -50,6 +92,8 @@ class Task:
             ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
             ``"instances"``); the string is formatted with ``spec=`` the dataset's
             :class:`~seal.data.catalogue.DatasetSpec` (e.g. ``("labels", "{spec.n_labels} tags")``).
+        report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
+            ``seal report``, in order.
     """
 
     name: str
@@ -64,6 +108,7 @@ class Task:
     describe: str = ""
     predict: str = ""
     data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    report: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -89,6 +134,10 @@ class Task:
     def predict_function(self):
         """The ``seal predict`` hook, or ``None``."""
         return self._load(self.predict) if self.predict else None
+
+    def report_families(self) -> tuple[ReportFamily, ...]:
+        """The task's ``seal report`` sections (imported on first use), or ``()``."""
+        return tuple(self._load(self.report)) if self.report else ()
 
 
 TASKS: dict[str, Task] = {}

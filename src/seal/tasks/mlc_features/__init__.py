@@ -16,4 +16,5 @@ register_task(Task(
     dataset_tasks=("mlc", "hmlc"),
     loaders=("arff",),
     description="feature-based multi-label classification (ARFF / catalogue datasets)",
+    report="seal.tasks.mlc_features.report:REPORT_FAMILIES",
 ))

@@ -22,4 +22,5 @@ register_task(Task(
     description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",
+    report="seal.tasks.srl.report:REPORT_FAMILIES",
 ))

@@ -20,4 +20,5 @@ register_task(Task(
     description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
     describe="seal.tasks.text_mlc.data:describe_dataset",
     predict="seal.tasks.text_mlc.module:predict_unsupported",
+    report="seal.tasks.text_mlc.report:REPORT_FAMILIES",
 ))
