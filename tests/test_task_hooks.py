@@ -146,3 +146,21 @@ def test_without_the_task_its_datasets_are_other_datasets(toy_task, monkeypatch)
     assert all("toy_words_a" not in f.datasets for f in report_families())
     text = render_report([_record("toy_words_a", "cross-entropy", 0, 0.5)], command="seal report", results_path="r")
     assert "## Other datasets" in text and "## Toy word tagging" not in text
+
+
+def test_validation_curves_follow_the_task_metric(toy_task, tmp_path):
+    """The curve of a run plots its task's main metric and is named with its label (no guess from history keys)."""
+    pytest.importorskip("matplotlib")
+    from seal.experiments.report import write_report
+    from seal.experiments.runner import append_result
+
+    results = tmp_path / "runs.jsonl"
+    for method, acc in (("cross-entropy", 0.5), ("seal-dynamic-nce", 0.6)):
+        rec = _record("toy_words_a", method, 0, acc)
+        rec["val_history"] = [{"epoch": 0, "toy_acc": acc - 0.2}, {"epoch": 1, "toy_acc": acc}]
+        append_result(results, rec)
+    figs = tmp_path / "figures"
+    text = write_report(results, tmp_path / "results.md", figures_dir=figs).read_text()
+    assert "![Validation toy acc per epoch: toy_words_a, first seed of each method]" in text
+    assert "no validation history" not in text
+    assert (figs / "val_f1_toy_words_a_first_seed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -341,7 +341,8 @@ def _atomic_savefig(fig, path: Path) -> None:
 
 
 def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -> Path | None:
-    """Plot validation example-F1 (%) per epoch of ``runs`` into the PNG ``path`` (atomic write).
+    """Plot the validation main metric (%) per epoch of ``runs`` into the PNG ``path`` (atomic write): each run's
+    task's (:func:`seal.tasks.task_of_record`: example-F1, mean IoU, labeled F1, ...).
 
     Each run is one line (labelled ``dataset/method/variant/seed``), its best epoch marked with a dot.
     Returns ``path``, or ``None`` if no run has a validation history.
@@ -354,14 +355,17 @@ def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from seal.tasks import task_of_record
+
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     drawn = 0
     metric_names: set[str] = set()
     for r in runs:
         hist = [h for h in (r.get("val_history") or []) if isinstance(h, dict)]
-        key = "example_f1" if any("example_f1" in h for h in hist) else "mean_iou"
-        metric_names.add("validation example-F1 (%)" if key == "example_f1" else "validation mean IoU (%)")
+        task = task_of_record(r)
+        key = task.main_metric
+        metric_names.add(f"validation {task.metric_label} (%)")
         pts = [(h.get("epoch"), h.get(key)) for h in hist]
         pts = [(e, 100 * f) for e, f in pts if isinstance(e, (int, float)) and isinstance(f, (int, float))]
         if not pts:
@@ -954,11 +958,11 @@ def _default_plot_runs(records: Sequence[dict]) -> list[tuple[str, list[dict]]]:
 
 
 def _history_metric(runs: Sequence[dict]) -> str:
-    """``"mean IoU"`` when the runs' validation histories hold only ``mean_iou`` (segmentation), else ``"example-F1"``."""
-    hists = [h for r in runs for h in (r.get("val_history") or []) if isinstance(h, dict)]
-    if hists and not any("example_f1" in h for h in hists) and any("mean_iou" in h for h in hists):
-        return "mean IoU"
-    return "example-F1"
+    """How the runs' validation curves are named: their tasks' metric labels (:func:`seal.tasks.task_of_record`),
+    e.g. ``"mean IoU"`` for segmentation runs, joined by `` / `` when the runs are of several tasks."""
+    from seal.tasks import task_of_record
+
+    return " / ".join(dict.fromkeys(task_of_record(r).metric_label for r in runs)) or "example-F1"
 
 
 def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -> list[tuple[str, ...]]:
