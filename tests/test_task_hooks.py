@@ -45,6 +45,7 @@ def toy_task(monkeypatch):
         name="toy-tagging", module="x:Y", datamodule="x:Y", cli="x:Y", main_metric="toy_acc", metric_label="toy acc",
         dataset_tasks=("toy-kind",), loaders=("toy-loader",),
         data_list=(("features", "{spec.n_features} words"), ("labels", "tags")),
+        summary_metrics=(("toy_acc", "toy-acc"),),
         report="test_task_hooks:TOY_FAMILIES",
     )  # fmt: skip
     monkeypatch.setitem(TASKS, task.name, task)
@@ -164,3 +165,20 @@ def test_validation_curves_follow_the_task_metric(toy_task, tmp_path):
     assert "![Validation toy acc per epoch: toy_words_a, first seed of each method]" in text
     assert "no validation history" not in text
     assert (figs / "val_f1_toy_words_a_first_seed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_experiment_metrics_table_adds_the_task_columns(toy_task):
+    from seal.experiments.runner import format_metrics_table
+
+    seg = {"dataset": "weizmann_horse", "method": "cross-entropy", "seed": 0, "epochs": 2,
+           "metrics": {"test": {"mean_iou": 0.61, "pixel_accuracy": 0.875}}}  # fmt: skip
+    lines = format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8), seg]).splitlines()
+    header = lines[2].split()
+    assert header == ["run", "ex-F1", "micro-F1", "macro-F1", "mAP", "Hamming", "toy-acc", "mIoU", "pix-acc", "epochs",
+                      "s/epoch"]  # fmt: skip
+    toy_row, seg_row = lines[3].split(), lines[4].split()
+    assert toy_row[0] == "toy_words_a/cross-entropy" and toy_row[-5:] == ["80.00", "-", "-", "3", "1.00"]
+    assert seg_row[-5:] == ["-", "61.00", "87.50", "2", "-"]
+    assert format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8)]).splitlines()[2].split()[-3:] == [
+        "toy-acc", "epochs", "s/epoch"
+    ]

@@ -92,6 +92,8 @@ class Task:
             ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
             ``"instances"``); the string is formatted with ``spec=`` the dataset's
             :class:`~seal.data.catalogue.DatasetSpec` (e.g. ``("labels", "{spec.n_labels} tags")``).
+        summary_metrics: ``(key in metrics.test, column header)`` pairs that ``seal experiment``'s test-metrics table
+            adds for runs of this task (besides the multi-label columns).
         report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
             ``seal report``, in order.
     """
@@ -108,6 +110,7 @@ class Task:
     describe: str = ""
     predict: str = ""
     data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    summary_metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     report: str = ""
 
     @staticmethod

@@ -23,5 +23,6 @@ register_task(Task(
     describe="seal.tasks.segmentation.data:describe_dataset",
     predict="seal.tasks.segmentation.predict:run_segmentation",
     data_list=(("features", "32x32x3"), ("labels", "mask")),  # RGB 32x32 images, one {0, 1} mask each
+    summary_metrics=(("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")),
     report="seal.tasks.segmentation.report:REPORT_FAMILIES",
 ))
