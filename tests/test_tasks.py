@@ -52,7 +52,9 @@ def test_checkpoint_to_task_and_hooks():
     assert task_of_checkpoint({"state_dict": {}}).name == "multilabel"  # feature-MLC checkpoints store no task
     seg, mlc = get_task("segmentation"), get_task("multilabel")
     assert seg.predict_function() is run_segmentation and seg.describe_function() is describe_dataset
-    assert mlc.predict_function() is None and mlc.describe_function() is None
+    from seal.tasks.mlc_features.predict import run_predict
+
+    assert mlc.predict_function() is run_predict and mlc.describe_function() is None
 
 
 def test_data_info_uses_the_task_hook(monkeypatch, capsys):
@@ -77,18 +79,19 @@ def test_old_import_paths_answer_the_moved_objects():
     """Feature MLC and segmentation moved into task folders; the old module paths re-export the same objects."""
     import importlib
 
-    moved = {
-        "seal.training.module": ("seal.tasks.mlc_features.module", ["MultilabelModule", "NonFiniteError", "DVN_SAMPLES"]),
-        "seal.training.segmentation": ("seal.tasks.segmentation.module",
-                                       ["SegmentationModule", "SEGMENTATION_METHODS", "resolve_pretrained"]),
-        "seal.data.weizmann": ("seal.tasks.segmentation.data",
-                               ["load_segmentation_dataset", "fetch_converted", "predict_36_crops", "describe_dataset",
-                                "WeizmannDataError", "CROP_SIZE"]),
-        "seal.data.datamodule": ("seal.tasks.mlc_features.datamodule", ["MultiLabelDataModule", "MultiLabelArrays"]),
-        "seal.cli.predict": ("seal.tasks.segmentation.predict", ["run_segmentation", "save_segmentation_grid"]),
-        "seal.cli.lightning": ("seal.tasks.segmentation.cli", ["SegmentationCLI"]),
-    }  # fmt: skip
-    for old, (new, names) in moved.items():
+    moved = [
+        ("seal.training.module", "seal.tasks.mlc_features.module", ["MultilabelModule", "NonFiniteError", "DVN_SAMPLES"]),
+        ("seal.training.segmentation", "seal.tasks.segmentation.module",
+         ["SegmentationModule", "SEGMENTATION_METHODS", "resolve_pretrained"]),
+        ("seal.data.weizmann", "seal.tasks.segmentation.data",
+         ["load_segmentation_dataset", "fetch_converted", "predict_36_crops", "describe_dataset", "WeizmannDataError",
+          "CROP_SIZE"]),
+        ("seal.data.datamodule", "seal.tasks.mlc_features.datamodule", ["MultiLabelDataModule", "MultiLabelArrays"]),
+        ("seal.cli.predict", "seal.tasks.segmentation.predict", ["run_segmentation", "save_segmentation_grid"]),
+        ("seal.cli.predict", "seal.tasks.mlc_features.predict", ["build_module"]),
+        ("seal.cli.lightning", "seal.tasks.segmentation.cli", ["SegmentationCLI"]),
+    ]  # fmt: skip
+    for old, new, names in moved:
         old_mod, new_mod = importlib.import_module(old), importlib.import_module(new)
         for name in names:
             assert getattr(old_mod, name) is getattr(new_mod, name), (old, name)

@@ -86,8 +86,9 @@ class Task:
             of this task that the ARFF reader does not load: ``function(name, *, data_dir, download) -> dict`` with
             ``"text"`` (printed) and ``"stats"`` (JSON-serialisable, for ``--json``).
         predict: optional ``"package.module:function"`` that ``seal predict`` calls for a checkpoint of this task
-            (``checkpoint["seal"]["task"] == name``): ``function(args, checkpoint) -> str`` (the summary line);
-            without it the multi-label path runs.
+            (``checkpoint["seal"]["task"] == name``; feature-MLC checkpoints store no name and are multi-label):
+            ``function(args, checkpoint) -> str`` (the summary line); without it ``seal predict`` refuses the
+            checkpoint.
         data_list: optional ``(column, format string)`` pairs that replace the catalogue's counts in the
             ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
             ``"instances"``); the string is formatted with ``spec=`` the dataset's

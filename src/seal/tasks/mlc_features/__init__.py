@@ -16,5 +16,6 @@ register_task(Task(
     dataset_tasks=("mlc", "hmlc"),
     loaders=("arff",),
     description="feature-based multi-label classification (ARFF / catalogue datasets)",
+    predict="seal.tasks.mlc_features.predict:run_predict",
     report="seal.tasks.mlc_features.report:REPORT_FAMILIES",
 ))
