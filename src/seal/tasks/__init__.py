@@ -2,8 +2,12 @@
 instead of branching on names or guessing from metric keys.
 
 A :class:`Task` names (by import path, so that ``import seal.tasks`` stays cheap) its LightningModule, its
-DataModule, the ``seal fit`` CLI class, its main metric and the datasets it serves (the catalogue's ``task``
-field of a dataset, ``seal/data/catalogue.toml``). Register a new application with :func:`register_task`.
+DataModule, the ``seal fit`` CLI class, its main metric, the datasets it serves (the catalogue's ``task`` field of
+a dataset, ``seal/data/catalogue.toml``) and their loaders, and its optional hooks (``seal data info`` /
+``seal predict`` / ``seal data list`` / ``seal experiment`` columns / ``seal report`` sections as
+:class:`ReportFamily`). Each application is a folder of this package (``mlc_features``, ``segmentation``,
+``text_mlc``, ``srl``) whose ``__init__`` registers its task with :func:`register_task`; they are imported at the
+end of this module, multi-label first.
 """
 
 from __future__ import annotations
