@@ -55,7 +55,7 @@ def build(args):
     """``(task_net, score_net, GBISettings, transform, description, in_features)``, nets in eval mode on
     ``args.device``."""
     from seal.methods.gbi import GBISettings
-    from seal.training.module import MultilabelModule
+    from seal.tasks.mlc_features.module import MultilabelModule
 
     if args.score_checkpoint:
         from seal.methods.pretrained import read_checkpoint

@@ -40,7 +40,7 @@ def config(method: str, variant: str) -> dict:
 
 
 def build(method: str, variant: str):
-    from seal.training.segmentation import SegmentationModule
+    from seal.tasks.segmentation.module import SegmentationModule
 
     kw = dict(config(method, variant)["model"])
     kw.pop("score_checkpoint", None)
@@ -76,7 +76,7 @@ def main() -> None:
     warnings.filterwarnings("ignore")
     import lightning as L
 
-    from seal.data.datamodule import WeizmannDataModule
+    from seal.tasks.segmentation.datamodule import WeizmannDataModule
 
     dm = WeizmannDataModule(crop_seed=0)
     n_batches = -(-dm.info["train"] // dm.batch_size)

@@ -64,8 +64,8 @@ def matmul_peak(n: int = 2048, reps: int = 7, device: torch.device = torch.devic
 
 
 def build(dataset: str, method: str, overrides: dict):
-    from seal.data.datamodule import MultiLabelDataModule
-    from seal.training.module import MultilabelModule
+    from seal.tasks.mlc_features.datamodule import MultiLabelDataModule
+    from seal.tasks.mlc_features.module import MultilabelModule
 
     cfg = yaml.safe_load((REPO / "configs" / dataset / f"{method}.yaml").read_text())
     model_kw = dict(cfg["model"])

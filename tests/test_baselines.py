@@ -13,12 +13,12 @@ import torch
 
 import seal.methods.gbi as gbi_mod
 from seal.cli.lightning import best_and_last_checkpoints
-from seal.data.datamodule import MultiLabelArrays, MultiLabelDataModule
 from seal.inference.gbi import GBIError
 from seal.methods.gbi import GBISettings, gbi_predict
 from seal.methods.registry import METHODS, get_method
 from seal.objectives.ssvm import SSVMLoss, cost_augmented_objective
-from seal.training.module import MultilabelModule
+from seal.tasks.mlc_features.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
 
 D, NL = 30, 6
 LABELS = [f"l{i}" for i in range(NL)]

@@ -104,7 +104,7 @@ def new_api():
     from seal.objectives.loss_net import NCERankingLoss, RankingLoss, RegressionLoss, RegressionSamplesLoss, MarginLoss
     from seal.objectives.task_net import TaskNetLoss, InfNetTaskLoss
     from seal.samplers.gbi import DVNSampler
-    from seal.training.module import MultilabelModule
+    from seal.tasks.mlc_features.module import MultilabelModule
     none = lambda ca: {}
     M = BinaryMaskSpace()
     def mlc_dvn(net, x, y):

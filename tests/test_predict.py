@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from seal.cli import predict as cli
-from seal.data.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features import predict as mlc_predict
+from seal.tasks.mlc_features.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
 from seal.training.checkpoint import AtomicCheckpointIO, load_checkpoint
-from seal.training.module import MultilabelModule
 
 D, NAMES = 6, ["alpha", "beta", "gamma"]
 
@@ -241,8 +242,8 @@ def _with_datamodule(path: Path, tmp_path: Path, dataset: str) -> Path:
 
 def test_preprocessed_registry_dataset(toy, data, tmp_path, capsys, monkeypatch):
     """A model trained on a standardised registry dataset (cal500): ARFF features need the training transform."""
-    from seal.data.preprocess import FeaturePreprocessor
     from seal.data.load import MultiLabelDataset
+    from seal.data.preprocess import FeaturePreprocessor
 
     path, module = toy
     X, _, arff = data
@@ -255,7 +256,7 @@ def test_preprocessed_registry_dataset(toy, data, tmp_path, capsys, monkeypatch)
         assert not out.exists()
     # with a fitted preprocessor the features are transformed before the forward pass
     pre = FeaturePreprocessor(scale="standard").fit(np.random.default_rng(3).normal(2.0, 3.0, size=(50, D)))
-    monkeypatch.setattr(cli, "_registry_preprocessor", lambda spec, dm_hp, data_dir=None: pre)
+    monkeypatch.setattr(mlc_predict, "_registry_preprocessor", lambda spec, dm_hp, data_dir=None: pre)
     assert cli.main(["--ckpt_path", str(ckpt), "--input", str(arff), "--output", str(out)]) == 0
     got = np.array([[r["probabilities"][n] for n in NAMES] for r in _read_jsonl(out)])
     np.testing.assert_allclose(got, _expected(module, pre.transform(X).toarray()), atol=1e-6, rtol=0)

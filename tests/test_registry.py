@@ -221,8 +221,13 @@ def test_weizmann_horse_registered_but_not_loadable():
     spec = get_spec("weizmann_horse")
     assert [f.n_instances for f in spec.files] == [160, 40, 128]
     assert all(f.sha256 and len(f.sha256) == 64 for f in spec.files)
-    with pytest.raises(NotImplementedError, match="segmentation"):
+    with pytest.raises(NotImplementedError, match="segmentation") as info:
         load_dataset("weizmann_horse")
+    assert "seal.tasks.segmentation.datamodule:WeizmannDataModule" in str(info.value)
+    # the message names the DataModule of the dataset's task, asked of the registry
+    with pytest.raises(NotImplementedError) as info:
+        load_dataset("reuters21578")
+    assert "seal.tasks.text_mlc.datamodule:TextMLCDataModule" in str(info.value)
 
 
 def test_unknown_name_and_protocol():

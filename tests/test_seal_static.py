@@ -13,10 +13,10 @@ import torch
 import yaml
 
 from seal.cli.experiment import main as experiment_main
-from seal.data.datamodule import MultiLabelDataModule
 from seal.experiments.runner import COMMAND_ENV, GridError, load_grid, plan_runs
 from seal.methods.pretrained import CheckpointMismatchError
-from seal.training.module import MultilabelModule
+from seal.tasks.mlc_features.datamodule import MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
 from test_baselines import D, NL, _arrays, _module, _save, _trainer
 
 STATIC = {"seal-static-margin": "spen-gbi", "seal-static-regression": "dvn-gbi", "seal-static-nce": "nce-gbi"}

@@ -14,19 +14,19 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from seal.data import weizmann as wz
-from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
-from seal.energies.segmentation import SegmentationScoreNet
 from seal.core.spaces import BinaryMaskSpace
+from seal.energies.segmentation import SegmentationScoreNet
 from seal.objectives.loss_net import NCERankingLoss, RegressionLoss, RegressionSamplesLoss, noise_log_prob
 from seal.objectives.task_net import TaskNetLoss
 from seal.samplers.gbi import DVNSampler
+from seal.tasks.segmentation import data as wz
+from seal.tasks.segmentation.datamodule import SegmentationArrays, WeizmannDataModule
 
 MASK = BinaryMaskSpace()
 from seal.oracles import soft_iou
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
+from seal.tasks.segmentation.module import SegmentationModule, resolve_pretrained
 from seal.training.checkpoint import AtomicCheckpointIO, load_checkpoint
-from seal.training.segmentation import SegmentationModule, resolve_pretrained
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -309,6 +309,14 @@ def test_predict_png_and_jsonl(trained, tmp_path, capsys):
     assert "out of range" in capsys.readouterr().err
     assert cli.main(["--ckpt_path", str(ce), "--input", str(npz)]) == 2
     assert "--output is required" in capsys.readouterr().err
+    # --compare takes checkpoints of the main checkpoint's task only (asked of the registry, not by name)
+    other = load_checkpoint(ce)
+    del other["seal"]["task"]  # a checkpoint without a task name is a feature-MLC one
+    torch.save(other, tmp_path / "mlc.ckpt")
+    assert cli.main(["--ckpt_path", str(ce), "--input", str(npz), "--png", str(png),
+                     "--compare", str(tmp_path / "mlc.ckpt")]) == 2
+    err = capsys.readouterr().err
+    assert str(tmp_path / "mlc.ckpt") in err and "multilabel" in err
 
 
 # ------------------------------------------------------------------------------------ CLI dispatch

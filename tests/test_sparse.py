@@ -284,7 +284,7 @@ def test_malformed_sparse_inputs_are_refused_naming_the_row(corrupt, msg):
 
 
 def test_module_refuses_malformed_sparse_batch_naming_batch_and_row(one_thread):
-    from seal.training.module import MultilabelModule
+    from seal.tasks.mlc_features.module import MultilabelModule
 
     m = MultilabelModule(in_features=11, num_labels=4, method="seal-dynamic-nce", hidden=8, score_loss_weight=1.0,
                          num_samples=3)
@@ -304,7 +304,7 @@ def test_module_refuses_malformed_sparse_batch_naming_batch_and_row(one_thread):
 def test_first_100_batches_same_losses_sparse_vs_dense_with_samples_fixed(method, monkeypatch, one_thread):
     """Same seed, same samples (the dense path is fed the sparse sampler's draws, densified): the training losses
     of the first 100 batches agree to a relative 1e-4."""
-    from seal.training.module import MultilabelModule
+    from seal.tasks.mlc_features.module import MultilabelModule
 
     D, L, B = 12, 9, 8
     rng = np.random.default_rng(0)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from seal.data.datamodule import MultiLabelDataModule, WeizmannDataModule
 from seal.tasks import TASKS, Task, get_task, register_task, task_for_dataset, task_of_checkpoint, task_of_record
-from seal.training.module import MultilabelModule
-from seal.training.segmentation import SegmentationModule
+from seal.tasks.mlc_features.datamodule import MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule
+from seal.tasks.segmentation.datamodule import WeizmannDataModule
+from seal.tasks.segmentation.module import SegmentationModule
 
 
 def test_registered_tasks_and_their_classes():
@@ -43,15 +44,17 @@ def test_unknown_and_duplicate_tasks_are_refused():
 
 
 def test_checkpoint_to_task_and_hooks():
-    from seal.cli.predict import run_segmentation
-    from seal.data.weizmann import describe_dataset
+    from seal.tasks.segmentation.data import describe_dataset
+    from seal.tasks.segmentation.predict import run_segmentation
 
     assert task_of_checkpoint({"seal": {"task": "segmentation"}}).name == "segmentation"
     assert task_of_checkpoint({"seal": {"task": "not-registered"}}).name == "multilabel"
     assert task_of_checkpoint({"state_dict": {}}).name == "multilabel"  # feature-MLC checkpoints store no task
     seg, mlc = get_task("segmentation"), get_task("multilabel")
     assert seg.predict_function() is run_segmentation and seg.describe_function() is describe_dataset
-    assert mlc.predict_function() is None and mlc.describe_function() is None
+    from seal.tasks.mlc_features.predict import run_predict
+
+    assert mlc.predict_function() is run_predict and mlc.describe_function() is None
 
 
 def test_data_info_uses_the_task_hook(monkeypatch, capsys):
@@ -70,3 +73,41 @@ def test_data_info_uses_the_task_hook(monkeypatch, capsys):
     out = capsys.readouterr().out
     assert calls == [("weizmann_horse", False)]
     assert "\n  split  images\n  train  3" in out
+
+
+def test_old_import_paths_answer_the_moved_objects():
+    """Feature MLC and segmentation moved into task folders; the old module paths re-export the same objects."""
+    import importlib
+
+    moved = [
+        ("seal.training.module", "seal.tasks.mlc_features.module", ["MultilabelModule", "NonFiniteError", "DVN_SAMPLES"]),
+        ("seal.training.segmentation", "seal.tasks.segmentation.module",
+         ["SegmentationModule", "SEGMENTATION_METHODS", "resolve_pretrained"]),
+        ("seal.data.weizmann", "seal.tasks.segmentation.data",
+         ["load_segmentation_dataset", "fetch_converted", "predict_36_crops", "describe_dataset", "WeizmannDataError",
+          "CROP_SIZE"]),
+        ("seal.data.datamodule", "seal.tasks.mlc_features.datamodule", ["MultiLabelDataModule", "MultiLabelArrays"]),
+        ("seal.cli.predict", "seal.tasks.segmentation.predict", ["run_segmentation", "save_segmentation_grid"]),
+        ("seal.cli.predict", "seal.tasks.mlc_features.predict", ["build_module"]),
+        ("seal.cli.lightning", "seal.tasks.segmentation.cli", ["SegmentationCLI"]),
+    ]  # fmt: skip
+    for old, new, names in moved:
+        old_mod, new_mod = importlib.import_module(old), importlib.import_module(new)
+        for name in names:
+            assert getattr(old_mod, name) is getattr(new_mod, name), (old, name)
+    import seal.data.datamodule as dm
+    import seal.tasks.segmentation.datamodule as seg_dm
+    import seal.training.module as old_module
+
+    assert dm.WeizmannDataModule is seg_dm.WeizmannDataModule and dm.SegmentationArrays is seg_dm.SegmentationArrays
+    assert old_module.MultilabelModule is MultilabelModule and old_module.MultilabelModule.__module__ == (
+        "seal.tasks.mlc_features.module"
+    )
+    assert set(dm.__all__) >= {"MultiLabelDataModule", "WeizmannDataModule", "EpochSeededSampler", "DataError"}
+    namespace: dict = {}
+    exec("from seal.training.segmentation import *", namespace)  # noqa: S102 - the star import of the alias
+    from seal.tasks.segmentation.module import SEG_METHODS
+
+    assert namespace["SegmentationModule"] is SegmentationModule and namespace["SEG_METHODS"] is SEG_METHODS
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        importlib.import_module("seal.cli.predict").not_a_name

@@ -14,9 +14,10 @@ import scipy.sparse as sp
 import torch
 
 from seal.cli.lightning import best_and_last_checkpoints
-from seal.data.datamodule import DataError, MultiLabelArrays, MultiLabelDataModule
+from seal.data.errors import DataError
+from seal.tasks.mlc_features.datamodule import MultiLabelArrays, MultiLabelDataModule
+from seal.tasks.mlc_features.module import MultilabelModule, NonFiniteError
 from seal.training.checkpoint import AtomicCheckpointIO, atomic_torch_save, load_checkpoint, to_plain
-from seal.training.module import MultilabelModule, NonFiniteError
 
 D, NL = 30, 6
 

@@ -13,10 +13,10 @@ import pytest
 
 from seal.cli.main import main
 from seal.data.arff import ArffError, ArffWarning, read_arff
-from seal.data.datamodule import MultiLabelDataModule
 from seal.data.errors import DataError
 from seal.data.splits import carve_validation
 from seal.data.userdata import load_user_files
+from seal.tasks.mlc_features.datamodule import MultiLabelDataModule
 
 # ------------------------------------------------------------------------------ stale MEKA headers
 

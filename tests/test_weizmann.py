@@ -13,14 +13,14 @@ import numpy as np
 import pytest
 import torch
 
-from seal.data import weizmann as wz
 from seal.data.catalogue import get_spec
-from seal.data.datamodule import SegmentationArrays, WeizmannDataModule
 from seal.data.download import ChecksumMismatchError
 from seal.data.errors import DatasetNotFoundError
 from seal.data.load import load_dataset
 from seal.data.locate import fetch_dataset
-from seal.data.weizmann import load_segmentation_dataset
+from seal.tasks.segmentation import data as wz
+from seal.tasks.segmentation.data import load_segmentation_dataset
+from seal.tasks.segmentation.datamodule import SegmentationArrays, WeizmannDataModule
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -325,7 +325,7 @@ def test_registry_loads_the_real_split(data_dir):
     sizes = {k: v.images.shape for k, v in ds.splits.items()}
     assert sizes == {"train": (160, 32, 32, 3), "val": (40, 32, 32, 3), "test": (128, 32, 32, 3)}
     assert ds.splits["train"].masks.mean() == pytest.approx(0.2774, abs=1e-4)
-    with pytest.raises(NotImplementedError, match="load_segmentation_dataset"):
+    with pytest.raises(NotImplementedError, match="WeizmannDataModule"):  # the segmentation task's DataModule
         load_dataset("weizmann_horse")
     dm = WeizmannDataModule(data_dir=str(data_dir), crop_seed=0)
     assert dm.info == {"train": 160, "val": 40, "test": 128} and dm.image_size == (32, 32)
@@ -350,7 +350,7 @@ def test_lightning_draws_fresh_crops_every_epoch(tmp_path):
     """Inside a Trainer, epoch e's batches are exactly the (seed, e) crops: Lightning sets the sampler's epoch."""
     import lightning as L
 
-    from seal.training.segmentation import SegmentationModule
+    from seal.tasks.segmentation.module import SegmentationModule
 
     seen: dict[int, list[torch.Tensor]] = {}
 

@@ -1,6 +1,6 @@
 """A scikit-learn style multi-label classifier trained with SEAL (or plain cross-entropy).
 
-:class:`SEALClassifier` wraps :class:`seal.training.module.MultilabelModule` and a Lightning ``Trainer``
+:class:`SEALClassifier` wraps :class:`seal.tasks.mlc_features.module.MultilabelModule` and a Lightning ``Trainer``
 behind ``fit / predict / predict_proba / score`` on numpy arrays or ``scipy.sparse`` matrices::
 
     from seal import SEALClassifier, load_dataset
@@ -143,7 +143,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         verbose: show Lightning's progress bar and messages.
 
     Attributes (after :meth:`fit`):
-        module_: the trained :class:`~seal.training.module.MultilabelModule` (best validation epoch),
+        module_: the trained :class:`~seal.tasks.mlc_features.module.MultilabelModule` (best validation epoch),
             in eval mode, on the CPU.
         n_features_in_: number of feature columns ``d``.
         n_labels_: number of labels ``L`` (1 for a 1-D binary ``Y``).
@@ -277,8 +277,8 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         import lightning as L_
         from lightning.pytorch.callbacks import EarlyStopping
 
-        from seal.data.datamodule import MultiLabelArrays, MultiLabelDataModule
-        from seal.training.module import MultilabelModule
+        from seal.tasks.mlc_features.datamodule import MultiLabelArrays, MultiLabelDataModule
+        from seal.tasks.mlc_features.module import MultilabelModule
 
         label_names = [str(i) for i in range(L)]
         arrays = MultiLabelArrays(
@@ -708,7 +708,7 @@ def _quiet(enabled: bool):
 
 @contextmanager
 def _metrics_for_one_label(num_labels: int):
-    """Let :class:`~seal.training.module.MultilabelModule` be built with ``num_labels == 1``.
+    """Let :class:`~seal.tasks.mlc_features.module.MultilabelModule` be built with ``num_labels == 1``.
 
     The module builds ``seal.metrics.multilabel_metrics(num_labels)``, whose micro/macro-F1 and Hamming metrics
     wrap torchmetrics' ``Multilabel*`` classes; their argument validation refuses ``num_labels=1`` although the

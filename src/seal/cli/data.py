@@ -141,6 +141,8 @@ def _num(v) -> str:
 
 
 def _cmd_list(args) -> int:
+    from seal.tasks import task_of_kind
+
     rows, records = [], []
     for name in dataset_names():
         spec = get_spec(name)
@@ -156,9 +158,9 @@ def _cmd_list(args) -> int:
             "local": local,
             "paper": spec.used_in_paper,
         }
-        if spec.task == "segmentation":
-            rec["features"] = "32x32x3"
-            rec["labels"] = "mask"
+        task = task_of_kind(spec.task)
+        for column, fmt in task.data_list if task is not None else ():  # the task's own cells (segmentation: mask)
+            rec[column] = fmt.format(spec=spec)
         records.append(rec)
         rows.append(
             [

@@ -6,8 +6,9 @@ log directory. ``seal fit`` trains with early stopping on validation example-F1,
 weights and evaluates on the test split, printing a table and writing ``metrics.json`` beside the logs.
 
 A config (or the command line) with ``task: NAME`` selects a registered task (:mod:`seal.tasks`): its
-LightningModule, DataModule and CLI class (``segmentation``: :class:`seal.training.segmentation.SegmentationModule`
-over :class:`seal.data.datamodule.WeizmannDataModule`, monitored on validation mean IoU, 36-crop); the default is
+LightningModule, DataModule and CLI class (``segmentation``: :class:`seal.tasks.segmentation.module.SegmentationModule`
+over :class:`seal.tasks.segmentation.datamodule.WeizmannDataModule` with
+:class:`seal.tasks.segmentation.cli.SegmentationCLI`, monitored on validation mean IoU, 36-crop); the default is
 ``task: multilabel``.
 
 Never losing work: ``best.ckpt`` and ``last.ckpt`` (the latter at the end of every training epoch) are written
@@ -181,18 +182,14 @@ class SEALCLI(LightningCLI):
         return _tuned_threshold(model, self.datamodule)
 
 
-class SegmentationCLI(SEALCLI):
-    """:class:`SEALCLI` for ``task: segmentation``: no data->model links, monitored on validation mean IoU."""
+def __getattr__(name: str):
+    """``SegmentationCLI`` moved to :mod:`seal.tasks.segmentation.cli`; still answered here (imported on use:
+    that module imports this one) so that existing imports keep working."""
+    if name == "SegmentationCLI":
+        from seal.tasks.segmentation.cli import SegmentationCLI
 
-    task_name = "segmentation"
-    monitor = "val/mean_iou"
-    metric_key = "mean_iou"
-
-    def link_arguments(self, parser) -> None:
-        pass
-
-    def extra_test_metrics(self, model) -> dict:
-        return {}
+        return SegmentationCLI
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def detect_task(argv: list[str]) -> str:
@@ -472,7 +469,7 @@ def test_main(argv: list[str]) -> int:
 
 def _friendly(fn):
     """Run ``fn``; turn known configuration/data errors into one clear line instead of a traceback."""
-    from seal.data.datamodule import DataError
+    from seal.data.errors import DataError
 
     known: tuple[type[BaseException], ...] = (DataError, ValueError, FileNotFoundError, pickle.UnpicklingError)
     try:

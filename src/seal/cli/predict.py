@@ -42,25 +42,15 @@ labels per instance, example-F1 against the gold labels when there are any, foll
 conventions) goes to stdout. Errors are one line on stderr and exit code 2 (``SEAL_DEBUG=1`` shows the
 traceback).
 
-Segmentation checkpoints (``task: segmentation`` runs, e.g. Weizmann horses) are recognised from the
-checkpoint and predicted by the 36-crop average (``seal.data.weizmann``)::
-
-    seal predict --ckpt_path CKPT (--dataset weizmann_horse [--split test] | --input SPLIT.npz)
-                 [--output OUT.jsonl|OUT.csv] [--png GRID.png [--images 0 5 9] [--compare CKPT2 ...]]
-
-``--output`` writes one line/row per image (``index``, ``iou``, ``pixel_accuracy``, ``foreground_fraction``
-and the predicted ``mask`` as rows of 0/1 characters); ``--png`` draws a grid with one row per chosen image
-and the columns image, gold mask, predicted mask (one column per checkpoint: ``--ckpt_path`` then each
-``--compare``, titled with the method and the image's IoU). At least one of ``--output`` / ``--png`` is needed.
+Every checkpoint goes to the ``predict`` hook of its task (:func:`seal.tasks.task_of_checkpoint`:
+``checkpoint["seal"]["task"]``; feature-MLC checkpoints store none), which reuses this module's parser, checkpoint
+loading and writers: multi-label (:mod:`seal.tasks.mlc_features.predict`, all of the above), segmentation (:mod:`seal.tasks.segmentation.predict`: ``--dataset weizmann_horse`` or ``--input SPLIT.npz``,
+``--output`` per-image rows, ``--png GRID.png [--images ...] [--compare CKPT2 ...]``), SRL (``--frame N``).
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
-import inspect
-import io
-import json
 import os
 import pickle
 import shlex
@@ -68,9 +58,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from seal.io import atomic_open, atomic_write_text
+from seal.io import atomic_write_text
 
 FORMATS = ("jsonl", "csv")
 
@@ -182,228 +170,14 @@ def run(args: argparse.Namespace) -> str:
     ckpt = _load(args.ckpt_path)
     from seal.tasks import task_of_checkpoint
 
-    task = task_of_checkpoint(ckpt)
-    if task.predict_function() is not None:
-        return task.predict_function()(args, ckpt)
-    if args.png is not None or args.compare or args.images is not None:
-        raise PredictError(f"--png/--images/--compare apply to segmentation checkpoints; {args.ckpt_path} is multi-label")
-    if args.frame is not None:
-        raise PredictError(f"--frame applies to SRL checkpoints; {args.ckpt_path} is multi-label")
-    if args.output is None:
-        raise PredictError(f"{args.ckpt_path} is a multi-label checkpoint: --output is required (--png is for segmentation)")
-    fmt = _output_format(args.output, args.format)
-    module = build_module(ckpt, args.ckpt_path)
-    hp = module.hparams
-    threshold = float(hp.get("threshold", 0.5)) if args.threshold is None else float(args.threshold)
-    if not 0.0 <= threshold <= 1.0:
-        raise PredictError(f"--threshold must lie in [0, 1], got {threshold}")
-    dm_hp = dict(ckpt.get("datamodule_hyper_parameters") or {})
-
-    if args.dataset is not None:
-        X, Y, source_names, where = _dataset_inputs(args, dm_hp)
-    else:
-        X, Y, source_names, where = _file_inputs(args, dm_hp, hp)
-
-    n_features = int(hp["in_features"])
-    if X.shape[1] != n_features:
-        raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {n_features}")
-    n_labels = int(hp["num_labels"])
-    if Y is not None and Y.shape[1] != n_labels:
-        raise PredictError(f"{where} has {Y.shape[1]} label columns, but the model predicts {n_labels}")
-    names = list(hp.get("label_names") or source_names or [f"label_{j}" for j in range(n_labels)])
-    if len(names) != n_labels:
-        raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
-
-    probs = _predict_proba(module, X, args.batch_size)
-    _check_finite(probs, module, args.ckpt_path, where)
-    pred = probs >= threshold
-    _write_atomic(args.output, fmt, probs, pred, names)
-
-    n = probs.shape[0]
-    mean_labels = float(pred.sum(axis=1).mean()) if n else 0.0
-    summary = (
-        f"seal predict: {n} instances from {where}, mean {mean_labels:.3f} predicted labels per instance "
-        f"(threshold {threshold:g})"
-    )
-    if Y is not None and n:
-        import torch
-
-        from seal.metrics import CONVENTIONS, example_f1
-
-        f1 = float(example_f1(torch.from_numpy(probs), torch.from_numpy(Y), threshold=threshold))
-        summary += f", example-F1 {f1:.4f}; wrote {args.output}\n{CONVENTIONS}"
-        if threshold != 0.5:
-            summary += f" (here the threshold is {threshold:g}, not 0.5)"
-    else:
-        summary += f"; wrote {args.output}"
-    return summary
+    task = task_of_checkpoint(ckpt)  # feature-MLC checkpoints store no task name: multi-label
+    hook = task.predict_function()
+    if hook is None:
+        raise PredictError(f"{args.ckpt_path} is a {task.name} checkpoint, and that task has no seal predict")
+    return hook(args, ckpt)
 
 
-# ------------------------------------------------------------------------------------ segmentation
-
-
-def _is_segmentation(ckpt: dict) -> bool:
-    """Whether a loaded checkpoint was written by the segmentation task (the task registry's answer)."""
-    from seal.tasks import task_of_checkpoint
-
-    return task_of_checkpoint(ckpt).name == "segmentation"
-
-
-def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
-    """Rebuild a :class:`~seal.training.segmentation.SegmentationModule` from a loaded checkpoint (eval mode).
-
-    The SEAL-static loss-net is not re-read from its DVN checkpoint: the weights come from this checkpoint.
-    """
-    from seal.training.segmentation import SegmentationModule
-
-    hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(SegmentationModule.__init__).parameters) - {"self"}
-    try:
-        module = SegmentationModule(**{k: v for k, v in hp.items() if k in accepted})
-        module.load_state_dict(ckpt["state_dict"])
-    except (ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {_one_line(e)}") from None
-    return module.eval()
-
-
-def _segmentation_inputs(args, dm_hp: dict):
-    """``(split, where)`` for ``--dataset``/``--split`` or an ``--input`` ``.npz`` file."""
-    if args.label_count is not None or args.xml is not None or args.protocol is not None or args.split_seed is not None \
-            or args.drop_empty is not None:
-        raise PredictError("--label-count/--xml/--protocol/--split-seed/--drop-empty do not apply to segmentation checkpoints")
-    if args.input is not None:
-        from seal.data.weizmann import read_npz
-
-        if not Path(args.input).is_file():
-            raise PredictError(f"input file not found: {args.input}")
-        return read_npz(args.input), str(args.input)
-    from seal.data.registry import get_spec, load_segmentation_dataset
-
-    kw: dict[str, Any] = {}
-    stored = dm_hp.get("data_dir")
-    if _same_dataset(dm_hp.get("dataset"), args.dataset) and stored and Path(stored).expanduser().is_dir():
-        kw["data_dir"] = stored
-    if args.data_dir is not None:
-        kw["data_dir"] = args.data_dir
-    if get_spec(args.dataset).loader != "segmentation":
-        raise PredictError(f"dataset {args.dataset!r} is not a segmentation dataset, but the checkpoint is a segmentation model")
-    ds = load_segmentation_dataset(args.dataset, **kw)
-    return ds.splits[args.split], f"dataset {ds.name!r} split {args.split!r}"
-
-
-def _segmentation_probs(module, x, batch_size: int):
-    import torch
-
-    outs = []
-    with torch.no_grad():
-        for start in range(0, x.shape[0], batch_size):
-            outs.append(module.predict_canvas(x[start : start + batch_size]).float())
-    return torch.cat(outs) if outs else x.new_zeros((0, *x.shape[-2:]))
-
-
-def run_segmentation(args, ckpt: dict) -> str:
-    """``seal predict`` for a segmentation checkpoint (the segmentation task's ``predict`` hook)."""
-    from seal.metrics import CONVENTIONS
-    from seal.metrics.functional import iou_per_image
-
-    fmt = _output_format(args.output, args.format) if args.output is not None else None
-    modules = [(args.ckpt_path, build_segmentation_module(ckpt, args.ckpt_path))]
-    for other in args.compare:
-        c = _load(other)
-        if not _is_segmentation(c):
-            raise PredictError(f"--compare {other} is not a segmentation checkpoint")
-        modules.append((other, build_segmentation_module(c, other)))
-    threshold = float(modules[0][1].hparams.get("threshold", 0.5)) if args.threshold is None else float(args.threshold)
-    if not 0.0 < threshold < 1.0:
-        raise PredictError(f"--threshold must lie in (0, 1), got {threshold}")
-    split, where = _segmentation_inputs(args, dict(ckpt.get("datamodule_hyper_parameters") or {}))
-    x, y = split.tensors()
-    n = x.shape[0]
-    chosen = list(range(min(6, n))) if args.images is None else list(args.images)
-    bad = [i for i in chosen if not 0 <= i < n]
-    if bad:
-        raise PredictError(f"--images {bad} out of range: {where} has {n} images (0..{n - 1})")
-
-    all_probs = [_segmentation_probs(m, x, args.batch_size) for _, m in modules]
-    for (path, m), p in zip(modules, all_probs):
-        _check_finite(p, m, path, where, "mask probabilities")
-    probs = all_probs[0]
-    pred = probs > threshold
-    iou = iou_per_image(probs, y, threshold)
-    acc = (pred == (y > 0.5)).flatten(1).float().mean(1)
-    if fmt is not None:
-        _write_text_atomic(args.output, _format_segmentation(fmt, pred, iou, acc))
-    if args.png is not None:
-        cols = []
-        for (path, m), p in zip(modules, all_probs):
-            cols.append((str(m.hparams.get("method", Path(path).stem)), p > threshold, iou_per_image(p, y, threshold)))
-        save_segmentation_grid(args.png, split.images, split.masks, chosen, cols)
-        command = getattr(args, "command_line", None)
-        if command:  # the command beside the figure (`seal report` quotes it under the embedded grid)
-            _write_text_atomic(png_command_path(args.png), command + "\n")
-    mean_iou = float(iou.mean()) if n else float("nan")
-    summary = (
-        f"seal predict: {n} images from {where} ({modules[0][1].hparams.get('method')}, 36-crop average), "
-        f"mean IoU {mean_iou:.4f}, pixel accuracy {float(acc.mean()) if n else float('nan'):.4f}"
-    )
-    for (path, m), p in list(zip(modules, all_probs))[1:]:
-        summary += f"; {m.hparams.get('method')} ({path}): mean IoU {float(iou_per_image(p, y, threshold).mean()):.4f}"
-    wrote = [w for w in (args.output, args.png) if w is not None]
-    return summary + f"; wrote {', '.join(wrote)}\n{CONVENTIONS}"
-
-
-def _format_segmentation(fmt: str, pred, iou, acc) -> str:
-    buf = io.StringIO()
-    rows = []
-    for i in range(pred.shape[0]):
-        mask = ["".join("1" if v else "0" for v in row) for row in pred[i].tolist()]
-        rows.append((i, round(float(iou[i]), 6), round(float(acc[i]), 6), round(float(pred[i].float().mean()), 6), mask))
-    if fmt == "jsonl":
-        for i, a, b, c, mask in rows:
-            buf.write(json.dumps({"index": i, "iou": a, "pixel_accuracy": b, "foreground_fraction": c, "mask": mask}) + "\n")
-    else:
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["index", "iou", "pixel_accuracy", "foreground_fraction", "mask"])
-        for i, a, b, c, mask in rows:
-            w.writerow([i, f"{a:.6f}", f"{b:.6f}", f"{c:.6f}", "/".join(mask)])
-    return buf.getvalue()
-
-
-def save_segmentation_grid(path, images, masks, chosen, columns) -> Path:
-    """Write a PNG grid: one row per image index in ``chosen``; columns image | gold | one predicted mask per
-    entry of ``columns`` (``(title, pred (N, H, W) bool tensor, iou (N,))``). Atomic write.
-
-    Raises:
-        PredictError: matplotlib is not installed.
-    """
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PredictError("--png needs matplotlib (pip install 'seal[plot]')") from None
-    ncols = 2 + len(columns)
-    fig, axes = plt.subplots(len(chosen), ncols, figsize=(1.6 * ncols, 1.6 * len(chosen) + 0.3), squeeze=False)
-    for r, i in enumerate(chosen):
-        tiles = [(images[i], "image"), (masks[i], "gold")]
-        tiles += [(pred[i].cpu().numpy(), f"{title}\nIoU {float(iou[i]):.2f}") for title, pred, iou in columns]
-        for c, (tile, title) in enumerate(tiles):
-            ax = axes[r][c]
-            ax.imshow(tile, cmap=None if c == 0 else "gray", vmin=0, vmax=255 if c == 0 else 1, interpolation="nearest")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_title(title if c >= 2 else (title if r == 0 else ""), fontsize=7)
-            if c == 0:
-                ax.set_ylabel(f"#{i}", fontsize=7)
-    fig.tight_layout()
-    out = Path(path)
-    try:
-        with atomic_open(out, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=120)
-    finally:
-        plt.close(fig)
-    return out
+# ------------------------------------------------------- helpers (shared with the tasks' predict hooks)
 
 
 def _output_format(output: str, fmt: str | None) -> str:
@@ -461,58 +235,9 @@ def _check_finite(values, module, ckpt_path: str, where: str, what: str = "proba
     )
 
 
-def build_module(ckpt: dict, path: str = "checkpoint"):
-    """Rebuild a :class:`~seal.training.module.MultilabelModule` from a loaded checkpoint, in eval mode.
-
-    Raises:
-        PredictError: missing or inconsistent hyper-parameters / state dict.
-    """
-    from seal.training.module import MultilabelModule
-
-    hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(MultilabelModule.__init__).parameters) - {"self"}
-    kwargs = {k: v for k, v in hp.items() if k in accepted}
-    for key in ("in_features", "num_labels"):
-        if not kwargs.get(key):
-            raise PredictError(f"checkpoint {path} has no {key!r} hyper-parameter")
-    try:
-        module = MultilabelModule(**kwargs)
-    except (ValueError, KeyError, TypeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the model: {_one_line(e)}") from None
-    try:
-        module.load_state_dict(ckpt["state_dict"])
-    except RuntimeError as e:
-        raise PredictError(
-            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {_one_line(e)}"
-        ) from None
-    return module.eval()
-
-
-def _predict_proba(module, X, batch_size: int) -> np.ndarray:
-    """Task-net probabilities ``(n, L)`` float32 for ``X`` ``(n, d)`` (dense or sparse, densified per batch).
-
-    (``seal.estimator.predict_proba_batched`` does the same; not imported here so that ``seal predict`` does
-    not pay for importing scikit-learn.)
-    """
-    import scipy.sparse as sp
-    import torch
-
-    n = X.shape[0]
-    out = np.empty((n, int(module.hparams.num_labels)), dtype=np.float32)
-    with torch.no_grad():
-        for start in range(0, n, batch_size):
-            block = X[start : start + batch_size]
-            block = block.toarray() if sp.issparse(block) else np.asarray(block)
-            x = torch.from_numpy(np.ascontiguousarray(block, dtype=np.float32))
-            out[start : start + len(x)] = module.predict_proba(x).float().numpy()
-    return out
-
-
-# ------------------------------------------------------------------------------------------ inputs
-
-
 def _same_dataset(a: Any, b: Any) -> bool:
-    from seal.data.registry import get_spec
+    """Whether two dataset names name one catalogue dataset (aliases, case); unregistered names match nothing."""
+    from seal.data.catalogue import get_spec
 
     if not a or not b:
         return False
@@ -522,217 +247,30 @@ def _same_dataset(a: Any, b: Any) -> bool:
         return False
 
 
-def _dataset_kwargs(dm_hp: dict, name: str, data_dir=None, protocol=None, split_seed=None, drop_empty=None) -> dict:
-    """``load_dataset`` options: the checkpoint's DataModule settings for the same dataset, overridden by flags."""
-    kw: dict[str, Any] = {}
-    if _same_dataset(dm_hp.get("dataset"), name):
-        stored_dir = dm_hp.get("data_dir")
-        if stored_dir and Path(stored_dir).expanduser().is_dir():  # a path from another machine is skipped
-            kw["data_dir"] = stored_dir
-        for key in ("protocol", "split_seed", "drop_empty", "download"):
-            if dm_hp.get(key) is not None:
-                kw[key] = dm_hp[key]
-    for key, value in (("data_dir", data_dir), ("protocol", protocol), ("split_seed", split_seed),
-                       ("drop_empty", drop_empty)):
-        if value is not None:
-            kw[key] = value
-    return kw
-
-
-def _dataset_inputs(args, dm_hp: dict):
-    from seal.data.registry import load_dataset
-
-    kw = _dataset_kwargs(dm_hp, args.dataset, args.data_dir, args.protocol, args.split_seed, args.drop_empty)
-    ds = load_dataset(args.dataset, **kw)
-    X, Y = ds.subset(args.split)
-    where = f"dataset {ds.name!r} split {args.split!r} (protocol {ds.split_protocol}, split seed {ds.split_seed})"
-    return X, np.asarray(Y, dtype=np.uint8), list(ds.label_names), where
-
-
-def _file_inputs(args, dm_hp: dict, hp):
-    from seal.data.arff import ArffError, read_arff
-    from seal.data.formats import detect_format
-    from seal.data.registry import get_spec
-
-    path = args.input
-    if not Path(path).is_file():
-        raise PredictError(f"input file not found: {path}")
-    fmt = detect_format(path, args.input_format)
-    if fmt != "arff":
-        return _other_file_inputs(args, fmt, dm_hp, hp)
-    spec = None
-    trained_on = None if dm_hp.get("train") else dm_hp.get("dataset")  # own files: no catalogue entry
-    if trained_on:
-        try:
-            spec = get_spec(str(trained_on))
-        except Exception:  # noqa: BLE001 - in-memory arrays ("SEALClassifier", ...): no registry entry
-            spec = None
-    opts: dict[str, Any] = {}
-    if spec is not None:
-        opts.update(
-            missing=spec.reader.missing,
-            drop_attributes=tuple(spec.reader.drop_attributes),
-            hierarchy_root=bool(spec.reader.hierarchy_root),
-        )
-    pre = _registry_preprocessor(spec, dm_hp, args.data_dir) if spec is not None and spec.preprocess else None
-
-    def read(**label_opts):
-        while True:
-            try:
-                return read_arff(path, **label_opts, **opts)
-            except ArffError as e:
-                # the training dataset's dropped attributes (genbase's `protein`) may be absent from this file
-                drop = opts.get("drop_attributes", ())
-                if e.attribute in drop and e.reason.startswith("drop_attributes names an attribute the file does not"):
-                    opts["drop_attributes"] = tuple(a for a in drop if a != e.attribute)
-                    continue
-                raise
-
-    own = _own_label_layout(args, dm_hp)
-    if args.label_count is not None:
-        data = read(label_count=args.label_count)
-    elif args.xml is not None:
-        data = read(xml=args.xml)
-    elif own:
-        data = read(**own)
-    else:
-        try:  # the file's own MEKA -C header (or a hierarchical class attribute)
-            data = read()
-        except ArffError as first:
-            names = hp.get("label_names")
-            if not names:
-                raise
-            try:  # else the label attributes are the ones named like the model's labels
-                data = read(label_names=list(names))
-            except ArffError:
-                raise first from None
-    X = data.X
-    where = str(path)
-    if pre is not None:
-        if X.shape[1] != pre.n_features_in_:
-            raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {pre.n_features_in_}")
-        X = pre.transform(X)
-    return X, np.asarray(data.Y, dtype=np.uint8), list(data.label_names), where
-
-
-def _split_names(value) -> list[str] | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        return [s for s in value.split(",") if s]
-    return list(value)
-
-
-def _own_label_layout(args, dm_hp: dict) -> dict:
-    """Label options for an ARFF/CSV input: ``--labels``, else those the model's own training files were read
-    with (``--data.labels`` / ``--data.label_count`` / ``--data.xml``), else none."""
-    if args.labels is not None:
-        return {"label_names": _split_names(args.labels)}
-    if not dm_hp.get("train"):
-        return {}
-    if dm_hp.get("labels"):
-        return {"label_names": _split_names(dm_hp["labels"])}
-    if dm_hp.get("label_count") is not None:
-        return {"label_count": int(dm_hp["label_count"])}
-    if dm_hp.get("xml") and Path(dm_hp["xml"]).is_file():
-        return {"xml": dm_hp["xml"]}
-    return {}
-
-
-def _other_file_inputs(args, fmt: str, dm_hp: dict, hp):
-    """``--input`` in LibSVM or CSV/TSV: features must match the model's; labels, when present, are scored."""
-    from seal.data.formats import read_files
-
-    n_features, n_labels = int(hp["in_features"]), int(hp["num_labels"])
-    if args.xml is not None:
-        raise PredictError("--xml applies to ARFF input only")
-    if fmt == "libsvm":
-        if args.labels is not None or args.label_count is not None:
-            raise PredictError("--labels/--label-count do not apply to LibSVM input (labels are the indices before "
-                               "the features)")
-        zb = {"true": True, "false": False, "auto": "auto"}.get(args.zero_based or "", None)
-        if zb is None:
-            zb = dm_hp.get("zero_based") if dm_hp.get("zero_based") is not None else "auto"
-        data = read_files([args.input], format=fmt, zero_based=zb, n_features=n_features, n_labels=n_labels,
-                          labels_optional=True)[0]
-    else:
-        kw: dict[str, Any] = {}
-        if args.label_count is not None:
-            kw["label_count"] = args.label_count
-        else:
-            own = _own_label_layout(args, dm_hp)
-            if "label_names" in own:
-                kw["labels"] = own["label_names"]
-            elif "label_count" in own:
-                kw["label_count"] = own["label_count"]
-            elif hp.get("label_names"):
-                kw["labels"] = list(hp["label_names"])
-        drop = dm_hp.get("drop_columns") or ()
-        data = read_files([args.input], format=fmt, drop_columns=tuple(drop), labels_optional=True, **kw)[0]
-    Y = None if data.Y is None else np.asarray(data.Y, dtype=np.uint8)
-    return data.X, Y, list(data.label_names), str(args.input)
-
-
-def _registry_preprocessor(spec, dm_hp: dict, data_dir: str | None = None):
-    """The :class:`~seal.data.preprocess.FeaturePreprocessor` the registry fitted on ``spec``'s training split
-    under the checkpoint's protocol/split seed, so an ARFF file's features get exactly the training transform.
-
-    Uses the fitted instance the registry exposes on the loaded dataset (``MultiLabelDataset.preprocessor``).
-
-    Raises:
-        PredictError: the registry does not expose it (then ``--dataset`` is the way to predict).
-    """
-    from seal.data.registry import MultiLabelDataset, load_dataset
-
-    fields = getattr(MultiLabelDataset, "__dataclass_fields__", {})
-    if "preprocessor" not in fields and not hasattr(MultiLabelDataset, "preprocessor"):
-        raise PredictError(
-            f"the model was trained on {spec.name!r}, whose features are preprocessed ({dict(spec.preprocess)}, "
-            "statistics of its training split); seal predict --input cannot reproduce that yet because the "
-            f"registry does not expose the fitted preprocessor -- use --dataset {spec.name} --split ... instead"
-        )
-    ds = load_dataset(spec.name, **_dataset_kwargs(dm_hp, spec.name, data_dir=data_dir))
-    pre = getattr(ds, "preprocessor", None)
-    if pre is None or not hasattr(pre, "n_features_in_"):
-        raise PredictError(f"the registry returned no fitted preprocessor for {spec.name!r}")
-    return pre
-
-
-# ------------------------------------------------------------------------------------------ output
-
-
-def _format_rows(fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]) -> str:
-    buf = io.StringIO()
-    if fmt == "jsonl":
-        for i in range(probs.shape[0]):
-            row = probs[i].tolist()
-            rec = {
-                "index": i,
-                "labels": [names[j] for j in np.flatnonzero(pred[i])],
-                "probabilities": {name: round(p, 6) for name, p in zip(names, row)},
-            }
-            buf.write(json.dumps(rec, ensure_ascii=False))
-            buf.write("\n")
-    else:
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["index", "labels", *names])
-        for i in range(probs.shape[0]):
-            labels = ";".join(names[j] for j in np.flatnonzero(pred[i]))
-            w.writerow([i, labels, *(f"{p:.6f}" for p in probs[i].tolist())])
-    return buf.getvalue()
-
-
-def _write_atomic(output: str, fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]) -> None:
-    """Write the predictions to ``output`` via a temporary file in the same directory and ``os.replace``."""
-    _write_text_atomic(output, _format_rows(fmt, probs, pred, names))
-
-
 def _write_text_atomic(output: str, text: str) -> None:
     """Write ``text`` to ``output`` atomically (temporary file in the same directory, fsync, ``os.replace``)."""
     out = Path(output)
     if out.is_dir():
         raise PredictError(f"--output {output} is a directory")
     atomic_write_text(out, text, newline="")
+
+
+_MOVED = {  # moved to the task folders; still answered here so that existing imports keep working
+    "build_module": "seal.tasks.mlc_features.predict",
+    "run_segmentation": "seal.tasks.segmentation.predict",
+    "build_segmentation_module": "seal.tasks.segmentation.predict",
+    "save_segmentation_grid": "seal.tasks.segmentation.predict",
+}
+
+
+def __getattr__(name: str):
+    """The names that moved to :mod:`seal.tasks.mlc_features.predict` and :mod:`seal.tasks.segmentation.predict`
+    (imported on use: those modules import this one)."""
+    if name in _MOVED:
+        import importlib
+
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 if __name__ == "__main__":  # pragma: no cover

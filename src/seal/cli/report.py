@@ -27,10 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="extend",
         metavar="RUNKEY",
         help=(
-            "plot validation example-F1 (mean IoU for segmentation) per epoch of the runs matching RUNKEY "
+            "plot the validation main metric of each run's task (example-F1, mean IoU for segmentation, labeled F1 "
+            "for SRL) per epoch of the runs matching RUNKEY "
             "(dataset/method/variant/seed, variant 'default' when none, e.g. bibtex/seal-dynamic-nce/cpu/0; a substring also matches); one figure per key. "
-            "Default: per dataset family (feature-based MLC, extra MLC, segmentation), the first seed of each method "
-            "on the family's first dataset that has two or more methods"
+            "Default: per report section (each task's families: feature-based MLC, extra MLC, segmentation, text MLC, "
+            "SRL), the first seed of each method on the section's first dataset that has two or more methods"
         ),
     )
     parser.add_argument("--figures-dir", default="docs/figures", help="where PNG figures go (default docs/figures)")

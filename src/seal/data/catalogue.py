@@ -26,7 +26,7 @@ expr_fun       hmlc   561      500      3779      official     tondach01/hiclass
 spo_fun        hmlc   86       500      3703      official     tondach01/hiclass@b4d65a1
 eurlex_ev      mlc    5000     3993     19350     paper        not public (SEAL authors' MEKA folds)
 yeast, scene, emotions, enron: extra MULAN sets, ``official`` protocol
-weizmann_horse segmentation, 160 / 40 / 128 images (:func:`seal.data.weizmann.load_segmentation_dataset`)
+weizmann_horse segmentation, 160 / 40 / 128 images (:func:`seal.tasks.segmentation.data.load_segmentation_dataset`)
 ============== ====== ======== ======== ========= ============ =========================================
 
 Split protocols (see :mod:`seal.data.splits`): ``paper`` pools all instances and makes 10 folds by
@@ -67,6 +67,8 @@ __all__ = [
     "dataset_names",
     "default_catalogue",
     "get_spec",
+    "known_dataset_kinds",
+    "known_loaders",
     "read_catalogue",
     "register_dataset",
     "spec_version",
@@ -75,10 +77,34 @@ __all__ = [
 
 PROTOCOLS = ("paper", "official")
 SPLIT_NAMES = ("train", "val", "test")
-TASKS = ("mlc", "hmlc", "segmentation", "text-mlc", "srl")
-LOADERS = ("arff", "segmentation", "text", "srl")
+#: the dataset kinds (the catalogue's ``task`` field) and the loader that :mod:`seal.data` itself reads: feature-based
+#: multi-label ARFF (:func:`seal.data.load.load_dataset`); registered tasks add theirs (:func:`known_dataset_kinds`)
+MLC_KINDS = ("mlc", "hmlc")
+ARFF_LOADER = "arff"
 #: the packaged catalogue (``[tool.setuptools.package-data]`` ships it)
 CATALOGUE_RESOURCE = ("seal.data", "catalogue.toml")
+
+
+def known_dataset_kinds() -> tuple[str, ...]:
+    """The dataset kinds a catalogue entry's ``task`` may name: :data:`MLC_KINDS` plus the kinds registered tasks
+    train on (:attr:`seal.tasks.Task.dataset_tasks`), in registration order."""
+    from seal.tasks import TASKS  # imported on use: seal.tasks reads the catalogue
+
+    kinds = list(MLC_KINDS)
+    for task in TASKS.values():
+        kinds += [k for k in task.dataset_tasks if k not in kinds]
+    return tuple(kinds)
+
+
+def known_loaders() -> tuple[str, ...]:
+    """The loaders a catalogue entry's ``loader`` may name: ``"arff"`` plus those registered tasks declare
+    (:attr:`seal.tasks.Task.loaders`), in registration order."""
+    from seal.tasks import TASKS  # imported on use: seal.tasks reads the catalogue
+
+    loaders = [ARFF_LOADER]
+    for task in TASKS.values():
+        loaders += [name for name in task.loaders if name not in loaders]
+    return tuple(loaders)
 
 
 # -------------------------------------------------------------------------------------------- records
@@ -141,8 +167,10 @@ class DatasetSpec:
 
     Attributes:
         name: registry key.
-        task: ``"mlc"`` (feature-based multi-label), ``"hmlc"`` (hierarchical multi-label, the label
-            vector includes every ancestor and the root) or ``"segmentation"``.
+        task: the dataset kind: ``"mlc"`` (feature-based multi-label), ``"hmlc"`` (hierarchical multi-label, the
+            label vector includes every ancestor and the root) or a kind a registered task trains on
+            (:func:`known_dataset_kinds`: ``"segmentation"``, ``"text-mlc"``, ``"srl"``); the task that trains on
+            it is :func:`seal.tasks.task_for_dataset`.
         title: one-line description.
         files: the dataset's files (all protocols).
         n_instances, n_features, n_labels: expected counts after reading (pooled instances, feature
@@ -150,7 +178,8 @@ class DatasetSpec:
         protocols: supported split protocols; ``default_protocol`` is the first.
         reader: ARFF reader options.
         preprocess: :class:`~seal.data.preprocess.FeaturePreprocessor` parameters, fitted on train.
-        loader: ``"arff"``; anything else is not loadable by :func:`seal.data.load.load_dataset`.
+        loader: ``"arff"``, or a loader a registered task declares (:func:`known_loaders`), which
+            :func:`seal.data.load.load_dataset` does not load (the task's DataModule does).
         used_in_paper: whether SEAL reports results on it.
         paper_split_sizes: train/val/test sizes reported for the paper (secondary source), if any.
         source, citation, license, notes: provenance text shown by ``seal data info``.
@@ -426,8 +455,8 @@ def _read_spec(path: str, table: Any, variables: Mapping[str, str], index: int) 
             raise e.error(f"protocols[{i}]", f"expected one of {', '.join(map(repr, PROTOCOLS))}, got {p!r}")
     if len(set(protocols)) != len(protocols):
         raise e.error("protocols", f"a protocol is listed twice: {protocols}")
-    loader = e.get_str("loader", "arff", choices=LOADERS)
-    if loader == "arff":
+    loader = e.get_str("loader", ARFF_LOADER, choices=known_loaders())
+    if loader == ARFF_LOADER:
         if "official" in protocols and not {"train", "test"} <= roles:
             raise e.error("protocols", "'official' needs files with roles 'train' and 'test'")
         if "paper" in protocols and not (roles & {"all", "train"} or any(r.startswith("fold") for r in roles)):
@@ -460,7 +489,7 @@ def _read_spec(path: str, table: Any, variables: Mapping[str, str], index: int) 
         raise e.error("fetcher", f"expected 'package.module:function', got {fetcher!r}")
     return DatasetSpec(
         name=name,
-        task=e.get_str("task", choices=TASKS),
+        task=e.get_str("task", choices=known_dataset_kinds()),
         title=e.get_str("title"),
         files=tuple(files),
         n_instances=e.get_int("n_instances", None),

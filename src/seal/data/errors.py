@@ -1,8 +1,8 @@
 """The errors of :mod:`seal.data`, in one module that every other ``seal.data`` module may import.
 
 * :class:`DataError`: bad data handed to training (non-finite features, wrong label count, empty split);
-  raised by the DataModules (:mod:`seal.data.datamodule`) and the segmentation reader
-  (:class:`seal.data.weizmann.WeizmannDataError` is a subclass).
+  raised by the DataModules (:mod:`seal.tasks.mlc_features.datamodule`, ...) and the segmentation reader
+  (:class:`seal.tasks.segmentation.data.WeizmannDataError` is a subclass).
 * :class:`DatasetError`: a catalogued dataset cannot be loaded as asked (bad protocol, counts differing
   from the catalogue, non-finite features after preprocessing).
 * :class:`DatasetNotFoundError` / :class:`UnknownDatasetError`: files missing (and not downloadable), or

@@ -14,7 +14,7 @@ Empty label sets: counted as ``n_empty`` and kept unless ``drop_empty=True`` (th
 them silently, method doc H.13). The fold assignment is computed before dropping, so a row lands in the
 same split whichever way ``drop_empty`` is set.
 
-Segmentation datasets are loaded by :func:`seal.data.weizmann.load_segmentation_dataset`.
+Segmentation datasets are loaded by :func:`seal.tasks.segmentation.data.load_segmentation_dataset`.
 """
 
 from __future__ import annotations
@@ -269,8 +269,8 @@ def load_dataset(
 
     Raises:
         UnknownDatasetError: unknown name.
-        NotImplementedError: a registered dataset that is not multi-label (``weizmann_horse``: use
-            :func:`seal.data.weizmann.load_segmentation_dataset`).
+        NotImplementedError: a registered dataset that is not multi-label ARFF (``weizmann_horse``: its task's
+            DataModule, :func:`seal.tasks.segmentation.data.load_segmentation_dataset`); the message names it.
         DatasetNotFoundError: files missing and not downloadable (``eurlex_ev``) or ``download=False``.
         DatasetError: unsupported protocol; counts differing from the registry; non-finite features.
         DownloadError, ChecksumMismatchError: a failed download or a local file with the wrong digest.
@@ -278,10 +278,13 @@ def load_dataset(
     """
     spec = get_spec(name)
     if spec.loader != "arff":
+        from seal.tasks import task_of_kind  # imported on use: seal.tasks reads the catalogue
+
+        task = task_of_kind(spec.task)
+        reader = f"the {task.name} task's DataModule ({task.datamodule})" if task is not None else "its task's reader"
         raise NotImplementedError(
             f"dataset {spec.name!r} is a {spec.task} dataset; load_dataset only loads multi-label ARFF "
-            f"datasets. Its files are registered (see `seal data info {spec.name}`); load it with "
-            f"seal.data.weizmann.load_segmentation_dataset({spec.name!r}) (the {spec.task} loader)."
+            f"datasets. Its files are registered (see `seal data info {spec.name}`); load it with {reader}."
         )
     protocol = protocol or spec.default_protocol
     spec.check_protocol(protocol)

@@ -6,7 +6,7 @@ Files are addressed by paths relative to a data root laid out like ``shared/data
 user cache (``$SEAL_CACHE_DIR`` or ``~/.cache/seal``). Missing files with a public URL are downloaded
 into the cache when ``download=True`` (atomically, verified against the SHA-256 recorded in the
 catalogue, :mod:`seal.data.catalogue`); files without a URL are produced by the dataset's ``fetcher``
-(e.g. :func:`seal.data.weizmann.fetch_converted`, imported by name when needed). Files are read in place,
+(e.g. :func:`seal.tasks.segmentation.data.fetch_converted`, imported by name when needed). Files are read in place,
 never copied.
 
 The raw mechanics (search roots, SHA-256 memo, atomic streaming download) live in

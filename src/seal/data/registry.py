@@ -9,7 +9,7 @@ New code imports from the module that owns a name:
 * :mod:`seal.data.locate` -- finding, verifying and fetching files: :func:`locate_files`,
   :func:`verify_dataset`, :func:`fetch_dataset`, :func:`is_available`, :class:`FileStatus`;
 * :mod:`seal.data.load` -- :func:`load_dataset`, :class:`MultiLabelDataset`, :func:`clear_cache`;
-* :mod:`seal.data.weizmann` -- :func:`load_segmentation_dataset`;
+* :mod:`seal.tasks.segmentation.data` -- :func:`load_segmentation_dataset`;
 * :mod:`seal.data.download` -- :class:`DownloadError`, :class:`ChecksumMismatchError`.
 
 This module defines nothing and nothing in :mod:`seal.data` imports it.
@@ -32,7 +32,7 @@ from seal.data.download import ChecksumMismatchError, DownloadError
 from seal.data.errors import DatasetError, DatasetNotFoundError, UnknownDatasetError
 from seal.data.load import MultiLabelDataset, clear_cache, load_dataset
 from seal.data.locate import FileStatus, fetch_dataset, is_available, locate_files, verify_dataset
-from seal.data.weizmann import load_segmentation_dataset
+from seal.tasks.segmentation.data import load_segmentation_dataset
 
 __all__ = [
     "ChecksumMismatchError",

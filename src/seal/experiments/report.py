@@ -13,6 +13,7 @@ Nothing here imports torch; matplotlib is imported only when a plot is drawn.
 from __future__ import annotations
 
 import datetime as _dt
+import importlib
 import math
 import os
 import re
@@ -25,9 +26,9 @@ from pathlib import Path
 from typing import IO
 
 from seal.experiments.runner import read_results, record_key, record_key_str
+from seal.tasks.mlc_features.report import MLC_LOSS_TYPE_CHAINS, MLC_OTHER_METRICS
 
 __all__ = [
-    "FAMILIES",
     "METHOD_ORDER",
     "PAPER_EXAMPLE_F1",
     "PAPER_ROW",
@@ -41,6 +42,7 @@ __all__ = [
     "nce_goal_number",
     "plot_val_curves",
     "render_report",
+    "report_families",
     "write_report",
 ]
 
@@ -55,7 +57,8 @@ class ReportError(Exception):
 
 @dataclass(frozen=True)
 class Family:
-    """A group of datasets reported in one table.
+    """A group of datasets reported in one table: a task's :class:`seal.tasks.ReportFamily` with its datasets
+    chosen from the catalogue (:func:`report_families`), or the final "Other datasets" section.
 
     Attributes:
         name: section title.
@@ -65,83 +68,54 @@ class Family:
         other_metrics: ``(key in metrics.test, column header, digits, scale)`` of the second table.
         relative_time: add a "s / epoch ÷ cross-entropy" column (same dataset, split and variant, else base).
         note: a line printed under the section title.
+        loss_type_chains: per loss type, the (energy network, SEAL-static, SEAL-dynamic) methods of the
+            ordering tables.
+        extra_lines: ``"package.module:function"`` adding lines after the second table (``function(groups)``).
+        prediction_figure: ``(section heading, caption with {dataset})`` of ``seal predict --png`` figures.
     """
 
     name: str
     datasets: tuple[str, ...]
     metric: str = "example_f1"
     metric_label: str = "test example-F1 (%)"
-    other_metrics: tuple[tuple[str, str, int, float], ...] = (
-        ("micro_f1", "micro-F1", 2, 100.0),
-        ("macro_f1", "macro-F1", 2, 100.0),
-        ("map", "mAP", 2, 100.0),
-        ("hamming_loss", "Hamming loss ×100", 3, 100.0),
-    )
+    other_metrics: tuple[tuple[str, str, int, float], ...] = MLC_OTHER_METRICS
     relative_time: bool = False
     note: str = ""
+    loss_type_chains: tuple[tuple[str, tuple[str, str, str]], ...] = MLC_LOSS_TYPE_CHAINS
+    extra_lines: str = ""
+    prediction_figure: tuple[str, str] | tuple[()] = ()
 
 
-#: dataset families in report order (datasets of no family go to a final "Other datasets" table)
-FAMILIES: tuple[Family, ...] = (
-    Family(
-        "Feature-based MLC (paper datasets)",
-        ("bibtex", "delicious", "genbase", "cal500", "eurlex_ev", "expr_fun", "spo_fun"),
-    ),
-    Family("Extra MLC datasets", ("yeast", "scene", "emotions", "enron")),
-    Family(
-        "Binary image segmentation",
-        ("weizmann_horse",),
-        metric="mean_iou",
-        metric_label="test mean IoU (%), 36-crop average",
-        other_metrics=(("pixel_accuracy", "pixel accuracy", 2, 100.0),),
-        relative_time=True,
-        note="Weizmann horses 32×32, the DVN split (160 / 40 / 128). IoU per image (foreground = averaged "
-        "probability > 0.5; empty gold and empty prediction score 1.0), averaged over the test images. The "
-        "paper's IoU numbers were not recovered (`docs/seal-method.md` F.4), so the paper column is empty.",
-    ),
-    Family(
-        "Text-based MLC (pre-trained transformer encoder)",
-        ("reuters21578", "goemotions"),
-        other_metrics=(
-            ("micro_f1", "micro-F1", 2, 100.0),
-            ("macro_f1", "macro-F1", 2, 100.0),
-            ("map", "mAP", 2, 100.0),
-            ("micro_f1_tuned", "micro-F1 (val-tuned t)", 2, 100.0),
-            ("macro_f1_tuned", "macro-F1 (val-tuned t)", 2, 100.0),
-        ),
-        relative_time=True,
-        note="The paper's text datasets (BGC, NYT, RCV1) are not available here; Reuters-21578 ModApte-90 and "
-        "GoEmotions stand in for them, so the paper column is empty. Encoder all-MiniLM-L6-v2 (not BERT-base). "
-        "Metrics at threshold 0.5, and micro-/macro-F1 at one global threshold tuned on validation (stated). "
-        "Anchors from other models, possibly on different preprocessing (not comparable one to one): Reuters "
-        "ModApte micro-F1 0.863 (DistilBERT fine-tuned), 0.899 (MAGNET); GoEmotions macro-F1 0.46 (BERT-base, "
-        "Demszky et al. 2020), 0.40 (frozen all-MiniLM-L6-v2 + linear head, tuned thresholds). Variant `cpu` "
-        "here: the task-net's encoder is frozen too (mean-pooled last layer at 512 word-pieces, cached), head-only "
-        "lr 1e-3, at most 30 epochs; `cpu-top1`: the top MiniLM layer trains over a cached bottom, max length 128 "
-        "(`docs/text-mlc.md`).",
-    ),
-    Family(
-        "Semantic role labeling",
-        ("up_english_ewt",),
-        metric="labeled_f1",
-        metric_label="test labeled argument F1 (%), V excluded",
-        other_metrics=(
-            ("ucr_violation_rate", "UCR violations %", 2, 100.0),
-            ("ucr_violation_rate_gold", "gold UCR %", 2, 100.0),
-            ("unlabeled_f1", "unlabeled F1", 2, 100.0),
-            ("labeled_precision", "labeled P", 2, 100.0),
-            ("labeled_recall", "labeled R", 2, 100.0),
-        ),
-        relative_time=True,
-        note="Universal Proposition Bank 1.0 English-EWT: PropBank roles on dependency heads (CoNLL-2009 style), "
-        "one instance per predicate; the train split is a derived copy of the official file. **CoNLL-2005 / "
-        "CoNLL-2012 (the paper's data) are LDC-licensed and not available here**, so no number below is "
-        "comparable to the paper's. Anchors only (different data and encoders): the paper's CoNLL-2012 "
-        "SEAL-dynamic **86.90 F1 / 0.91 % UCR violations** (secondary source, `docs/seal-method.md` F.4); BERT "
-        "dependency SRL on CoNLL-2009 English **~90 F1**. UCR violation rate = share of predicate instances "
-        "whose predicted roles hold one of ARG0–ARG5 twice (gold's own rate beside it).",
-    ),
-)
+def report_families() -> tuple[Family, ...]:
+    """The report's sections in order: every registered task's :meth:`seal.tasks.Task.report_families` (task
+    registration order), each with the catalogue datasets of its kinds (datasets of no family go to a final
+    "Other datasets" table)."""
+    from seal.data.catalogue import dataset_names, get_spec
+    from seal.tasks import TASKS
+
+    specs = [get_spec(name) for name in dataset_names()]
+    families = []
+    for task in TASKS.values():
+        for rf in task.report_families():
+            kinds = rf.dataset_kinds or task.dataset_tasks
+            chosen = [s.name for s in specs
+                      if s.task in kinds and (rf.used_in_paper is None or s.used_in_paper == rf.used_in_paper)]
+            rank = {d: i for i, d in enumerate(rf.order)}
+            chosen.sort(key=lambda d: rank.get(d, len(rank)))  # stable: the others keep catalogue order
+            families.append(Family(
+                rf.title, tuple(chosen), rf.metric, rf.metric_label, rf.other_metrics, rf.relative_time, rf.note,
+                rf.loss_type_chains, rf.extra_lines, rf.prediction_figure,
+            ))  # fmt: skip
+    return tuple(families)
+
+
+def __getattr__(name: str):
+    """``FAMILIES`` (the report's former constant): :func:`report_families`, computed on use (the registered tasks
+    and the catalogue decide); kept so that existing imports keep working."""
+    if name == "FAMILIES":
+        return report_families()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 #: method display order (methods not listed follow, alphabetically)
 METHOD_ORDER: tuple[str, ...] = (
@@ -211,6 +185,9 @@ SUSPICIOUS: frozenset[tuple[str, str]] = frozenset(
 
 _NONE = "—"
 
+#: the metric of the paper's table (:data:`PAPER_EXAMPLE_F1`): its column is shown for families of this metric
+PAPER_METRIC = "example_f1"
+
 
 def paper_number(method: str, dataset: str) -> tuple[float | None, bool]:
     """The F.2 (secondary) test example-F1 in % for ``method`` on ``dataset``, and whether it is flagged ⚠."""
@@ -275,16 +252,16 @@ def _method_rank(method: str) -> tuple[int, str]:
     return (METHOD_ORDER.index(method), "") if method in METHOD_ORDER else (len(METHOD_ORDER), method)
 
 
-def _family_of(dataset: str) -> int:
-    for i, fam in enumerate(FAMILIES):
+def _family_of(dataset: str, families: Sequence[Family]) -> int:
+    for i, fam in enumerate(families):
         if dataset in fam.datasets:
             return i
-    return len(FAMILIES)
+    return len(families)
 
 
-def _dataset_rank(dataset: str) -> tuple[int, int, str]:
-    fi = _family_of(dataset)
-    pos = FAMILIES[fi].datasets.index(dataset) if fi < len(FAMILIES) else 0
+def _dataset_rank(dataset: str, families: Sequence[Family]) -> tuple[int, int, str]:
+    fi = _family_of(dataset, families)
+    pos = families[fi].datasets.index(dataset) if fi < len(families) else 0
     return fi, pos, dataset
 
 
@@ -301,6 +278,7 @@ def group_records(records: Iterable[dict]) -> list[Group]:
         except (TypeError, ValueError):
             continue
     groups: dict[tuple, Group] = {}
+    families = report_families()
     for (dataset, method, variant, _seed, protocol), r in by_key.items():
         g = groups.setdefault((dataset, method, variant, protocol), Group(dataset, method, variant, protocol))
         g.records.append(r)
@@ -308,7 +286,7 @@ def group_records(records: Iterable[dict]) -> list[Group]:
         g.records.sort(key=lambda r: (str(type(r.get("seed"))), r.get("seed")))
     return sorted(
         groups.values(),
-        key=lambda g: (_dataset_rank(g.dataset), _method_rank(g.method), g.variant is not None, g.variant or "", g.split_protocol),
+        key=lambda g: (_dataset_rank(g.dataset, families), _method_rank(g.method), g.variant is not None, g.variant or "", g.split_protocol),
     )
 
 
@@ -363,7 +341,8 @@ def _atomic_savefig(fig, path: Path) -> None:
 
 
 def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -> Path | None:
-    """Plot validation example-F1 (%) per epoch of ``runs`` into the PNG ``path`` (atomic write).
+    """Plot the validation main metric (%) per epoch of ``runs`` into the PNG ``path`` (atomic write): each run's
+    task's (:func:`seal.tasks.task_of_record`: example-F1, mean IoU, labeled F1, ...).
 
     Each run is one line (labelled ``dataset/method/variant/seed``), its best epoch marked with a dot.
     Returns ``path``, or ``None`` if no run has a validation history.
@@ -376,14 +355,17 @@ def plot_val_curves(runs: Sequence[dict], path: str | os.PathLike, title: str) -
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from seal.tasks import task_of_record
+
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7.0, 4.2))
     drawn = 0
     metric_names: set[str] = set()
     for r in runs:
         hist = [h for h in (r.get("val_history") or []) if isinstance(h, dict)]
-        key = "example_f1" if any("example_f1" in h for h in hist) else "mean_iou"
-        metric_names.add("validation example-F1 (%)" if key == "example_f1" else "validation mean IoU (%)")
+        task = task_of_record(r)
+        key = task.main_metric
+        metric_names.add(f"validation {task.metric_label} (%)")
         pts = [(h.get("epoch"), h.get(key)) for h in hist]
         pts = [(e, 100 * f) for e, f in pts if isinstance(e, (int, float)) and isinstance(f, (int, float))]
         if not pts:
@@ -500,7 +482,7 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
     for g in groups:
         vals = g.values("metrics", "test", fam.metric)
         ours = _fmt_mean_std(vals)
-        paper, warn = paper_number(g.method, g.dataset) if fam.metric == "example_f1" else (None, False)
+        paper, warn = paper_number(g.method, g.dataset) if fam.metric == PAPER_METRIC else (None, False)
         paper_s = _NONE if paper is None else f"{paper:.2f}" + (" ⚠" if warn else "")
         delta = _fmt_signed(100 * statistics.fmean(vals) - paper) if vals and paper is not None else _NONE
         lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {ours} | {paper_s} | {delta} |")
@@ -526,59 +508,16 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
             _fmt_mean(g.values("timings", "infer_examples_per_s"), digits=0, thousands=True),
         ]
         lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {len(g.records)} | " + " | ".join(cells) + " |")
-    if fam.metric == "labeled_f1":
-        lines += _srl_goals(groups)
+    if fam.extra_lines:  # the task's own lines (SRL: its goals)
+        module, _, function = fam.extra_lines.partition(":")
+        lines += getattr(importlib.import_module(module), function)(groups)
     verdicts = _verdicts(groups, fam.metric)
     if verdicts:
         lines += ["", "### Does SEAL-dynamic NCE beat cross-entropy? (mean over seeds)", ""] + verdicts
-    lines += _ordering_tables(groups, fam.metric)
+    lines += _ordering_tables(groups, fam.metric, fam.loss_type_chains)
     lines.append("")
     return lines
 
-
-def _srl_goals(groups: list[Group]) -> list[str]:
-    """The SRL goals (issue: SEAL-dynamic NCE beats cross-entropy **and** the CRF tagger in labeled F1 and has a
-    lower UCR violation rate than both), one line per (dataset, variant of the SEAL run), means over seeds; the
-    baselines of the same variant, else of the base config."""
-    lines: list[str] = []
-    by = {(g.dataset, g.method, g.variant): g for g in groups}
-    for g in groups:
-        if g.method != "seal-dynamic-nce":
-            continue
-        f1 = _mean_or_none(g.values("metrics", "test", "labeled_f1"))
-        ucr = _mean_or_none(g.values("metrics", "test", "ucr_violation_rate"))
-        if f1 is None or ucr is None:
-            continue
-        parts = []
-        for base in ("cross-entropy", "crf"):
-            b = by.get((g.dataset, base, g.variant)) or by.get((g.dataset, base, None))
-            bf1 = _mean_or_none(b.values("metrics", "test", "labeled_f1")) if b else None
-            bucr = _mean_or_none(b.values("metrics", "test", "ucr_violation_rate")) if b else None
-            if bf1 is None or bucr is None:
-                parts.append(f"{base}: no run")
-                continue
-            parts.append(
-                f"vs {base}{' (' + b.variant + ')' if b.variant else ''}: F1 {100 * f1:.2f} vs {100 * bf1:.2f} "
-                f"({'**higher**' if f1 > bf1 else 'not higher'}), UCR {100 * ucr:.2f} % vs {100 * bucr:.2f} % "
-                f"({'**lower**' if ucr < bucr else 'not lower'})"
-            )
-        lines.append(f"- **{g.dataset}** ({g.label}): " + "; ".join(parts))
-    if lines:
-        lines = ["", "### SRL goals: SEAL-dynamic NCE vs cross-entropy and the CRF tagger (means over seeds)", "", *lines]
-    return lines
-
-
-#: per loss type, the (energy network with GBI, SEAL-static, SEAL-dynamic) methods compared in the paper's
-#: central table (seal-method.md C.1: Energy network < SEAL-static < SEAL-dynamic), per task family metric
-LOSS_TYPE_CHAINS: dict[str, tuple[tuple[str, tuple[str, str, str]], ...]] = {
-    "example_f1": (
-        ("margin", ("spen-gbi", "seal-static-margin", "seal-dynamic-margin")),
-        ("regression", ("dvn-gbi", "seal-static-regression", "seal-dynamic-regression")),
-        ("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),
-    ),
-    "mean_iou": (("regression", ("dvn-gbi", "seal-static-regression", "seal-dynamic-regression-s")),),
-    "labeled_f1": (("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),),
-}
 
 _STAGES = ("Energy network (GBI)", "SEAL-static", "SEAL-dynamic")
 
@@ -639,7 +578,9 @@ def _best_validation_rows(
     ]
 
 
-def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
+def _ordering_tables(
+    groups: list[Group], metric: str, chains: Sequence[tuple[str, tuple[str, str, str]]] = MLC_LOSS_TYPE_CHAINS
+) -> list[str]:
     """Per loss type: Energy network / SEAL-static / SEAL-dynamic rows × datasets, ours beside the paper's,
     and a last row saying whether Energy network < SEAL-static < SEAL-dynamic holds (means over seeds).
 
@@ -648,9 +589,8 @@ def _ordering_tables(groups: list[Group], metric: str) -> list[str]:
     the same variant), else the base config, else the first variant; the cell names it. When another
     SEAL-dynamic variant of a column has a higher mean *validation* score (e.g. the ``cpu-t`` schedule), two
     more rows show that variant's test score and whether the ordering holds with it (chosen on validation,
-    never on test).
+    never on test). ``chains``: per loss type, the three methods compared (the family's ``loss_type_chains``).
     """
-    chains = LOSS_TYPE_CHAINS.get(metric, ())
     by: dict[tuple[tuple[str, str], str], list[Group]] = {}  # ((dataset, split protocol), method) -> groups
     for g in groups:
         by.setdefault(((g.dataset, g.split_protocol), g.method), []).append(g)
@@ -925,8 +865,9 @@ def render_report(
         problems: unparsable lines that were skipped (listed in the header).
         figures: ``(caption, relative image path)`` pairs to embed.
         figure_notes: lines shown in the figures section instead of / besides figures.
-        prediction_figures: ``(caption, relative image path[, command])`` of segmentation prediction grids
-            (``seal predict --png``) to embed; the command that drew a grid is printed under it.
+        prediction_figures: ``(caption, relative image path[, command[, section heading]])`` of prediction grids
+            (``seal predict --png``) to embed; the command that drew a grid is printed under it. The heading
+            defaults to the first family's ``prediction_figure`` heading.
         now: the generation time (default: now, UTC).
     """
     now = now or _dt.datetime.now(_dt.timezone.utc)
@@ -968,11 +909,12 @@ def render_report(
         lines.append(f"- {len(problems)} unparsable line(s) of `{results_path}` were skipped:")
         lines += [f"  - {p}" for p in problems]
     lines.append("")
+    families = report_families()
     fam_groups: dict[int, list[Group]] = {}
     for g in groups:
-        fam_groups.setdefault(_family_of(g.dataset), []).append(g)
+        fam_groups.setdefault(_family_of(g.dataset, families), []).append(g)
     for fi in sorted(fam_groups):
-        fam = FAMILIES[fi] if fi < len(FAMILIES) else Family("Other datasets", ())
+        fam = families[fi] if fi < len(families) else Family("Other datasets", ())
         lines += _family_tables(fam, fam_groups[fi])
     if figures or figure_notes:
         lines += ["## Validation curves", ""]
@@ -982,11 +924,16 @@ def render_report(
         for caption, rel in figures:
             lines += [f"![{caption}]({rel})", "", f"*{caption}* (dot = best epoch)", ""]
     if prediction_figures:
-        lines += ["## Segmentation predictions", ""]
-        for caption, rel, *command in prediction_figures:
+        default = next((f.prediction_figure[0] for f in families if f.prediction_figure), "Predictions")
+        heading = None
+        for caption, rel, *rest in prediction_figures:
+            command = rest[0] if rest else ""
+            if (rest[1] if len(rest) > 1 else default) != heading:
+                heading = rest[1] if len(rest) > 1 else default
+                lines += [f"## {heading}", ""]
             lines += [f"![{caption}]({rel})", "", f"*{caption}*", ""]
-            if command and command[0]:
-                lines += [f"Command: `{command[0]}`", ""]
+            if command:
+                lines += [f"Command: `{command}`", ""]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -997,50 +944,48 @@ def _atomic_write_text(path: Path, text: str) -> None:
 
 
 def _default_plot_runs(records: Sequence[dict]) -> list[tuple[str, list[dict]]]:
-    """Per dataset family (:data:`FAMILIES`, report order), its first dataset with at least two (method,
+    """Per dataset family (:func:`report_families`, report order), its first dataset with at least two (method,
     variant, split) groups, with the first seed of each group; a family whose datasets all have a single
     group (e.g. cross-entropy only) gets no figure."""
     groups = group_records(records)
+    families = report_families()
     picked: dict[int, str] = {}
     for g in groups:
-        family = _family_of(g.dataset)
+        family = _family_of(g.dataset, families)
         if family not in picked and sum(h.dataset == g.dataset for h in groups) >= 2:
             picked[family] = g.dataset
     return [(d, [g.records[0] for g in groups if g.dataset == d and g.records]) for d in picked.values()]
 
 
-#: caption of ``<figures_dir>/<dataset>_predictions.png`` (written by ``seal predict --png``), embedded when present
-PREDICTION_FIGURE_CAPTION = (
-    "{dataset}: test images, gold masks and predicted masks (36-crop average, foreground > 0.5), one column "
-    "per checkpoint with its IoU on that image; drawn by `seal predict --png`"
-)
-
-
 def _history_metric(runs: Sequence[dict]) -> str:
-    """``"mean IoU"`` when the runs' validation histories hold only ``mean_iou`` (segmentation), else ``"example-F1"``."""
-    hists = [h for r in runs for h in (r.get("val_history") or []) if isinstance(h, dict)]
-    if hists and not any("example_f1" in h for h in hists) and any("mean_iou" in h for h in hists):
-        return "mean IoU"
-    return "example-F1"
+    """How the runs' validation curves are named: their tasks' metric labels (:func:`seal.tasks.task_of_record`),
+    e.g. ``"mean IoU"`` for segmentation runs, joined by `` / `` when the runs are of several tasks."""
+    from seal.tasks import task_of_record
+
+    return " / ".join(dict.fromkeys(task_of_record(r).metric_label for r in runs)) or "example-F1"
 
 
 def _prediction_figures(records: Sequence[dict], figures_dir: Path, out: Path) -> list[tuple[str, ...]]:
-    """``(caption, path relative to the report[, command])`` of existing ``<figures_dir>/<dataset>_predictions.png``
-    for the segmentation datasets that have records; ``command`` is the ``seal predict`` command written
-    beside the figure (``<dataset>_predictions.command.txt``) when there is one."""
+    """``(caption, path relative to the report, command, section heading)`` of existing
+    ``<figures_dir>/<dataset>_predictions.png`` for the datasets with records of the families that declare
+    prediction figures (``Family.prediction_figure``: segmentation); ``command`` is the ``seal predict`` command
+    written beside the figure (``<dataset>_predictions.command.txt``), ``""`` when there is none."""
     found = []
-    seg = {d for fam in FAMILIES if fam.metric == "mean_iou" for d in fam.datasets}
-    for dataset in sorted({str(r.get("dataset")) for r in records} & seg):
-        png = figures_dir / f"{dataset}_predictions.png"
-        if png.is_file():
-            rel = os.path.relpath(png.resolve(), out.resolve().parent)
-            caption = PREDICTION_FIGURE_CAPTION.format(dataset=dataset)
-            cmd_file = png.with_name(png.stem + ".command.txt")
-            try:
-                cmd = cmd_file.read_text(encoding="utf-8").strip()
-            except OSError:
-                cmd = ""
-            found.append((caption, Path(rel).as_posix(), cmd) if cmd else (caption, Path(rel).as_posix()))
+    present = {str(r.get("dataset")) for r in records}
+    for fam in report_families():
+        if not fam.prediction_figure:
+            continue
+        heading, caption_template = fam.prediction_figure
+        for dataset in sorted(present & set(fam.datasets)):
+            png = figures_dir / f"{dataset}_predictions.png"
+            if png.is_file():
+                rel = os.path.relpath(png.resolve(), out.resolve().parent)
+                cmd_file = png.with_name(png.stem + ".command.txt")
+                try:
+                    cmd = cmd_file.read_text(encoding="utf-8").strip()
+                except OSError:
+                    cmd = ""
+                found.append((caption_template.format(dataset=dataset), Path(rel).as_posix(), cmd, heading))
     return found
 
 

@@ -1259,9 +1259,11 @@ def format_comparison(records: Sequence[dict]) -> str:
 
 def format_metrics_table(records: Sequence[dict]) -> str:
     """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath."""
+    from seal.tasks import task_of_record
+
     cols = [("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"), ("hamming_loss", "Hamming")]
-    if any(main_metric(r) == "mean_iou" for r in records):
-        cols += [("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")]
+    for rec in records:  # the columns the runs' tasks add (segmentation: mIoU, pix-acc)
+        cols += [c for c in task_of_record(rec).summary_metrics if c not in cols]
     rows = []
     for rec in records:
         label = f"{rec['dataset']}/{rec['method']}" + (f" ({rec['variant']})" if rec.get("variant") else "") + f" seed {rec['seed']}"

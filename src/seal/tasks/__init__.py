@@ -2,8 +2,12 @@
 instead of branching on names or guessing from metric keys.
 
 A :class:`Task` names (by import path, so that ``import seal.tasks`` stays cheap) its LightningModule, its
-DataModule, the ``seal fit`` CLI class, its main metric and the datasets it serves (the catalogue's ``task``
-field of a dataset, ``seal/data/catalogue.toml``). Register a new application with :func:`register_task`.
+DataModule, the ``seal fit`` CLI class, its main metric, the datasets it serves (the catalogue's ``task`` field of
+a dataset, ``seal/data/catalogue.toml``) and their loaders, and its optional hooks (``seal data info`` /
+``seal predict`` / ``seal data list`` / ``seal experiment`` columns / ``seal report`` sections as
+:class:`ReportFamily`). Each application is a folder of this package (``mlc_features``, ``segmentation``,
+``text_mlc``, ``srl``) whose ``__init__`` registers its task with :func:`register_task`; they are imported at the
+end of this module, multi-label first.
 """
 
 from __future__ import annotations
@@ -12,7 +16,58 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["TASKS", "Task", "get_task", "register_task", "task_for_dataset", "task_of_checkpoint", "task_of_record"]
+__all__ = [
+    "TASKS",
+    "ReportFamily",
+    "Task",
+    "get_task",
+    "register_task",
+    "task_for_dataset",
+    "task_of_checkpoint",
+    "task_of_kind",
+    "task_of_record",
+]
+
+
+@dataclass(frozen=True)
+class ReportFamily:
+    """One section of ``seal report`` (``docs/results.md``): a task's datasets in one pair of tables.
+
+    The datasets are chosen from the catalogue by kind, not by name: every catalogue dataset whose ``task`` is one
+    of ``dataset_kinds`` (and whose ``used_in_paper`` equals ``used_in_paper`` when that is set), in catalogue
+    order, those named in ``order`` first. A dataset lands in the first family (task registration order) that
+    selects it; records of datasets no family selects go to a final "Other datasets" section.
+
+    Attributes:
+        title: section title.
+        metric: the test metric of the main table (a key of ``metrics.test``).
+        metric_label: the main table's header, e.g. ``"test mean IoU (%), 36-crop average"``.
+        other_metrics: ``(key in metrics.test, column header, digits, scale)`` of the second table.
+        loss_type_chains: per loss type, the (energy network with GBI, SEAL-static, SEAL-dynamic) methods whose
+            ordering the report checks (``seal-method.md`` C.1): ``((loss type, (m1, m2, m3)), ...)``.
+        relative_time: add a "s / epoch ÷ cross-entropy" column.
+        note: a paragraph printed under the title.
+        dataset_kinds: catalogue dataset kinds of the section; empty: the task's ``dataset_tasks``.
+        used_in_paper: keep only catalogue datasets whose ``used_in_paper`` equals this (``None``: all of them).
+        order: display order of datasets (those not named follow, in catalogue order); it selects nothing.
+        extra_lines: optional ``"package.module:function"``: ``function(groups) -> list[str]`` markdown lines
+            after the second table (``groups``: the section's :class:`seal.experiments.report.Group` objects).
+        prediction_figure: optional ``(section heading, caption with {dataset})`` of the figures
+            ``<figures dir>/<dataset>_predictions.png`` that ``seal predict --png`` draws, embedded when present.
+    """
+
+    title: str
+    metric: str
+    metric_label: str
+    other_metrics: tuple[tuple[str, str, int, float], ...] = ()
+    loss_type_chains: tuple[tuple[str, tuple[str, str, str]], ...] = ()
+    relative_time: bool = False
+    note: str = ""
+    dataset_kinds: tuple[str, ...] = ()
+    used_in_paper: bool | None = None
+    order: tuple[str, ...] = ()
+    extra_lines: str = ""
+    prediction_figure: tuple[str, str] | tuple[()] = ()
 
 
 @dataclass(frozen=True)
@@ -26,14 +81,26 @@ class Task:
         cli: ``"package.module:Class"`` of its ``seal fit`` LightningCLI subclass.
         main_metric: the validation / test metric that selects models and heads result tables (higher is better).
         metric_label: how tables print it.
-        dataset_tasks: the catalogue's dataset ``task`` values it trains on.
+        dataset_tasks: the catalogue's dataset ``task`` values (dataset kinds) it trains on; a catalogue entry may
+            name any kind a registered task lists (:func:`seal.data.catalogue.known_dataset_kinds`).
+        loaders: the catalogue ``loader`` values its datasets use (besides ``"arff"``, which :mod:`seal.data` reads);
+            a catalogue entry may name any loader a registered task lists (:func:`seal.data.catalogue.known_loaders`).
         description: one line for ``--help``.
         describe: optional ``"package.module:function"`` that ``seal data info NAME`` calls for a catalogue dataset
             of this task that the ARFF reader does not load: ``function(name, *, data_dir, download) -> dict`` with
             ``"text"`` (printed) and ``"stats"`` (JSON-serialisable, for ``--json``).
         predict: optional ``"package.module:function"`` that ``seal predict`` calls for a checkpoint of this task
-            (``checkpoint["seal"]["task"] == name``): ``function(args, checkpoint) -> str`` (the summary line);
-            without it the multi-label path runs.
+            (``checkpoint["seal"]["task"] == name``; feature-MLC checkpoints store no name and are multi-label):
+            ``function(args, checkpoint) -> str`` (the summary line); without it ``seal predict`` refuses the
+            checkpoint.
+        data_list: optional ``(column, format string)`` pairs that replace the catalogue's counts in the
+            ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
+            ``"instances"``); the string is formatted with ``spec=`` the dataset's
+            :class:`~seal.data.catalogue.DatasetSpec` (e.g. ``("labels", "{spec.n_labels} tags")``).
+        summary_metrics: ``(key in metrics.test, column header)`` pairs that ``seal experiment``'s test-metrics table
+            adds for runs of this task (besides the multi-label columns).
+        report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
+            ``seal report``, in order.
     """
 
     name: str
@@ -43,9 +110,13 @@ class Task:
     main_metric: str
     metric_label: str
     dataset_tasks: tuple[str, ...] = field(default_factory=tuple)
+    loaders: tuple[str, ...] = field(default_factory=tuple)
     description: str = ""
     describe: str = ""
     predict: str = ""
+    data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    summary_metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    report: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -64,7 +135,6 @@ class Task:
         """The LightningCLI subclass of ``seal fit`` / ``seal test`` (imported on first use)."""
         return self._load(self.cli)
 
-
     def describe_function(self):
         """The ``seal data info`` hook, or ``None``."""
         return self._load(self.describe) if self.describe else None
@@ -72,6 +142,10 @@ class Task:
     def predict_function(self):
         """The ``seal predict`` hook, or ``None``."""
         return self._load(self.predict) if self.predict else None
+
+    def report_families(self) -> tuple[ReportFamily, ...]:
+        """The task's ``seal report`` sections (imported on first use), or ``()``."""
+        return tuple(self._load(self.report)) if self.report else ()
 
 
 TASKS: dict[str, Task] = {}
@@ -101,6 +175,12 @@ def get_task(name: str) -> Task:
         raise ValueError(f"unknown task {name!r}; known: {', '.join(TASKS)}") from None
 
 
+def task_of_kind(kind: str) -> Task | None:
+    """The first registered task that trains on catalogue datasets of kind ``kind`` (their ``task`` field), or
+    ``None``."""
+    return next((task for task in TASKS.values() if kind in task.dataset_tasks), None)
+
+
 def task_for_dataset(dataset: str) -> Task:
     """The task that trains on ``dataset`` (from the catalogue's ``task`` field of the dataset).
 
@@ -110,9 +190,9 @@ def task_for_dataset(dataset: str) -> Task:
     from seal.data.catalogue import get_spec
 
     kind = get_spec(dataset).task
-    for task in TASKS.values():
-        if kind in task.dataset_tasks:
-            return task
+    task = task_of_kind(kind)
+    if task is not None:
+        return task
     raise ValueError(f"no registered task trains on {dataset!r} (dataset task {kind!r}); known tasks: {', '.join(TASKS)}")
 
 
@@ -139,49 +219,6 @@ def task_of_checkpoint(checkpoint: dict) -> Task:
     return TASKS["multilabel"]
 
 
-register_task(Task(
-    name="multilabel",
-    module="seal.training.module:MultilabelModule",
-    datamodule="seal.data.datamodule:MultiLabelDataModule",
-    cli="seal.cli.lightning:SEALCLI",
-    main_metric="example_f1",
-    metric_label="example-F1",
-    dataset_tasks=("mlc", "hmlc"),
-    description="feature-based multi-label classification (ARFF / catalogue datasets)",
-))
-register_task(Task(
-    name="segmentation",
-    module="seal.training.segmentation:SegmentationModule",
-    datamodule="seal.data.datamodule:WeizmannDataModule",
-    cli="seal.cli.lightning:SegmentationCLI",
-    main_metric="mean_iou",
-    metric_label="mean IoU",
-    dataset_tasks=("segmentation",),
-    description="binary image segmentation (Weizmann horses), 36-crop evaluation",
-    describe="seal.data.weizmann:describe_dataset",
-    predict="seal.cli.predict:run_segmentation",
-))
-register_task(Task(
-    name="text-mlc",
-    module="seal.tasks.text_mlc.module:TextMLCModule",
-    datamodule="seal.tasks.text_mlc.datamodule:TextMLCDataModule",
-    cli="seal.tasks.text_mlc.cli:TextMLCCLI",
-    main_metric="example_f1",
-    metric_label="example-F1",
-    dataset_tasks=("text-mlc",),
-    description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
-    describe="seal.tasks.text_mlc.data:describe_dataset",
-    predict="seal.tasks.text_mlc.predict:run_predict",
-))
-register_task(Task(
-    name="srl",
-    module="seal.tasks.srl.module:SRLModule",
-    datamodule="seal.tasks.srl.data:SRLDataModule",
-    cli="seal.tasks.srl.cli:SRLCLI",
-    main_metric="labeled_f1",
-    metric_label="labeled F1",
-    dataset_tasks=("srl",),
-    description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
-    describe="seal.tasks.srl.hooks:describe_dataset",
-    predict="seal.tasks.srl.hooks:run_predict",
-))
+# The task folders register themselves when imported; the order is the registry's order, and multi-label comes
+# first (``task_of_record`` falls back to the first task). Their ``__init__`` modules import no torch.
+from seal.tasks import mlc_features, segmentation, text_mlc, srl  # noqa: E402,F401,I001

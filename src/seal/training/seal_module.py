@@ -24,7 +24,7 @@ and the evaluation differ. :class:`SEALModule` holds everything that is shared:
   mapping, e.g. token ids and an attention mask; ``mask`` marks real positions of tagging outputs).
 
 A task either subclasses it to build its default networks from flat hyper-parameters (feature MLC:
-:class:`seal.training.module.MultilabelModule`; segmentation: :class:`seal.training.segmentation.SegmentationModule`)
+:class:`seal.tasks.mlc_features.module.MultilabelModule`; segmentation: :class:`seal.tasks.segmentation.module.SegmentationModule`)
 or passes networks directly (:class:`InjectedSEALModule`, for ``class_path`` / ``init_args`` configs). Networks are
 checked against the score-net protocol and the output space before the first step (:meth:`check_networks`).
 

@@ -1,7 +1,7 @@
 """Optimizer steps shared by the LightningModules that alternate loss-net and task-net updates.
 
-Every SEAL-style module (multi-label :class:`~seal.training.module.MultilabelModule`, segmentation
-:class:`~seal.training.segmentation.SegmentationModule`) runs several backward passes per batch, one per
+Every SEAL-style module (multi-label :class:`~seal.tasks.mlc_features.module.MultilabelModule`, segmentation
+:class:`~seal.tasks.segmentation.module.SegmentationModule`) runs several backward passes per batch, one per
 network update (``seal-method.md`` A.6). This mixin holds the pieces they share: freezing a network
 during the other's step, the non-finite check naming network/epoch/batch, and one optimizer step with
 clipping and explicit DDP gradient averaging (DDP's reducer expects one backward per forward), and the

@@ -5,4 +5,22 @@ CoNLL-2005/2012 are LDC-licensed and not available here. Submodules are imported
 :mod:`~seal.tasks.srl.reader`, :mod:`~seal.tasks.srl.data`, :mod:`~seal.tasks.srl.metrics`,
 :mod:`~seal.tasks.srl.nets`, :mod:`~seal.tasks.srl.module`, :mod:`~seal.tasks.srl.cli`,
 :mod:`~seal.tasks.srl.predict`.
+Importing this package registers the ``srl`` task (no torch import).
 """
+
+from seal.tasks import Task, register_task
+
+register_task(Task(
+    name="srl",
+    module="seal.tasks.srl.module:SRLModule",
+    datamodule="seal.tasks.srl.data:SRLDataModule",
+    cli="seal.tasks.srl.cli:SRLCLI",
+    main_metric="labeled_f1",
+    metric_label="labeled F1",
+    dataset_tasks=("srl",),
+    loaders=("srl",),
+    description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
+    describe="seal.tasks.srl.hooks:describe_dataset",
+    predict="seal.tasks.srl.hooks:run_predict",
+    report="seal.tasks.srl.report:REPORT_FAMILIES",
+))

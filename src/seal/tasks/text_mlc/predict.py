@@ -73,7 +73,8 @@ def run_predict(args, ckpt: dict) -> str:
             one, label names that differ from the checkpoint's, non-finite probabilities (nothing written then);
             seal.tasks.text_mlc.data.TextDataError: a bad input line (file, line and field named).
     """
-    from seal.cli.predict import PredictError, _check_finite, _output_format, _write_atomic
+    from seal.cli.predict import PredictError, _check_finite, _output_format
+    from seal.tasks.mlc_features.predict import _write_atomic
     from seal.tasks.text_mlc.data import load_text_dataset, read_text_jsonl
     from seal.tasks.text_mlc.datamodule import TextSplit, source_inputs
     from seal.text.encoder import load_tokenizer

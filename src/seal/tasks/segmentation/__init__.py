@@ -1,0 +1,28 @@
+"""Binary image segmentation (Weizmann horses 32x32, the paper's segmentation experiments).
+
+Submodules are imported on use: :mod:`~seal.tasks.segmentation.data` (reader, crops, safe ``.npy`` conversion),
+:mod:`~seal.tasks.segmentation.datamodule` (:class:`WeizmannDataModule`), :mod:`~seal.tasks.segmentation.module`
+(:class:`SegmentationModule`, 36-crop evaluation), :mod:`~seal.tasks.segmentation.cli` (``seal fit``) and
+:mod:`~seal.tasks.segmentation.predict` (``seal predict``). The networks are the shared layers'
+:class:`seal.energies.segmentation.SegmentationScoreNet` and :class:`seal.task_nets.segmentation.FCNSegmenter`.
+Importing this package registers the ``segmentation`` task (no torch import).
+"""
+
+from seal.tasks import Task, register_task
+
+register_task(Task(
+    name="segmentation",
+    module="seal.tasks.segmentation.module:SegmentationModule",
+    datamodule="seal.tasks.segmentation.datamodule:WeizmannDataModule",
+    cli="seal.tasks.segmentation.cli:SegmentationCLI",
+    main_metric="mean_iou",
+    metric_label="mean IoU",
+    dataset_tasks=("segmentation",),
+    loaders=("segmentation",),
+    description="binary image segmentation (Weizmann horses), 36-crop evaluation",
+    describe="seal.tasks.segmentation.data:describe_dataset",
+    predict="seal.tasks.segmentation.predict:run_segmentation",
+    data_list=(("features", "32x32x3"), ("labels", "mask")),  # RGB 32x32 images, one {0, 1} mask each
+    summary_metrics=(("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")),
+    report="seal.tasks.segmentation.report:REPORT_FAMILIES",
+))

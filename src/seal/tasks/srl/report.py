@@ -1,0 +1,73 @@
+"""``seal report`` section of semantic role labeling (:class:`seal.tasks.ReportFamily`) and its goal lines.
+
+Imports no torch.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+from seal.tasks import ReportFamily
+
+__all__ = ["REPORT_FAMILIES", "goal_lines"]
+
+REPORT_FAMILIES = (
+    ReportFamily(
+        "Semantic role labeling",
+        metric="labeled_f1",
+        metric_label="test labeled argument F1 (%), V excluded",
+        other_metrics=(
+            ("ucr_violation_rate", "UCR violations %", 2, 100.0),
+            ("ucr_violation_rate_gold", "gold UCR %", 2, 100.0),
+            ("unlabeled_f1", "unlabeled F1", 2, 100.0),
+            ("labeled_precision", "labeled P", 2, 100.0),
+            ("labeled_recall", "labeled R", 2, 100.0),
+        ),
+        loss_type_chains=(("NCE ranking", ("nce-gbi", "seal-static-nce", "seal-dynamic-nce")),),
+        relative_time=True,
+        note="Universal Proposition Bank 1.0 English-EWT: PropBank roles on dependency heads (CoNLL-2009 style), "
+        "one instance per predicate; the train split is a derived copy of the official file. **CoNLL-2005 / "
+        "CoNLL-2012 (the paper's data) are LDC-licensed and not available here**, so no number below is "
+        "comparable to the paper's. Anchors only (different data and encoders): the paper's CoNLL-2012 "
+        "SEAL-dynamic **86.90 F1 / 0.91 % UCR violations** (secondary source, `docs/seal-method.md` F.4); BERT "
+        "dependency SRL on CoNLL-2009 English **~90 F1**. UCR violation rate = share of predicate instances "
+        "whose predicted roles hold one of ARG0–ARG5 twice (gold's own rate beside it).",
+        extra_lines="seal.tasks.srl.report:goal_lines",
+    ),
+)
+
+
+def _mean(values) -> float | None:
+    return statistics.fmean(values) if values else None
+
+
+def goal_lines(groups) -> list[str]:
+    """The SRL goals (issue: SEAL-dynamic NCE beats cross-entropy **and** the CRF tagger in labeled F1 and has a
+    lower UCR violation rate than both), one line per (dataset, variant of the SEAL run), means over seeds; the
+    baselines of the same variant, else of the base config."""
+    lines: list[str] = []
+    by = {(g.dataset, g.method, g.variant): g for g in groups}
+    for g in groups:
+        if g.method != "seal-dynamic-nce":
+            continue
+        f1 = _mean(g.values("metrics", "test", "labeled_f1"))
+        ucr = _mean(g.values("metrics", "test", "ucr_violation_rate"))
+        if f1 is None or ucr is None:
+            continue
+        parts = []
+        for base in ("cross-entropy", "crf"):
+            b = by.get((g.dataset, base, g.variant)) or by.get((g.dataset, base, None))
+            bf1 = _mean(b.values("metrics", "test", "labeled_f1")) if b else None
+            bucr = _mean(b.values("metrics", "test", "ucr_violation_rate")) if b else None
+            if bf1 is None or bucr is None:
+                parts.append(f"{base}: no run")
+                continue
+            parts.append(
+                f"vs {base}{' (' + b.variant + ')' if b.variant else ''}: F1 {100 * f1:.2f} vs {100 * bf1:.2f} "
+                f"({'**higher**' if f1 > bf1 else 'not higher'}), UCR {100 * ucr:.2f} % vs {100 * bucr:.2f} % "
+                f"({'**lower**' if ucr < bucr else 'not lower'})"
+            )
+        lines.append(f"- **{g.dataset}** ({g.label}): " + "; ".join(parts))
+    if lines:
+        lines = ["", "### SRL goals: SEAL-dynamic NCE vs cross-entropy and the CRF tagger (means over seeds)", "", *lines]
+    return lines
