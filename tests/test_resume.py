@@ -71,6 +71,8 @@ CALLBACKS = textwrap.dedent(
 def _env(tmp_path: Path) -> dict:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), str(REPO / "src"), env.get("PYTHONPATH", "")])
+    if env.get("SEAL_DATA_DIR"):  # the subprocesses run in tmp_path: a relative data directory must not move with them
+        env["SEAL_DATA_DIR"] = str(Path(env["SEAL_DATA_DIR"]).resolve())
     return env
 
 
