@@ -574,3 +574,82 @@ def test_text_run_resumed_from_a_checkpoint_equals_the_uninterrupted_run(toy_dat
     again = dm.train_dataloader()
     again.sampler.set_epoch(1)
     assert [b["y"].tolist() for b in again] == first
+
+
+def test_text_files_cache_key_follows_the_texts_read(tmp_path):
+    """Two fields of one file are two cache entries (the key hashes the texts read, not only the file)."""
+    p = _write_jsonl(tmp_path / "two.jsonl", [{"text": "good", "alt": "bad news", "labels": ["a"]}])
+    a = tdata.read_text_jsonl(p, ["a"], text_field="text")
+    b = tdata.read_text_jsonl(p, ["a"], text_field="alt")
+    assert a.texts == ["good"] and b.texts == ["bad news"] and a.sha256 != b.sha256
+    assert tdata.read_text_jsonl(p, ["a"], text_field="text").sha256 == a.sha256  # stable across reads
+
+
+def test_text_files_unreadable_bytes_and_too_small_carves_are_named(tmp_path):
+    latin = tmp_path / "latin.jsonl"
+    latin.write_bytes(b'{"text": "ok", "labels": ["a"]}\n{"text": "caf\xe9", "labels": ["a"]}\n')
+    with pytest.raises(tdata.TextDataError, match=r"latin.jsonl, line 2: cannot read .*must be UTF-8"):
+        tdata.read_text_jsonl(latin, ["a"])
+    fake_gz = tmp_path / "plain.jsonl.gz"
+    fake_gz.write_text('{"text": "ok", "labels": ["a"]}\n')
+    with pytest.raises(tdata.TextDataError, match=r"plain.jsonl.gz, line 1: cannot read"):
+        tdata.read_text_jsonl(fake_gz, ["a"])
+    real_gz = tmp_path / "real.jsonl.gz"
+    with gzip.open(real_gz, "wt", encoding="utf-8") as fh:
+        fh.write('\ufeff{"text": "caf\u00e9", "labels": ["a"]}\n')  # a byte-order mark is allowed
+    assert tdata.read_text_jsonl(real_gz, ["a"]).texts == ["caf\u00e9"]
+    five = _write_jsonl(tmp_path / "five.jsonl", [{"text": f"t{i}", "labels": ["a"]} for i in range(5)])
+    with pytest.raises(tdata.TextDataError, match=r"five.jsonl: 5 document\(s\), too few to carve a validation split "
+                                                  r"with val_fraction 0.1 \(10 folds\); give a validation file"):
+        tdata.load_text_files(five)
+    assert len(tdata.load_text_files(five, val_fraction=0.5).splits["val"][1]) in (2, 3)
+    assert "too few" in tdata.describe_text_file(five)["carve"]["error"]
+    with pytest.raises(tdata.TextDataError, match=r"empty.jsonl: no documents"):
+        tdata.load_text_files(_write_jsonl(tmp_path / "empty.jsonl", ["", "  "]))
+    train = _write_jsonl(tmp_path / "tr.jsonl", [{"text": "x", "labels": ["a"]}] * 10)
+    va = _write_jsonl(tmp_path / "va.jsonl", [{"text": "y", "labels": ["b"]}])
+    with pytest.raises(tdata.TextDataError, match=r"va.jsonl, line 1, field 'labels': label 'b' is not in the label "
+                                                  r"vocabulary .*; the vocabulary is the label names used in .*tr.jsonl"):
+        tdata.load_text_files(train, va)
+
+
+def test_text_datamodule_refuses_file_options_without_train():
+    from seal.tasks.text_mlc.datamodule import TextMLCDataModule
+
+    with pytest.raises(ValueError, match="need --data.train"):
+        TextMLCDataModule("goemotions", text_field="body")
+
+
+def test_data_info_and_predict_take_other_json_fields(tiny_bert, tmp_path, capsys):
+    import lightning as L
+
+    from seal.cli.main import main as seal_main
+    from seal.tasks.text_mlc.datamodule import TextMLCDataModule
+    from seal.tasks.text_mlc.module import TextMLCModule
+
+    rows = [{"sentence": TOY_TEXTS[i], "tags": [NAMES[k] for k in TOY_LABELS[i].split(",")]} for i in range(10)]
+    train = tmp_path / "s.jsonl.gz"
+    with gzip.open(train, "wt", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(r) + "\n" for r in rows))
+    assert seal_main(["data", "info", str(train), "--text-field", "sentence", "--labels-field", "tags",
+                      "--val-fraction", "0.5", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["documents"] == 10 and info["carve"]["val"] == 5
+    assert seal_main(["data", "info", str(train), "--protocol", "paper"]) == 1
+    assert "--protocol/--drop-empty/--download apply to catalogue datasets" in capsys.readouterr().err
+    L.seed_everything(0, verbose=False)
+    dm = TextMLCDataModule(train=str(train), text_field="sentence", labels_field="tags", val_fraction=0.5,
+                           batch_size=4, max_length=8, cache_dir=str(tmp_path / "c"))
+    model = TextMLCModule(num_labels=3, method="cross-entropy", encoder=tiny_bert, hidden=8,
+                          label_names=dm.label_names, trainable_layers=0)
+    trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
+                        enable_model_summary=False, inference_mode=False, num_sanity_val_steps=0)
+    trainer.fit(model, datamodule=dm)
+    ckpt = tmp_path / "m.ckpt"
+    trainer.save_checkpoint(ckpt)
+    new = _write_jsonl(tmp_path / "new.jsonl", [{"body": "good news"}])
+    out = tmp_path / "p.jsonl"
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", new, "--output", str(out)]) == 2
+    assert "field 'sentence': missing (fields present: body; name the text field with" in capsys.readouterr().err
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", new, "--output", str(out), "--text-field", "body"]) == 0
+    assert "1 documents from" in capsys.readouterr().out and len(out.read_text().splitlines()) == 1

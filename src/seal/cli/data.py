@@ -91,6 +91,13 @@ def _build_parser() -> argparse.ArgumentParser:
     own.add_argument("--xml", default=None, help="MULAN XML label file (ARFF)")
     own.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default="auto",
                      help="LibSVM feature indices (default auto: 0-based with a header line or an index 0)")
+    own.add_argument("--val-fraction", "--val_fraction", dest="val_fraction", type=float, default=None,
+                     help="share of the file the carve preview puts in validation (default: seal fit's, 0.25 for "
+                     "feature files, 0.1 for text)")
+    own.add_argument("--text-field", "--text_field", dest="text_field", default="text",
+                     help="JSON lines (.jsonl, .jsonl.gz): the field of the text (default 'text')")
+    own.add_argument("--labels-field", "--labels_field", dest="labels_field", default="labels",
+                     help="JSON lines: the field of the label list (default 'labels')")
 
     sp = sub.add_parser(
         "verify",
@@ -219,19 +226,27 @@ def _cmd_info_file(args) -> int:
     from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
 
-    if detect_format(args.name, args.format) == "jsonl":  # a text multi-label file: the text task describes it
+    if args.protocol or args.drop_empty or args.download:
+        raise ValueError("--protocol/--drop-empty/--download apply to catalogue datasets, not to a file")
+    is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or args.format == "jsonl"
+    if is_text or detect_format(args.name, args.format) == "jsonl":  # a text multi-label file: the text task's
         from seal.tasks.text_mlc.data import describe_text_file, format_text_file_description
 
         if args.label_count is not None or args.xml or args.zero_based != "auto":
             raise ValueError("--label-count/--xml/--zero-based do not apply to a .jsonl text file")
         labels = [s for s in args.labels.split(",") if s] if args.labels else None
-        info = describe_text_file(args.name, labels=labels, split_seed=args.seed)
+        info = describe_text_file(args.name, labels=labels, text_field=args.text_field, labels_field=args.labels_field,
+                                  val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
+                                  split_seed=args.seed)
         print(json.dumps(info, indent=2) if args.json else format_text_file_description(info))
         return 0
+    if args.text_field != "text" or args.labels_field != "labels":
+        raise ValueError("--text-field/--labels-field apply to JSON-lines text files (.jsonl, .jsonl.gz)")
     zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
     labels = [s for s in args.labels.split(",") if s] if args.labels else None
     info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,
-                         zero_based=zb, split_seed=args.seed)
+                         zero_based=zb, split_seed=args.seed,
+                         **({} if args.val_fraction is None else {"val_fraction": args.val_fraction}))
     print(json.dumps(info, indent=2) if args.json else format_description(info))
     return 0
 
@@ -249,9 +264,10 @@ def _describe_hook(name: str):
 def _cmd_info(args) -> int:
     if _is_user_file(args.name):
         return _cmd_info_file(args)
-    if args.format or args.label_count is not None or args.labels or args.xml:
-        print(f"{PROG}: error: --format/--label-count/--labels/--xml apply to a file path, not to the registered "
-              f"dataset {args.name!r}", file=sys.stderr)
+    if (args.format or args.label_count is not None or args.labels or args.xml or args.val_fraction is not None
+            or args.text_field != "text" or args.labels_field != "labels"):
+        print(f"{PROG}: error: --format/--label-count/--labels/--xml/--val-fraction/--text-field/--labels-field apply "
+              f"to a file path, not to the registered dataset {args.name!r}", file=sys.stderr)
         return 2
     spec = get_spec(args.name)
     if args.protocol:

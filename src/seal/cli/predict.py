@@ -4,7 +4,7 @@
 
     seal predict --ckpt_path CKPT (--dataset NAME [--split test] [--data-dir D] | --input FILE.arff
                  [--label-count N | --xml FILE]) --output OUT.jsonl|OUT.csv [--format jsonl|csv]
-                 [--threshold T] [--batch-size 1024]
+                 [--threshold T] [--batch-size N]
 
 The checkpoint is loaded with ``torch.load(..., weights_only=True)`` (nothing is unpickled); the model is
 rebuilt from its ``hyper_parameters`` and ``state_dict`` and run in eval mode (task-net only: one forward
@@ -24,7 +24,9 @@ pass per batch).
   MEKA header, or else the checkpoint's label names. When the model was
   trained on a registry dataset, that dataset's reader options (e.g. genbase's dropped ``protein``
   attribute) apply too, and its feature preprocessing (standardisation fitted on the training split) must
-  be reproduced; see :func:`_registry_preprocessor`.
+  be reproduced; see :func:`seal.tasks.mlc_features.predict._registry_preprocessor`.
+* text checkpoints (``task: text-mlc``): ``--input`` is a JSON-lines file (``.jsonl`` / ``.jsonl.gz``, the label
+  field optional), see :mod:`seal.tasks.text_mlc.predict`.
 
 Output, one line/row per instance, in input order:
 
@@ -76,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", help="a registered dataset name (seal data list)")
     src.add_argument("--input", help="a data file: ARFF (.arff, or a .zip holding one), LibSVM/SVMlight (.svm, "
-                     ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent")
+                     ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent. Text "
+                     "checkpoints: JSON lines (.jsonl, .jsonl.gz), the label field optional")
     p.add_argument("--input-format", "--input_format", dest="input_format", default=None,
                    choices=("arff", "libsvm", "csv", "tsv"), help="with --input: its format (default: from the extension)")
     p.add_argument("--labels", default=None,
@@ -98,7 +101,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from the output's extension")
     p.add_argument("--threshold", type=float, default=None,
                    help="a label is predicted when p >= threshold (default: the model's, normally 0.5)")
-    p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=1024, help="rows per forward pass")
+    p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=None,
+                   help="rows per forward pass (default: 1024 for feature and image checkpoints; a text checkpoint's "
+                   "own evaluation batch size)")
+    text = p.add_argument_group("text checkpoints")
+    text.add_argument("--text-field", "--text_field", dest="text_field", default=None,
+                      help="with --input: the JSON field of the text (default: the training data's, normally 'text')")
+    text.add_argument("--labels-field", "--labels_field", dest="labels_field", default=None,
+                      help="with --input: the JSON field of the gold labels, optional in the file (default: the "
+                      "training data's, normally 'labels')")
     srl = p.add_argument_group("SRL checkpoints")
     srl.add_argument("--frame", type=int, default=None, metavar="N",
                      help="print the predicted frame of predicate instance N (0-based, file order) of --split readably")
@@ -157,7 +168,7 @@ def run(args: argparse.Namespace) -> str:
     """
     if args.output is None and args.png is None and args.frame is None:
         raise PredictError("--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)")
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise PredictError(f"--batch-size must be >= 1, got {args.batch_size}")
     if args.dataset is not None and (args.label_count is not None or args.xml is not None or args.labels is not None
                                      or args.input_format is not None or args.zero_based is not None):
@@ -187,6 +198,16 @@ def _output_format(output: str, fmt: str | None) -> str:
     if ext in FORMATS:
         return ext
     raise PredictError(f"cannot tell the format of --output {output!r} from its extension; use .jsonl/.csv or --format")
+
+
+def reject_text_options(args, what: str) -> None:
+    """Refuse ``--text-field`` / ``--labels-field`` for a checkpoint that does not read JSON-lines text.
+
+    Raises:
+        PredictError: either option was given (names the checkpoint's kind ``what``).
+    """
+    if getattr(args, "text_field", None) is not None or getattr(args, "labels_field", None) is not None:
+        raise PredictError(f"--text-field/--labels-field apply to text checkpoints; {args.ckpt_path} is {what}")
 
 
 def _load(path: str) -> dict:

@@ -24,6 +24,7 @@ from seal.cli.predict import (
     _output_format,
     _same_dataset,
     _write_text_atomic,
+    reject_text_options,
 )
 
 __all__ = ["build_module", "run_predict"]
@@ -41,6 +42,7 @@ def run_predict(args, ckpt: dict) -> str:
         raise PredictError(f"--png/--images/--compare apply to segmentation checkpoints; {args.ckpt_path} is multi-label")
     if args.frame is not None:
         raise PredictError(f"--frame applies to SRL checkpoints; {args.ckpt_path} is multi-label")
+    reject_text_options(args, "multi-label")
     if args.output is None:
         raise PredictError(f"{args.ckpt_path} is a multi-label checkpoint: --output is required (--png is for segmentation)")
     fmt = _output_format(args.output, args.format)
@@ -66,7 +68,7 @@ def run_predict(args, ckpt: dict) -> str:
     if len(names) != n_labels:
         raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
 
-    probs = _predict_proba(module, X, args.batch_size)
+    probs = _predict_proba(module, X, args.batch_size or 1024)
     _check_finite(probs, module, args.ckpt_path, where)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)

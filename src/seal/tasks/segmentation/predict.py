@@ -96,8 +96,11 @@ def run_segmentation(args, ckpt: dict) -> str:
     from seal.metrics import CONVENTIONS
     from seal.metrics.functional import iou_per_image
 
-    fmt = _output_format(args.output, args.format) if args.output is not None else None
+    from seal.cli.predict import reject_text_options
     from seal.tasks import task_of_checkpoint
+
+    reject_text_options(args, "a segmentation checkpoint")
+    fmt = _output_format(args.output, args.format) if args.output is not None else None
 
     task = task_of_checkpoint(ckpt)
     modules = [(args.ckpt_path, build_segmentation_module(ckpt, args.ckpt_path))]
@@ -117,7 +120,7 @@ def run_segmentation(args, ckpt: dict) -> str:
     if bad:
         raise PredictError(f"--images {bad} out of range: {where} has {n} images (0..{n - 1})")
 
-    all_probs = [_segmentation_probs(m, x, args.batch_size) for _, m in modules]
+    all_probs = [_segmentation_probs(m, x, args.batch_size or 1024) for _, m in modules]
     for (path, m), p in zip(modules, all_probs):
         _check_finite(p, m, path, where, "mask probabilities")
     probs = all_probs[0]

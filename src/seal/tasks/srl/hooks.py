@@ -40,10 +40,11 @@ def run_predict(args, ckpt: dict) -> str:
     Raises:
         seal.cli.predict.PredictError: options that do not apply, or neither ``--output`` nor ``--frame``.
     """
-    from seal.cli.predict import PredictError
+    from seal.cli.predict import PredictError, reject_text_options
     from seal.tasks.srl.data import SRLDataModule
     from seal.tasks.srl.predict import format_frame, frame_at, write_frames
 
+    reject_text_options(args, "an SRL checkpoint")
     if args.input is not None:
         raise PredictError("SRL checkpoints predict a catalogue split (--split); --input is not supported for SRL yet")
     if args.png is not None or args.compare or args.images is not None:

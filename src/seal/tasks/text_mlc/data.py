@@ -71,7 +71,8 @@ class TextSource:
     Attributes:
         name: the source's name (``"all"`` for Reuters, ``"train"`` / ``"val"`` / ``"test"`` for GoEmotions).
         path: the file it was read from.
-        sha256: the file's SHA-256 (keys the token and feature caches).
+        sha256: the file's SHA-256 (keys the token and feature caches); for JSON-lines files read by
+            :func:`read_text_jsonl`, the SHA-256 of the file and the texts read.
         texts: the model inputs, one string per document.
         ids: the documents' record ids (Reuters NEWID, GoEmotions comment id).
         Y: ``(N, L)`` uint8 gold label matrix.
@@ -296,6 +297,21 @@ def read_goemotions_file(path: str | os.PathLike, num_labels: int, name: str) ->
 
 
 # ---------------------------------------------------------------------------------------------------- own files
+_FIELD_HINT = "name the {what} field with --data.{what}_field (seal fit) or --{what}-field (seal predict, seal data info)"
+
+
+def _texts_key(file_sha256: str, texts: list[str]) -> str:
+    """The cache key of a JSON-lines source: the SHA-256 of the texts read (with the file's), so that reading another
+    field of the same file never meets the first field's cached tokens and features."""
+    import hashlib
+
+    h = hashlib.sha256(file_sha256.encode())
+    for t in texts:
+        h.update(b"\0")
+        h.update(t.encode("utf-8"))
+    return h.hexdigest()
+
+
 def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, labels_optional: bool):
     """Yield ``(lineno, text, labels or None)`` of a JSON-lines file (``.jsonl`` or ``.jsonl.gz``); blank lines are
     skipped.
@@ -306,11 +322,28 @@ def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, 
     """
     opener = gzip.open if str(path).endswith(".gz") else open
     try:
-        fh = opener(path, "rt", encoding="utf-8", newline="")
+        fh = opener(path, "rb")  # bytes, decoded line by line: a decoding error names its own line
     except OSError as exc:
         raise TextDataError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    lineno = 0
     with fh:
-        for lineno, line in enumerate(fh, 1):
+        lines = iter(fh)
+        while True:
+            try:
+                raw = next(lines)
+            except StopIteration:
+                return
+            except (OSError, EOFError) as exc:  # not gzip, a truncated .gz
+                raise TextDataError(f"{path}, line {lineno + 1}: cannot read ({exc}); JSON-lines files are UTF-8 "
+                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
+            lineno += 1
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is allowed
+                raw = raw[3:]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TextDataError(f"{path}, line {lineno}: cannot read ({exc}); JSON-lines files must be UTF-8 "
+                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
             if not line.strip():
                 continue
             where = f"{path}, line {lineno}"
@@ -325,7 +358,7 @@ def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, 
             if not isinstance(text, str):
                 raise TextDataError(f"{where}, field {text_field!r}: " + (
                     "missing" if text_field not in obj else f"expected a string, got {type(text).__name__}") +
-                    f" (fields present: {', '.join(sorted(obj)) or 'none'}; choose with --data.text_field)")
+                    f" (fields present: {', '.join(sorted(obj)) or 'none'}; {_FIELD_HINT.format(what='text')})")
             if not text.strip():
                 raise TextDataError(f"{where}, field {text_field!r}: empty text")
             if labels_field not in obj:
@@ -333,7 +366,7 @@ def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, 
                     yield lineno, text, None
                     continue
                 raise TextDataError(f"{where}, field {labels_field!r}: missing (fields present: "
-                                    f"{', '.join(sorted(obj))}; choose with --data.labels_field)")
+                                    f"{', '.join(sorted(obj))}; {_FIELD_HINT.format(what='labels')})")
             labs = obj[labels_field]
             if not isinstance(labs, list):
                 raise TextDataError(f"{where}, field {labels_field!r}: expected a list of label names or ids, got "
@@ -349,12 +382,16 @@ def text_file_label_names(path: str | os.PathLike, *, text_field: str = "text", 
             in the whole file.
     """
     names: set[str] = set()
+    n = 0
     for lineno, _, labs in _jsonl_records(path, text_field, labels_field, False):
+        n += 1
         for lab in labs:
             if not isinstance(lab, str) or not lab:
                 raise TextDataError(f"{path}, line {lineno}, field {labels_field!r}: label {lab!r} is not a label name; "
                                     "integer label ids need the label list (--data.labels '[name0, name1, ...]')")
             names.add(lab)
+    if not n:
+        raise TextDataError(f"{path}: no documents (the file is empty)")
     if not names:
         raise TextDataError(f"{path}: no document has a label, so there is no label vocabulary to learn")
     return sorted(names)
@@ -382,7 +419,8 @@ def read_text_jsonl(
             and :attr:`TextSource.labelled` is ``False`` for them.
 
     Returns:
-        :class:`TextSource` with ``ids`` = the 1-based line numbers as strings.
+        :class:`TextSource` with ``ids`` = the 1-based line numbers as strings and ``sha256`` = the SHA-256 of the
+        file and the texts read (the cache key: another ``text_field`` of the same file gets its own entries).
 
     Raises:
         TextDataError: malformed line, empty text, unknown label name, label id out of range, a label listed twice
@@ -417,7 +455,24 @@ def read_text_jsonl(
         labelled.append(labs is not None)
     if not texts:
         raise TextDataError(f"{path}: no documents (the file is empty)")
-    return TextSource(name, str(path), sha256_of(path), texts, ids, np.stack(rows), np.array(labelled, dtype=bool))
+    key = _texts_key(sha256_of(path), texts)
+    return TextSource(name, str(path), key, texts, ids, np.stack(rows), np.array(labelled, dtype=bool))
+
+
+def check_carve(path, n: int, val_fraction: float) -> None:
+    """Refuse a validation carve that cannot be made: ``n`` documents in ``path`` and ``round(1 / val_fraction)``
+    stratified folds (at least 2).
+
+    Raises:
+        TextDataError: fewer documents than folds (names the file and the options to use).
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise TextDataError(f"--data.val_fraction must lie in (0, 1), got {val_fraction}")
+    folds = max(2, int(round(1.0 / val_fraction)))
+    if n < folds:
+        raise TextDataError(f"{path}: {n} document(s), too few to carve a validation split with val_fraction "
+                            f"{val_fraction:g} ({folds} folds); give a validation file (--data.val) or a larger "
+                            "--data.val_fraction")
 
 
 def load_text_files(
@@ -455,20 +510,31 @@ def load_text_files(
         label_names = text_file_label_names(train, text_field=text_field, labels_field=labels_field)
         origin = f"the sorted names seen in {Path(train).name}"
     kw = dict(text_field=text_field, labels_field=labels_field)
-    sources = {"train": read_text_jsonl(train, label_names, name="train", **kw)}
+
+    def read(path, name):
+        try:
+            return read_text_jsonl(path, label_names, name=name, **kw)
+        except TextDataError as exc:
+            if labels is None and name != "train" and "not in the label vocabulary" in str(exc):
+                raise TextDataError(f"{exc}; the vocabulary is the label names used in {train}: list every label "
+                                    "with --data.labels") from None
+            raise
+
+    sources = {"train": read(train, "train")}
     n_train = len(sources["train"].texts)
     if val is not None:
-        sources["val"] = read_text_jsonl(val, label_names, name="val", **kw)
+        sources["val"] = read(val, "val")
         splits = {"train": ("train", np.arange(n_train, dtype=np.int64)),
                   "val": ("val", np.arange(len(sources["val"].texts), dtype=np.int64))}
         val_note = f"validation: {val}"
     else:
+        check_carve(train, n_train, val_fraction)
         tr, va = carve_validation(sources["train"].Y, val_fraction=val_fraction, seed=split_seed)
         splits = {"train": ("train", tr), "val": ("train", va)}
         val_note = (f"validation carved from {Path(train).name} by iterative stratification: {len(va)} of its "
                     f"{n_train} documents ({int(round(1 / val_fraction))} folds, seed {split_seed})")
     if test is not None:
-        sources["test"] = read_text_jsonl(test, label_names, name="test", **kw)
+        sources["test"] = read(test, "test")
         splits["test"] = ("test", np.arange(len(sources["test"].texts), dtype=np.int64))
     no_label = {s: int((src.Y.sum(1) == 0).sum()) for s, src in sources.items()}
     notes = [
@@ -513,7 +579,11 @@ def describe_text_file(
         "words": {"mean": float(words.mean()), "max": int(words.max())},
         "label_names": names,
     }
-    if n >= 2:
+    try:
+        check_carve(path, n, val_fraction)
+    except TextDataError as exc:
+        out["carve"] = {"error": str(exc), "seed": int(split_seed), "val_fraction": float(val_fraction)}
+    else:
         tr, va = carve_validation(src.Y, val_fraction=val_fraction, seed=split_seed)
         out["carve"] = {"train": int(len(tr)), "val": int(len(va)), "seed": int(split_seed),
                         "val_fraction": float(val_fraction)}
@@ -537,8 +607,10 @@ def format_text_file_description(info: dict) -> str:
         f"{info['characters']['max']}), {info['words']['mean']:.1f} words (max {info['words']['max']}); word-pieces "
         "and truncation are counted by seal fit, which knows the encoder",
     ]
-    if "carve" in info:
-        c = info["carve"]
+    c = info["carve"]
+    if "error" in c:
+        lines.append(f"  as --data.train          no validation carve: {c['error']}")
+    else:
         lines.append(f"  as --data.train          train {c['train']} / val {c['val']} (validation carved by iterative "
                      f"stratification, {c['val_fraction']:g}, seed {c['seed']})")
     return "\n".join(lines)

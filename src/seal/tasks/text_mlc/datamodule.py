@@ -79,7 +79,8 @@ class TextSplit(Dataset):
 def source_inputs(src, keys: list[str], encoder: str | None, *, dataset: str, max_length: int,
                   cache_dir: str | None = None, feature_batch_size: int = 32, log=None) -> tuple[dict, dict[str, torch.Tensor]]:
     """Tokens and the frozen encoder features ``keys`` need, of one :class:`~seal.tasks.text_mlc.data.TextSource`:
-    computed once, then read from the cache (keyed by the file's SHA-256, the encoder and ``max_length``).
+    computed once, then read from the cache (keyed by ``dataset``, the source's name and ``sha256`` (for JSON-lines
+    files: of the file and the texts read), the encoder and ``max_length``).
 
     Args:
         src: the documents.
@@ -187,8 +188,10 @@ class TextMLCDataModule(L.LightningDataModule):
             sizes = ", ".join(f"{s} {len(rows)}" for s, (_, rows) in self._data.splits.items())
             self._log(f"text data from your files: {len(self.label_names)} labels, {sizes} documents; "
                       + "; ".join(self._data.notes[2:]))
-        elif val is not None or test is not None or labels is not None:
-            raise ValueError("--data.val / --data.test / --data.labels need --data.train (your own files)")
+        elif (val is not None or test is not None or labels is not None or text_field != "text"
+              or labels_field != "labels"):
+            raise ValueError("--data.val / --data.test / --data.labels / --data.text_field / --data.labels_field need "
+                             "--data.train (your own files)")
         else:
             self.label_names = label_names_of(dataset, data_dir)
         self.num_labels = len(self.label_names)

@@ -75,7 +75,7 @@ def run_predict(args, ckpt: dict) -> str:
     """
     from seal.cli.predict import PredictError, _check_finite, _output_format
     from seal.tasks.mlc_features.predict import _write_atomic
-    from seal.tasks.text_mlc.data import load_text_dataset, read_text_jsonl
+    from seal.tasks.text_mlc.data import label_names_of, load_text_dataset, read_text_jsonl
     from seal.tasks.text_mlc.datamodule import TextSplit, source_inputs
     from seal.text.encoder import load_tokenizer
 
@@ -101,7 +101,9 @@ def run_predict(args, ckpt: dict) -> str:
         raise PredictError(f"--threshold must lie in [0, 1], got {threshold}")
 
     dm_hp = dict(ckpt.get("datamodule_hyper_parameters") or {})
-    text_field, labels_field = dm_hp.get("text_field", "text"), dm_hp.get("labels_field", "labels")
+    text_field = getattr(args, "text_field", None) or dm_hp.get("text_field", "text")
+    labels_field = getattr(args, "labels_field", None) or dm_hp.get("labels_field", "labels")
+    batch_size = args.batch_size or int(dm_hp.get("eval_batch_size") or dm_hp.get("batch_size") or 16)
     if args.input is not None:
         if not str(args.input).endswith((".jsonl", ".jsonl.gz")):
             raise PredictError(f"--input {args.input}: text checkpoints read JSON lines (.jsonl or .jsonl.gz), one "
@@ -111,6 +113,11 @@ def run_predict(args, ckpt: dict) -> str:
         rows, where, dataset_name = np.arange(len(src.texts), dtype=np.int64), args.input, Path(args.input).name
         gold = src.Y if src.labelled is not None and bool(src.labelled.all()) else None
     else:
+        if args.text_field is not None or args.labels_field is not None:
+            raise PredictError("--text-field / --labels-field apply to --input files")
+        if label_names_of(args.dataset, args.data_dir or dm_hp.get("data_dir")) != names:
+            raise PredictError(f"dataset {args.dataset!r} has other labels than checkpoint {args.ckpt_path} "
+                               f"(trained with {len(names)} labels)")
         data = load_text_dataset(args.dataset, args.data_dir or dm_hp.get("data_dir"),
                                  val_fraction=dm_hp.get("val_fraction", 0.1),
                                  split_seed=dm_hp.get("split_seed", 0) if args.split_seed is None else args.split_seed)
@@ -127,7 +134,7 @@ def run_predict(args, ckpt: dict) -> str:
                                   feature_batch_size=int(dm_hp.get("feature_batch_size", 32)), log=_log)
     pad_id = load_tokenizer(hp.get("encoder")).pad_token_id or 0
     split = TextSplit(rows, tokens, src.Y[rows], feats, keys, pad_id)
-    probs = predict_text_probs(module, split, args.batch_size)
+    probs = predict_text_probs(module, split, batch_size)
     _check_finite(probs, module, args.ckpt_path, where)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)
