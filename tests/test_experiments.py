@@ -565,6 +565,17 @@ def test_report_compares_a_loss_net_only_variant_with_the_shared_control(tmp_pat
     )
 
 
+def test_report_prefers_a_cross_entropy_run_of_the_same_variant_over_the_shared_control(tmp_path):
+    # CONTROL_VARIANT maps cpu-full to cpu-t (feature MLC); a dataset with its own cross-entropy cpu-full run is
+    # compared with that run, not with cpu-t or cpu
+    recs = [_record("genbase", "cross-entropy", 0, 0.90, variant="cpu-t"),
+            _record("genbase", "cross-entropy", 0, 0.93, variant="cpu-full"),
+            _record("genbase", "seal-dynamic-nce", 0, 0.95, variant="cpu-full")]
+    text = _report_text(tmp_path, recs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **genbase** (SEAL cpu-full variant"))
+    assert "SEAL-dynamic NCE 95.00 (n=1) **beats** cross-entropy 93.00 (n=1) (cpu-full) (Δ +2.00)" in line
+
+
 def test_grid_skips_a_run_that_another_process_is_running(workdir, capsys):
     """A run whose directory lock is held elsewhere is not started twice; its chained child is not started."""
     import fcntl
