@@ -384,3 +384,27 @@ def test_checkpoint_without_a_checksum_still_loads(toy, data, tmp_path):
     assert cli.main(["--ckpt_path", str(old), "--input", str(arff), "--output", str(out)]) == 0
     got = np.array([[r["probabilities"][n] for n in NAMES] for r in _read_jsonl(out)])
     np.testing.assert_allclose(got, _expected(module, X), atol=5e-7)
+
+
+def add_toy_predict_options(parser) -> None:
+    """The predict options of the toy task of the test below."""
+    parser.add_argument_group("toy checkpoints").add_argument("--toy-level", type=int, default=None)
+
+
+def test_task_predict_options_come_from_the_task_and_are_refused_for_other_checkpoints(toy, tmp_path, monkeypatch, capsys):
+    from seal.tasks import TASKS, Task
+
+    task = Task(name="toy-task", module="x:Y", datamodule="x:Y", cli="x:Y", main_metric="acc", metric_label="acc",
+                predict_options="test_predict:add_toy_predict_options")
+    monkeypatch.setitem(TASKS, task.name, task)
+    help_text = cli.build_parser().format_help()
+    assert "toy checkpoints:" in help_text and "--toy-level" in help_text
+    path, _ = toy
+    out = tmp_path / "p.jsonl"
+    # a multi-label checkpoint with another task's option: one line naming both, nothing written
+    assert cli.main(["--ckpt_path", str(path), "--dataset", "bibtex", "--output", str(out), "--toy-level", "3"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"seal predict: error: --toy-level applies to toy-task checkpoints; {path} is a multilabel checkpoint")
+    assert cli.main(["--ckpt_path", str(path), "--dataset", "bibtex", "--output", str(out), "--frame", "0"]) == 2
+    assert f"--frame applies to srl checkpoints; {path} is a multilabel checkpoint" in capsys.readouterr().err
+    assert not out.exists()

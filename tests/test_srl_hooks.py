@@ -67,7 +67,7 @@ def test_seal_predict_srl_refusals(trained, tmp_path, capsys):
         (["--dataset", "bibtex", "--frame", "0"], "was trained on 'up_english_ewt'; predict with --dataset up_english_ewt"),
         (["--dataset", "up_english_ewt", "--frame", "5"], "instance 5 is outside the 1 predicate instances of 'test'"),
         (["--dataset", "up_english_ewt", "--frame", "0", "--png", str(tmp_path / "x.png")],
-         "--png/--images/--compare apply to segmentation checkpoints"),
+         f"--png applies to segmentation checkpoints; {ckpt} is a srl checkpoint"),
     ]
     for extra, message in cases:
         assert predict_cli.main(["--ckpt_path", str(ckpt), *extra]) == 2

@@ -104,20 +104,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=None,
                    help="rows per forward pass (default: 1024 for feature and image checkpoints; a text checkpoint's "
                    "own evaluation batch size)")
-    text = p.add_argument_group("text checkpoints")
-    text.add_argument("--text-field", "--text_field", dest="text_field", default=None,
-                      help="with --input: the JSON field of the text (default: the training data's, normally 'text')")
-    text.add_argument("--labels-field", "--labels_field", dest="labels_field", default=None,
-                      help="with --input: the JSON field of the gold labels, optional in the file (default: the "
-                      "training data's, normally 'labels')")
-    srl = p.add_argument_group("SRL checkpoints")
-    srl.add_argument("--frame", type=int, default=None, metavar="N",
-                     help="print the predicted frame of predicate instance N (0-based, file order) of --split readably")
-    seg = p.add_argument_group("segmentation checkpoints")
-    seg.add_argument("--png", default=None, help="write a PNG grid: image | gold mask | predicted mask(s)")
-    seg.add_argument("--images", type=int, nargs="+", default=None, help="indices of the images in the grid (default: 0-5)")
-    seg.add_argument("--compare", nargs="+", default=[], metavar="CKPT",
-                     help="more segmentation checkpoints whose predictions get their own columns in the grid")
+    from seal.tasks import TASKS
+
+    owners: dict[str, tuple[str, argparse.Action]] = {}
+    for task in TASKS.values():  # each task adds its own options (segmentation --png, SRL --frame, text --text-field)
+        add = task.predict_options_function()
+        if add is not None:
+            before = len(p._actions)
+            add(p)
+            owners.update({a.dest: (task.name, a) for a in p._actions[before:]})
+    p.set_defaults(_task_options=owners)
     return p
 
 
@@ -166,7 +162,7 @@ def run(args: argparse.Namespace) -> str:
         PredictError, OSError, ValueError (incl. ``ArffError``, ``DatasetError``): bad inputs; nothing
         has been written then.
     """
-    if args.output is None and args.png is None and args.frame is None:
+    if args.output is None and getattr(args, "png", None) is None and getattr(args, "frame", None) is None:
         raise PredictError("--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)")
     if args.batch_size is not None and args.batch_size < 1:
         raise PredictError(f"--batch-size must be >= 1, got {args.batch_size}")
@@ -182,6 +178,10 @@ def run(args: argparse.Namespace) -> str:
     from seal.tasks import task_of_checkpoint
 
     task = task_of_checkpoint(ckpt)  # feature-MLC checkpoints store no task name: multi-label
+    for dest, (owner, action) in getattr(args, "_task_options", {}).items():
+        if owner != task.name and getattr(args, dest, action.default) != action.default:
+            raise PredictError(f"{action.option_strings[0]} applies to {owner} checkpoints; {args.ckpt_path} is a "
+                               f"{task.name} checkpoint")
     hook = task.predict_function()
     if hook is None:
         raise PredictError(f"{args.ckpt_path} is a {task.name} checkpoint, and that task has no seal predict")
@@ -198,16 +198,6 @@ def _output_format(output: str, fmt: str | None) -> str:
     if ext in FORMATS:
         return ext
     raise PredictError(f"cannot tell the format of --output {output!r} from its extension; use .jsonl/.csv or --format")
-
-
-def reject_text_options(args, what: str) -> None:
-    """Refuse ``--text-field`` / ``--labels-field`` for a checkpoint that does not read JSON-lines text.
-
-    Raises:
-        PredictError: either option was given (names the checkpoint's kind ``what``).
-    """
-    if getattr(args, "text_field", None) is not None or getattr(args, "labels_field", None) is not None:
-        raise PredictError(f"--text-field/--labels-field apply to text checkpoints; {args.ckpt_path} is {what}")
 
 
 def _load(path: str) -> dict:

@@ -101,6 +101,10 @@ class Task:
             adds for runs of this task (besides the multi-label columns).
         report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
             ``seal report``, in order.
+        predict_options: optional ``"package.module:function"`` that adds the task's own ``seal predict`` options
+            to the parser: ``function(parser) -> None`` (an argument group; keep its module cheap to import, it runs
+            for ``seal predict --help``). ``seal predict`` refuses an option of one task given for another task's
+            checkpoint, with one line naming both.
     """
 
     name: str
@@ -117,6 +121,7 @@ class Task:
     data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     summary_metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     report: str = ""
+    predict_options: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -142,6 +147,10 @@ class Task:
     def predict_function(self):
         """The ``seal predict`` hook, or ``None``."""
         return self._load(self.predict) if self.predict else None
+
+    def predict_options_function(self):
+        """The hook that adds the task's ``seal predict`` options, or ``None``."""
+        return self._load(self.predict_options) if self.predict_options else None
 
     def report_families(self) -> tuple[ReportFamily, ...]:
         """The task's ``seal report`` sections (imported on first use), or ``()``."""

@@ -24,7 +24,6 @@ from seal.cli.predict import (
     _output_format,
     _same_dataset,
     _write_text_atomic,
-    reject_text_options,
 )
 
 __all__ = ["build_module", "run_predict"]
@@ -38,11 +37,6 @@ def run_predict(args, ckpt: dict) -> str:
         PredictError, OSError, ValueError (incl. ``ArffError``, ``DatasetError``): bad inputs; nothing
         has been written then.
     """
-    if args.png is not None or args.compare or args.images is not None:
-        raise PredictError(f"--png/--images/--compare apply to segmentation checkpoints; {args.ckpt_path} is multi-label")
-    if args.frame is not None:
-        raise PredictError(f"--frame applies to SRL checkpoints; {args.ckpt_path} is multi-label")
-    reject_text_options(args, "multi-label")
     if args.output is None:
         raise PredictError(f"{args.ckpt_path} is a multi-label checkpoint: --output is required (--png is for segmentation)")
     fmt = _output_format(args.output, args.format)

@@ -10,6 +10,15 @@ Importing this package registers the ``segmentation`` task (no torch import).
 
 from seal.tasks import Task, register_task
 
+def add_predict_options(parser) -> None:
+    """``seal predict`` options of segmentation checkpoints (the task's ``predict_options`` hook)."""
+    seg = parser.add_argument_group("segmentation checkpoints")
+    seg.add_argument("--png", default=None, help="write a PNG grid: image | gold mask | predicted mask(s)")
+    seg.add_argument("--images", type=int, nargs="+", default=None, help="indices of the images in the grid (default: 0-5)")
+    seg.add_argument("--compare", nargs="+", default=[], metavar="CKPT",
+                     help="more segmentation checkpoints whose predictions get their own columns in the grid")
+
+
 register_task(Task(
     name="segmentation",
     module="seal.tasks.segmentation.module:SegmentationModule",
@@ -25,4 +34,5 @@ register_task(Task(
     data_list=(("features", "32x32x3"), ("labels", "mask")),  # RGB 32x32 images, one {0, 1} mask each
     summary_metrics=(("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")),
     report="seal.tasks.segmentation.report:REPORT_FAMILIES",
+    predict_options="seal.tasks.segmentation:add_predict_options",
 ))

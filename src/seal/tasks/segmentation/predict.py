@@ -96,10 +96,8 @@ def run_segmentation(args, ckpt: dict) -> str:
     from seal.metrics import CONVENTIONS
     from seal.metrics.functional import iou_per_image
 
-    from seal.cli.predict import reject_text_options
     from seal.tasks import task_of_checkpoint
 
-    reject_text_options(args, "a segmentation checkpoint")
     fmt = _output_format(args.output, args.format) if args.output is not None else None
 
     task = task_of_checkpoint(ckpt)

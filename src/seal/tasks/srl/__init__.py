@@ -10,6 +10,13 @@ Importing this package registers the ``srl`` task (no torch import).
 
 from seal.tasks import Task, register_task
 
+def add_predict_options(parser) -> None:
+    """``seal predict`` options of SRL checkpoints (the task's ``predict_options`` hook)."""
+    srl = parser.add_argument_group("SRL checkpoints")
+    srl.add_argument("--frame", type=int, default=None, metavar="N",
+                     help="print the predicted frame of predicate instance N (0-based, file order) of --split readably")
+
+
 register_task(Task(
     name="srl",
     module="seal.tasks.srl.module:SRLModule",
@@ -23,4 +30,5 @@ register_task(Task(
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",
     report="seal.tasks.srl.report:REPORT_FAMILIES",
+    predict_options="seal.tasks.srl:add_predict_options",
 ))

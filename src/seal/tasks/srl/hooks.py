@@ -40,15 +40,12 @@ def run_predict(args, ckpt: dict) -> str:
     Raises:
         seal.cli.predict.PredictError: options that do not apply, or neither ``--output`` nor ``--frame``.
     """
-    from seal.cli.predict import PredictError, reject_text_options
+    from seal.cli.predict import PredictError
     from seal.tasks.srl.data import SRLDataModule
     from seal.tasks.srl.predict import format_frame, frame_at, write_frames
 
-    reject_text_options(args, "an SRL checkpoint")
     if args.input is not None:
         raise PredictError("SRL checkpoints predict a catalogue split (--split); --input is not supported for SRL yet")
-    if args.png is not None or args.compare or args.images is not None:
-        raise PredictError("--png/--images/--compare apply to segmentation checkpoints")
     if args.output is None and getattr(args, "frame", None) is None:
         raise PredictError(f"{args.ckpt_path} is an SRL checkpoint: give --output FRAMES.jsonl and/or --frame N")
     dm_hp = dict(ckpt.get("datamodule_hyper_parameters") or {})

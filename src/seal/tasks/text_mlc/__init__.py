@@ -8,6 +8,16 @@ Submodules are imported on use: :mod:`~seal.tasks.text_mlc.data` (readers), :mod
 
 from seal.tasks import Task, register_task
 
+def add_predict_options(parser) -> None:
+    """``seal predict`` options of text checkpoints (the task's ``predict_options`` hook)."""
+    text = parser.add_argument_group("text checkpoints")
+    text.add_argument("--text-field", "--text_field", dest="text_field", default=None,
+                      help="with --input: the JSON field of the text (default: the training data's, normally 'text')")
+    text.add_argument("--labels-field", "--labels_field", dest="labels_field", default=None,
+                      help="with --input: the JSON field of the gold labels, optional in the file (default: the "
+                      "training data's, normally 'labels')")
+
+
 register_task(Task(
     name="text-mlc",
     module="seal.tasks.text_mlc.module:TextMLCModule",
@@ -21,4 +31,5 @@ register_task(Task(
     describe="seal.tasks.text_mlc.data:describe_dataset",
     predict="seal.tasks.text_mlc.predict:run_predict",
     report="seal.tasks.text_mlc.report:REPORT_FAMILIES",
+    predict_options="seal.tasks.text_mlc:add_predict_options",
 ))

@@ -79,10 +79,6 @@ def run_predict(args, ckpt: dict) -> str:
     from seal.tasks.text_mlc.datamodule import TextSplit, source_inputs
     from seal.text.encoder import load_tokenizer
 
-    if args.png is not None or args.compare or args.images is not None:
-        raise PredictError("--png/--images/--compare apply to segmentation checkpoints")
-    if getattr(args, "frame", None) is not None:
-        raise PredictError("--frame applies to SRL checkpoints")
     for opt, value in (("--input-format", args.input_format), ("--labels", args.labels),
                        ("--label-count", args.label_count), ("--xml", args.xml), ("--zero-based", args.zero_based),
                        ("--protocol", args.protocol), ("--drop-empty", args.drop_empty)):
