@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - one clear line instead of a traceback
         if os.environ.get("SEAL_DEBUG") or not _is_user_error(exc):
             raise
-        print(f"seal predict: error: {_one_line(exc)}", file=sys.stderr)
+        print(f"seal predict: error: {one_line(exc)}", file=sys.stderr)
         return 2
     print(summary)
     return 0
@@ -146,7 +146,7 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, (PredictError, OSError, ValueError, KeyError, pickle.UnpicklingError, NotImplementedError))
 
 
-def _one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException) -> str:
     msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
     return lines[0] if lines else type(exc).__name__
@@ -174,7 +174,7 @@ def run(args: argparse.Namespace) -> str:
     ):
         raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
 
-    ckpt = _load(args.ckpt_path)
+    ckpt = load_predict_checkpoint(args.ckpt_path)
     from seal.tasks import task_of_checkpoint
 
     task = task_of_checkpoint(ckpt)  # feature-MLC checkpoints store no task name: multi-label
@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> str:
 # ------------------------------------------------------- helpers (shared with the tasks' predict hooks)
 
 
-def _output_format(output: str, fmt: str | None) -> str:
+def output_format(output: str, fmt: str | None) -> str:
     if fmt is not None:
         return fmt
     ext = Path(output).suffix.lower().lstrip(".")
@@ -200,7 +200,7 @@ def _output_format(output: str, fmt: str | None) -> str:
     raise PredictError(f"cannot tell the format of --output {output!r} from its extension; use .jsonl/.csv or --format")
 
 
-def _load(path: str) -> dict:
+def load_predict_checkpoint(path: str) -> dict:
     """Load ``path`` weights-only and check its tensor checksum (:func:`seal.training.checkpoint.load_checkpoint`).
 
     Raises:
@@ -215,15 +215,15 @@ def _load(path: str) -> dict:
     try:
         ckpt = load_checkpoint(p, map_location="cpu")
     except CheckpointError as e:
-        raise PredictError(_one_line(e)) from None
+        raise PredictError(one_line(e)) from None
     except OSError as e:
-        raise PredictError(f"cannot read checkpoint {path}: {_one_line(e)}") from None
+        raise PredictError(f"cannot read checkpoint {path}: {one_line(e)}") from None
     if not isinstance(ckpt, dict) or "state_dict" not in ckpt or "hyper_parameters" not in ckpt:
         raise PredictError(f"{path} is not a seal model checkpoint (no 'state_dict'/'hyper_parameters')")
     return ckpt
 
 
-def _check_finite(values, module, ckpt_path: str, where: str, what: str = "probabilities") -> None:
+def check_finite(values, module, ckpt_path: str, where: str, what: str = "probabilities") -> None:
     """Stop with a :class:`PredictError` if ``values`` (numpy array or tensor, one row per instance) holds NaN/inf.
 
     The message names the checkpoint, the first affected row and the first parameter tensor of the model
@@ -246,7 +246,7 @@ def _check_finite(values, module, ckpt_path: str, where: str, what: str = "proba
     )
 
 
-def _same_dataset(a: Any, b: Any) -> bool:
+def same_dataset(a: Any, b: Any) -> bool:
     """Whether two dataset names name one catalogue dataset (aliases, case); unregistered names match nothing."""
     from seal.data.catalogue import get_spec
 
@@ -258,13 +258,17 @@ def _same_dataset(a: Any, b: Any) -> bool:
         return False
 
 
-def _write_text_atomic(output: str, text: str) -> None:
+def write_text_atomic(output: str, text: str) -> None:
     """Write ``text`` to ``output`` atomically (temporary file in the same directory, fsync, ``os.replace``)."""
     out = Path(output)
     if out.is_dir():
         raise PredictError(f"--output {output} is a directory")
     atomic_write_text(out, text, newline="")
 
+
+# the helpers' former private names, kept for existing imports
+_one_line, _output_format, _load, _check_finite = one_line, output_format, load_predict_checkpoint, check_finite
+_same_dataset, _write_text_atomic = same_dataset, write_text_atomic
 
 _MOVED = {  # moved to the task folders; still answered here so that existing imports keep working
     "build_module": "seal.tasks.mlc_features.predict",

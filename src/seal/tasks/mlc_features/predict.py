@@ -19,11 +19,11 @@ import numpy as np
 
 from seal.cli.predict import (
     PredictError,
-    _check_finite,
-    _one_line,
-    _output_format,
-    _same_dataset,
-    _write_text_atomic,
+    check_finite,
+    one_line,
+    output_format,
+    same_dataset,
+    write_text_atomic,
 )
 
 __all__ = ["build_module", "run_predict"]
@@ -39,7 +39,7 @@ def run_predict(args, ckpt: dict) -> str:
     """
     if args.output is None:
         raise PredictError(f"{args.ckpt_path} is a multi-label checkpoint: --output is required (--png is for segmentation)")
-    fmt = _output_format(args.output, args.format)
+    fmt = output_format(args.output, args.format)
     module = build_module(ckpt, args.ckpt_path)
     hp = module.hparams
     threshold = float(hp.get("threshold", 0.5)) if args.threshold is None else float(args.threshold)
@@ -63,7 +63,7 @@ def run_predict(args, ckpt: dict) -> str:
         raise PredictError(f"checkpoint {args.ckpt_path} has {len(names)} label names for {n_labels} labels")
 
     probs = _predict_proba(module, X, args.batch_size or 1024)
-    _check_finite(probs, module, args.ckpt_path, where)
+    check_finite(probs, module, args.ckpt_path, where)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)
 
@@ -106,12 +106,12 @@ def build_module(ckpt: dict, path: str = "checkpoint"):
     try:
         module = MultilabelModule(**kwargs)
     except (ValueError, KeyError, TypeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the model: {_one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: cannot rebuild the model: {one_line(e)}") from None
     try:
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
         raise PredictError(
-            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {_one_line(e)}"
+            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {one_line(e)}"
         ) from None
     return module.eval()
 
@@ -142,7 +142,7 @@ def _predict_proba(module, X, batch_size: int) -> np.ndarray:
 def _dataset_kwargs(dm_hp: dict, name: str, data_dir=None, protocol=None, split_seed=None, drop_empty=None) -> dict:
     """``load_dataset`` options: the checkpoint's DataModule settings for the same dataset, overridden by flags."""
     kw: dict[str, Any] = {}
-    if _same_dataset(dm_hp.get("dataset"), name):
+    if same_dataset(dm_hp.get("dataset"), name):
         stored_dir = dm_hp.get("data_dir")
         if stored_dir and Path(stored_dir).expanduser().is_dir():  # a path from another machine is skipped
             kw["data_dir"] = stored_dir
@@ -341,4 +341,4 @@ def _format_rows(fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]
 
 def _write_atomic(output: str, fmt: str, probs: np.ndarray, pred: np.ndarray, names: list[str]) -> None:
     """Write the predictions to ``output`` via a temporary file in the same directory and ``os.replace``."""
-    _write_text_atomic(output, _format_rows(fmt, probs, pred, names))
+    write_text_atomic(output, _format_rows(fmt, probs, pred, names))

@@ -25,13 +25,13 @@ from typing import Any
 
 from seal.cli.predict import (
     PredictError,
-    _check_finite,
-    _load,
-    _one_line,
-    _output_format,
-    _same_dataset,
-    _write_text_atomic,
+    check_finite,
+    load_predict_checkpoint,
+    one_line,
+    output_format,
     png_command_path,
+    same_dataset,
+    write_text_atomic,
 )
 from seal.io import atomic_open
 
@@ -51,7 +51,7 @@ def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
         module = SegmentationModule(**{k: v for k, v in hp.items() if k in accepted})
         module.load_state_dict(ckpt["state_dict"])
     except (ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {_one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {one_line(e)}") from None
     return module.eval()
 
 
@@ -71,7 +71,7 @@ def _segmentation_inputs(args, dm_hp: dict):
 
     kw: dict[str, Any] = {}
     stored = dm_hp.get("data_dir")
-    if _same_dataset(dm_hp.get("dataset"), args.dataset) and stored and Path(stored).expanduser().is_dir():
+    if same_dataset(dm_hp.get("dataset"), args.dataset) and stored and Path(stored).expanduser().is_dir():
         kw["data_dir"] = stored
     if args.data_dir is not None:
         kw["data_dir"] = args.data_dir
@@ -95,15 +95,14 @@ def run_segmentation(args, ckpt: dict) -> str:
     """``seal predict`` for a segmentation checkpoint (the segmentation task's ``predict`` hook)."""
     from seal.metrics import CONVENTIONS
     from seal.metrics.functional import iou_per_image
-
     from seal.tasks import task_of_checkpoint
 
-    fmt = _output_format(args.output, args.format) if args.output is not None else None
+    fmt = output_format(args.output, args.format) if args.output is not None else None
 
     task = task_of_checkpoint(ckpt)
     modules = [(args.ckpt_path, build_segmentation_module(ckpt, args.ckpt_path))]
     for other in args.compare:
-        c = _load(other)
+        c = load_predict_checkpoint(other)
         if task_of_checkpoint(c) is not task:  # the registry's answer for both checkpoints
             raise PredictError(f"--compare {other} is a {task_of_checkpoint(c).name} checkpoint, not a {task.name} one")
         modules.append((other, build_segmentation_module(c, other)))
@@ -120,13 +119,13 @@ def run_segmentation(args, ckpt: dict) -> str:
 
     all_probs = [_segmentation_probs(m, x, args.batch_size or 1024) for _, m in modules]
     for (path, m), p in zip(modules, all_probs):
-        _check_finite(p, m, path, where, "mask probabilities")
+        check_finite(p, m, path, where, "mask probabilities")
     probs = all_probs[0]
     pred = probs > threshold
     iou = iou_per_image(probs, y, threshold)
     acc = (pred == (y > 0.5)).flatten(1).float().mean(1)
     if fmt is not None:
-        _write_text_atomic(args.output, _format_segmentation(fmt, pred, iou, acc))
+        write_text_atomic(args.output, _format_segmentation(fmt, pred, iou, acc))
     if args.png is not None:
         cols = []
         for (path, m), p in zip(modules, all_probs):
@@ -134,7 +133,7 @@ def run_segmentation(args, ckpt: dict) -> str:
         save_segmentation_grid(args.png, split.images, split.masks, chosen, cols)
         command = getattr(args, "command_line", None)
         if command:  # the command beside the figure (`seal report` quotes it under the embedded grid)
-            _write_text_atomic(png_command_path(args.png), command + "\n")
+            write_text_atomic(png_command_path(args.png), command + "\n")
     mean_iou = float(iou.mean()) if n else float("nan")
     summary = (
         f"seal predict: {n} images from {where} ({modules[0][1].hparams.get('method')}, 36-crop average), "

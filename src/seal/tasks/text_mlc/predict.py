@@ -26,7 +26,7 @@ def build_text_module(ckpt: dict, path: str = "checkpoint"):
     Raises:
         seal.cli.predict.PredictError: hyper-parameters that do not build, or a state dict that does not fit them.
     """
-    from seal.cli.predict import PredictError, _one_line
+    from seal.cli.predict import PredictError, one_line
     from seal.tasks.text_mlc.module import TextMLCModule
 
     hp = dict(ckpt["hyper_parameters"])
@@ -36,11 +36,11 @@ def build_text_module(ckpt: dict, path: str = "checkpoint"):
     try:
         module = TextMLCModule(**kwargs)
     except (ValueError, KeyError, TypeError, OSError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the text model: {_one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: cannot rebuild the text model: {one_line(e)}") from None
     try:
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
-        raise PredictError(f"checkpoint {path}: the state_dict does not match its hyper-parameters: {_one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: the state_dict does not match its hyper-parameters: {one_line(e)}") from None
     return module.eval()
 
 
@@ -73,9 +73,13 @@ def run_predict(args, ckpt: dict) -> str:
             one, label names that differ from the checkpoint's, non-finite probabilities (nothing written then);
             seal.tasks.text_mlc.data.TextDataError: a bad input line (file, line and field named).
     """
-    from seal.cli.predict import PredictError, _check_finite, _output_format
+    from seal.cli.predict import PredictError, check_finite, output_format
     from seal.tasks.mlc_features.predict import _write_atomic
-    from seal.tasks.text_mlc.data import label_names_of, load_text_dataset, read_text_jsonl
+    from seal.tasks.text_mlc.data import (
+        label_names_of,
+        load_text_dataset,
+        read_text_jsonl,
+    )
     from seal.tasks.text_mlc.datamodule import TextSplit, source_inputs
     from seal.text.encoder import load_tokenizer
 
@@ -86,7 +90,7 @@ def run_predict(args, ckpt: dict) -> str:
             raise PredictError(f"{opt} does not apply to text checkpoints (input: a .jsonl file or a text dataset)")
     if args.output is None:
         raise PredictError(f"{args.ckpt_path} is a text-mlc checkpoint: --output PREDICTIONS.jsonl (or .csv) is required")
-    fmt = _output_format(args.output, args.format)
+    fmt = output_format(args.output, args.format)
     module = build_text_module(ckpt, args.ckpt_path)
     hp = module.hparams
     names = list(hp.get("label_names") or [])
@@ -131,7 +135,7 @@ def run_predict(args, ckpt: dict) -> str:
     pad_id = load_tokenizer(hp.get("encoder")).pad_token_id or 0
     split = TextSplit(rows, tokens, src.Y[rows], feats, keys, pad_id)
     probs = predict_text_probs(module, split, batch_size)
-    _check_finite(probs, module, args.ckpt_path, where)
+    check_finite(probs, module, args.ckpt_path, where)
     pred = probs >= threshold
     _write_atomic(args.output, fmt, probs, pred, names)
     n = probs.shape[0]
