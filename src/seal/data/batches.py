@@ -1,16 +1,24 @@
-"""What every DataModule of seal shares: the epoch-seeded sampler, ``from_arrays`` and the identity collate.
+"""What the DataModules of seal share: the run's seed, the epoch-seeded sampler, the four loader methods over one
+``_loader(split, train)``, ``from_arrays`` and the identity collate.
 
 Datasets here return whole batches from ``Dataset.__getitems__`` (one indexing operation per batch), so the
 DataLoaders collate with :func:`identity_collate`. The task DataModules (feature MLC:
 :class:`seal.tasks.mlc_features.datamodule.MultiLabelDataModule`; segmentation:
-:class:`seal.tasks.segmentation.datamodule.WeizmannDataModule`) build on these pieces.
+:class:`seal.tasks.segmentation.datamodule.WeizmannDataModule`; text MLC and SRL) build on these pieces.
 """
 
 from __future__ import annotations
 
+import os
+
 import torch
 
-__all__ = ["EpochSeededSampler", "FromArraysMixin", "identity_collate"]
+__all__ = ["EpochSeededSampler", "FromArraysMixin", "SplitLoadersMixin", "identity_collate", "run_seed"]
+
+
+def run_seed() -> int:
+    """The run's seed as Lightning's ``seed_everything`` publishes it (``PL_GLOBAL_SEED``; 0 when unset)."""
+    return int(os.environ.get("PL_GLOBAL_SEED", "0"))
 
 
 def identity_collate(batch):
@@ -57,3 +65,20 @@ class FromArraysMixin:
         self._arrays = arrays
         cls.__init__(self, dataset=arrays.name, **kwargs)
         return self
+
+
+class SplitLoadersMixin:
+    """The four Lightning loader methods over one ``_loader(split, train)``: shuffled ``"train"``, and ``"val"``,
+    ``"test"`` (also for ``predict``) in order."""
+
+    def train_dataloader(self):
+        return self._loader("train", True)
+
+    def val_dataloader(self):
+        return self._loader("val", False)
+
+    def test_dataloader(self):
+        return self._loader("test", False)
+
+    def predict_dataloader(self):
+        return self._loader("test", False)

@@ -15,7 +15,6 @@ module.
 
 from __future__ import annotations
 
-import os
 import sys
 from dataclasses import dataclass, field
 
@@ -25,7 +24,13 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seal.data.batches import EpochSeededSampler, FromArraysMixin, identity_collate
+from seal.data.batches import (
+    EpochSeededSampler,
+    FromArraysMixin,
+    SplitLoadersMixin,
+    identity_collate,
+    run_seed,
+)
 from seal.data.errors import DataError
 from seal.data.load import load_dataset
 
@@ -77,7 +82,7 @@ class MultiLabelArrays:
     split_protocol: str = "given"
 
 
-class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
+class MultiLabelDataModule(FromArraysMixin, SplitLoadersMixin, L.LightningDataModule):
     """Serve a registered multi-label dataset to Lightning.
 
     Args:
@@ -263,7 +268,7 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
         ds = self._datasets[split]
         sampler = None
         if train:
-            sampler = EpochSeededSampler(len(ds), seed=int(os.environ.get("PL_GLOBAL_SEED", 0)))
+            sampler = EpochSeededSampler(len(ds), seed=run_seed())
         return DataLoader(
             ds,
             batch_size=self.batch_size if train else self.eval_batch_size,
@@ -274,15 +279,3 @@ class MultiLabelDataModule(FromArraysMixin, L.LightningDataModule):
             # and the loss-net samples (resumed runs restore that RNG and must see the same stream)
             generator=torch.Generator(),
         )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("test", False)

@@ -8,14 +8,13 @@ full evaluation images ``(x (B, 3, 32, 32), y (B, 32, 32))`` (crop rules in :mod
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import lightning as L
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seal.data.batches import EpochSeededSampler, FromArraysMixin, identity_collate
+from seal.data.batches import EpochSeededSampler, FromArraysMixin, identity_collate, run_seed
 from seal.data.errors import DataError
 from seal.tasks.segmentation.data import (
     CROP_SIZE,
@@ -164,7 +163,7 @@ class WeizmannDataModule(FromArraysMixin, L.LightningDataModule):
     def _seed(self) -> int:
         if self.crop_seed is not None:
             return int(self.crop_seed)
-        return int(os.environ.get("PL_GLOBAL_SEED", 0))
+        return run_seed()
 
     def _split(self, split: str) -> tuple[torch.Tensor, torch.Tensor]:
         if split not in self._tensors:

@@ -28,6 +28,7 @@ from typing import Any
 
 import torch
 
+from seal.data.batches import SplitLoadersMixin
 from seal.tasks.srl.reader import ReadResult, SRLInstance, read_srl_file
 
 __all__ = [
@@ -318,7 +319,7 @@ except ImportError:  # pragma: no cover
     _Base = object
 
 
-class SRLDataModule(_Base):
+class SRLDataModule(SplitLoadersMixin, _Base):
     """UP English-EWT SRL batches from cached frozen-encoder word states (see the module docstring).
 
     Args:
@@ -416,15 +417,3 @@ class SRLDataModule(_Base):
             split, batch_size=self.eval_batch_size, shuffle=False,
             collate_fn=lambda idx: collate_instances(self.encoded, split, idx),
         )
-
-    def train_dataloader(self):
-        return self._loader("train", True)
-
-    def val_dataloader(self):
-        return self._loader("val", False)
-
-    def test_dataloader(self):
-        return self._loader("test", False)
-
-    def predict_dataloader(self):
-        return self._loader("test", False)

@@ -10,7 +10,6 @@ word-pieces were lost.
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from seal.data.batches import EpochSeededSampler
+from seal.data.batches import EpochSeededSampler, SplitLoadersMixin, run_seed
 
 __all__ = ["TextMLCDataModule", "TextSplit", "source_inputs"]
 
@@ -111,7 +110,7 @@ def source_inputs(src, keys: list[str], encoder: str | None, *, dataset: str, ma
     return tokens, feats
 
 
-class TextMLCDataModule(L.LightningDataModule):
+class TextMLCDataModule(SplitLoadersMixin, L.LightningDataModule):
     """Serve a text multi-label dataset (``reuters21578``, ``goemotions`` or your own JSON-lines files) to Lightning.
 
     Args:
@@ -254,18 +253,6 @@ class TextMLCDataModule(L.LightningDataModule):
         # the training order is a function of (seed, epoch) and creating an iterator draws nothing from the global
         # RNG (which drives dropout and the samplers), so a run resumed from last.ckpt sees the batches the
         # uninterrupted run saw
-        sampler = EpochSeededSampler(len(ds), seed=int(os.environ.get("PL_GLOBAL_SEED", 0))) if shuffle else None
+        sampler = EpochSeededSampler(len(ds), seed=run_seed()) if shuffle else None
         return DataLoader(ds, batch_size=self.batch_size if shuffle else self.eval_batch_size, sampler=sampler,
                           collate_fn=ds.collate, num_workers=self.num_workers, generator=torch.Generator())
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader("train", True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader("val", False)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader("test", False)
