@@ -18,11 +18,41 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from torch import nn
 
-__all__ = ["CheckpointMismatchError", "load_subnetwork", "read_checkpoint"]
+__all__ = ["CheckpointMismatchError", "load_subnetwork", "read_checkpoint", "resolve_run_checkpoint"]
+
+
+def resolve_run_checkpoint(path: str | os.PathLike, what: str, *, seed: int | None = None,
+                           producer: str = "that run") -> Path:
+    """The checkpoint file a ``task_checkpoint`` / ``score_checkpoint`` option names.
+
+    ``{seed}`` in ``path`` is replaced by ``seed`` (default: the run's seed, ``PL_GLOBAL_SEED``); a directory stands
+    for the newest ``best.ckpt`` below it (e.g. a ``seal experiment`` run directory).
+
+    Args:
+        path: a checkpoint file or a run directory, possibly with ``{seed}``.
+        what: the option's name, starting the error messages.
+        seed: replaces ``{seed}``.
+        producer: the run that writes the checkpoint, for the message (``"train {producer} (same seed) first"``).
+
+    Raises:
+        FileNotFoundError: nothing there (names ``what`` and the path).
+    """
+    from seal.data.batches import run_seed
+
+    p = Path(str(path).replace("{seed}", str(run_seed() if seed is None else seed))).expanduser()
+    if p.is_dir():
+        found = sorted(p.rglob("best.ckpt"), key=lambda q: q.stat().st_mtime)
+        if not found:
+            raise FileNotFoundError(f"{what}: no best.ckpt under {p}; train {producer} (same seed) first")
+        return found[-1]
+    if not p.is_file():
+        raise FileNotFoundError(f"{what}: checkpoint not found: {p}")
+    return p
 
 
 class CheckpointMismatchError(ValueError):

@@ -83,19 +83,9 @@ def resolve_pretrained(path: str, seed: int | None = None) -> Path:
     Raises:
         FileNotFoundError: nothing there.
     """
-    if seed is None:
-        seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
-    p = Path(str(path).replace("{seed}", str(seed))).expanduser()
-    if p.is_dir():
-        found = sorted(p.rglob("best.ckpt"), key=lambda q: q.stat().st_mtime)
-        if not found:
-            raise FileNotFoundError(
-                f"score_checkpoint: no best.ckpt under {p}; train the dvn-gbi run (same seed) first"
-            )
-        return found[-1]
-    if not p.is_file():
-        raise FileNotFoundError(f"score_checkpoint: checkpoint not found: {p}")
-    return p
+    from seal.methods.pretrained import resolve_run_checkpoint
+
+    return resolve_run_checkpoint(path, "score_checkpoint", seed=seed, producer="the dvn-gbi run")
 
 
 class SegmentationModule(SEALModule):

@@ -23,7 +23,6 @@ BIO-constrained Viterbi (the paper's span SRL decoding, H.16): roles sit on head
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
@@ -35,19 +34,6 @@ from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, c
 __all__ = ["SRL_METHODS", "SRLModule"]
 
 SRL_METHODS = ("cross-entropy", "crf", "seal-dynamic-nce", "seal-static-nce", "nce-gbi", "seal-dynamic-ranking")
-
-
-def _resolve_ckpt(path: str, what: str) -> Path:
-    seed = int(os.environ.get("PL_GLOBAL_SEED", 0))
-    p = Path(str(path).replace("{seed}", str(seed))).expanduser()
-    if p.is_dir():
-        found = sorted(p.rglob("best.ckpt"), key=lambda q: q.stat().st_mtime)
-        if not found:
-            raise FileNotFoundError(f"{what}: no best.ckpt under {p}; train that run (same seed) first")
-        return found[-1]
-    if not p.is_file():
-        raise FileNotFoundError(f"{what}: checkpoint not found: {p}")
-    return p
 
 
 _LAST_LAYER: dict[str, torch.nn.Module] = {}
@@ -165,9 +151,10 @@ class SRLModule(SEALModule):
 
     # ------------------------------------------------------------------ fixed / frozen networks
     def _load_sub(self, path: str, prefix: str, net: torch.nn.Module, what: str) -> Path:
+        from seal.methods.pretrained import resolve_run_checkpoint
         from seal.training.checkpoint import load_checkpoint
 
-        ckpt_path = _resolve_ckpt(path, what)
+        ckpt_path = resolve_run_checkpoint(path, what)
         ckpt = load_checkpoint(ckpt_path, map_location="cpu")
         state = ckpt.get("state_dict", ckpt) if isinstance(ckpt, dict) else {}
         sub = {k[len(prefix):]: v for k, v in state.items() if isinstance(k, str) and k.startswith(prefix)}
