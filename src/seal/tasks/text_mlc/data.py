@@ -169,6 +169,51 @@ def read_unproc_bodies(sgml_tar: str | os.PathLike, newids: set[str]) -> dict[st
     return out
 
 
+def _json_object_lines(path: str | os.PathLike, expect: str):
+    """Yield ``(lineno, where, obj)`` for each non-blank line of a JSON-lines file (``.jsonl`` or ``.jsonl.gz``),
+    ``where`` = ``"PATH, line N"``. Lines are decoded one by one (UTF-8; a byte-order mark is allowed), so an error
+    names its own line.
+
+    Raises:
+        TextDataError: the file cannot be opened or read (not UTF-8, not gzip, a truncated ``.gz``), a line is not
+            valid JSON or not a JSON object (``expect`` says which object, e.g. ``"with 'text' and 'labels'"``).
+    """
+    opener = gzip.open if str(path).endswith(".gz") else open
+    try:
+        fh = opener(path, "rb")
+    except OSError as exc:
+        raise TextDataError(f"{path}: cannot open ({exc.strerror or exc})") from None
+    lineno = 0
+    with fh:
+        lines = iter(fh)
+        while True:
+            try:
+                raw = next(lines)
+            except StopIteration:
+                return
+            except (OSError, EOFError) as exc:  # not gzip, a truncated .gz
+                raise TextDataError(f"{path}, line {lineno + 1}: cannot read ({exc}); JSON-lines files are UTF-8 "
+                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
+            lineno += 1
+            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise TextDataError(f"{path}, line {lineno}: cannot read ({exc}); JSON-lines files must be UTF-8 "
+                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
+            if not line.strip():
+                continue
+            where = f"{path}, line {lineno}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise TextDataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise TextDataError(f"{where}: expected a JSON object {expect}, got {type(obj).__name__}")
+            yield lineno, where, obj
+
+
 def read_reuters(
     path: str | os.PathLike, label_names: list[str], *, sgml_tar: str | os.PathLike | None = None,
     stats: dict | None = None,
@@ -197,45 +242,34 @@ def read_reuters(
     texts, ids, rows, splits = [], [], [], []
     dropped = 0
     empty: dict[str, str] = {}  # NEWID -> "file, line N" of documents without title and text
-    opener = gzip.open if str(path).endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path}, line {lineno}"
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TextDataError(f"{where}: not valid JSON ({exc.msg})") from None
-            if not isinstance(rec, dict):
-                raise TextDataError(f"{where}: expected a JSON object")
-            missing = [k for k in ("id", "split", "title", "text", "labels") if k not in rec]
-            if missing:
-                raise TextDataError(f"{where}: missing field(s) {missing}")
-            title, body = rec["title"], rec["text"]
-            if not isinstance(title, str) or not isinstance(body, str):
-                raise TextDataError(f"{where}: 'title' and 'text' must be strings")
-            if not (title.strip() or body.strip()):
-                if sgml_tar is None:
-                    raise TextDataError(f"{where} (id {rec['id']}): empty text (title and text are both blank)")
-                empty[str(rec["id"])] = where
-            if rec["split"] not in ("train", "test"):
-                raise TextDataError(f"{where}: field 'split' must be 'train' or 'test', got {rec['split']!r}")
-            labels = rec["labels"]
-            if not isinstance(labels, list):
-                raise TextDataError(f"{where}: field 'labels' must be a list")
-            row = np.zeros(len(label_names), dtype=np.uint8)
-            for lab in labels:
-                if lab not in index:
-                    raise TextDataError(f"{where} (id {rec['id']}): label {lab!r} is not in the label vocabulary")
-                row[index[lab]] = 1
-            if not row.any():
-                dropped += 1
-                continue
-            texts.append(f"{title}\n{body}")
-            ids.append(str(rec["id"]))
-            rows.append(row)
-            splits.append(rec["split"])
+    for _, where, rec in _json_object_lines(path, "with id, split, title, text, labels"):
+        missing = [k for k in ("id", "split", "title", "text", "labels") if k not in rec]
+        if missing:
+            raise TextDataError(f"{where}: missing field(s) {missing}")
+        title, body = rec["title"], rec["text"]
+        if not isinstance(title, str) or not isinstance(body, str):
+            raise TextDataError(f"{where}: 'title' and 'text' must be strings")
+        if not (title.strip() or body.strip()):
+            if sgml_tar is None:
+                raise TextDataError(f"{where} (id {rec['id']}): empty text (title and text are both blank)")
+            empty[str(rec["id"])] = where
+        if rec["split"] not in ("train", "test"):
+            raise TextDataError(f"{where}: field 'split' must be 'train' or 'test', got {rec['split']!r}")
+        labels = rec["labels"]
+        if not isinstance(labels, list):
+            raise TextDataError(f"{where}: field 'labels' must be a list")
+        row = np.zeros(len(label_names), dtype=np.uint8)
+        for lab in labels:
+            if lab not in index:
+                raise TextDataError(f"{where} (id {rec['id']}): label {lab!r} is not in the label vocabulary")
+            row[index[lab]] = 1
+        if not row.any():
+            dropped += 1
+            continue
+        texts.append(f"{title}\n{body}")
+        ids.append(str(rec["id"]))
+        rows.append(row)
+        splits.append(rec["split"])
     if empty:
         bodies = read_unproc_bodies(sgml_tar, set(empty))
         for i, rid in enumerate(ids):
@@ -320,58 +354,25 @@ def _jsonl_records(path: str | os.PathLike, text_field: str, labels_field: str, 
         TextDataError: a line that is not a JSON object, a missing / empty / non-string text, a missing label field
             (unless ``labels_optional``) or one that is not a list; file and line named.
     """
-    opener = gzip.open if str(path).endswith(".gz") else open
-    try:
-        fh = opener(path, "rb")  # bytes, decoded line by line: a decoding error names its own line
-    except OSError as exc:
-        raise TextDataError(f"{path}: cannot open ({exc.strerror or exc})") from None
-    lineno = 0
-    with fh:
-        lines = iter(fh)
-        while True:
-            try:
-                raw = next(lines)
-            except StopIteration:
-                return
-            except (OSError, EOFError) as exc:  # not gzip, a truncated .gz
-                raise TextDataError(f"{path}, line {lineno + 1}: cannot read ({exc}); JSON-lines files are UTF-8 "
-                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
-            lineno += 1
-            if lineno == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is allowed
-                raw = raw[3:]
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise TextDataError(f"{path}, line {lineno}: cannot read ({exc}); JSON-lines files must be UTF-8 "
-                                    "text (.jsonl) or its gzip (.jsonl.gz)") from None
-            if not line.strip():
+    for lineno, where, obj in _json_object_lines(path, f"with {text_field!r} and {labels_field!r}"):
+        text = obj.get(text_field)
+        if not isinstance(text, str):
+            raise TextDataError(f"{where}, field {text_field!r}: " + (
+                "missing" if text_field not in obj else f"expected a string, got {type(text).__name__}") +
+                f" (fields present: {', '.join(sorted(obj)) or 'none'}; {_FIELD_HINT.format(what='text')})")
+        if not text.strip():
+            raise TextDataError(f"{where}, field {text_field!r}: empty text")
+        if labels_field not in obj:
+            if labels_optional:
+                yield lineno, text, None
                 continue
-            where = f"{path}, line {lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise TextDataError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(obj, dict):
-                raise TextDataError(f"{where}: expected a JSON object with {text_field!r} and {labels_field!r}, "
-                                    f"got {type(obj).__name__}")
-            text = obj.get(text_field)
-            if not isinstance(text, str):
-                raise TextDataError(f"{where}, field {text_field!r}: " + (
-                    "missing" if text_field not in obj else f"expected a string, got {type(text).__name__}") +
-                    f" (fields present: {', '.join(sorted(obj)) or 'none'}; {_FIELD_HINT.format(what='text')})")
-            if not text.strip():
-                raise TextDataError(f"{where}, field {text_field!r}: empty text")
-            if labels_field not in obj:
-                if labels_optional:
-                    yield lineno, text, None
-                    continue
-                raise TextDataError(f"{where}, field {labels_field!r}: missing (fields present: "
-                                    f"{', '.join(sorted(obj))}; {_FIELD_HINT.format(what='labels')})")
-            labs = obj[labels_field]
-            if not isinstance(labs, list):
-                raise TextDataError(f"{where}, field {labels_field!r}: expected a list of label names or ids, got "
-                                    f"{type(labs).__name__}")
-            yield lineno, text, labs
+            raise TextDataError(f"{where}, field {labels_field!r}: missing (fields present: "
+                                f"{', '.join(sorted(obj))}; {_FIELD_HINT.format(what='labels')})")
+        labs = obj[labels_field]
+        if not isinstance(labs, list):
+            raise TextDataError(f"{where}, field {labels_field!r}: expected a list of label names or ids, got "
+                                f"{type(labs).__name__}")
+        yield lineno, text, labs
 
 
 def text_file_label_names(path: str | os.PathLike, *, text_field: str = "text", labels_field: str = "labels") -> list[str]:
