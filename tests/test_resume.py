@@ -42,13 +42,16 @@ CALLBACKS = textwrap.dedent(
 
 
     class SlowFrom(Callback):
-        '''Sleeps after every training batch from epoch `epoch` on while `flag` does not exist.'''
+        '''Sleeps after every training batch from epoch `epoch` on while `flag` does not exist; the first time,
+        it creates `started` (if given), so that a test can interrupt it inside that epoch.'''
 
-        def __init__(self, epoch: int = 1, seconds: float = 0.2, flag: str = "fast"):
-            self.epoch, self.seconds, self.flag = epoch, seconds, flag
+        def __init__(self, epoch: int = 1, seconds: float = 0.2, flag: str = "fast", started: str = ""):
+            self.epoch, self.seconds, self.flag, self.started = epoch, seconds, flag, started
 
         def on_train_batch_end(self, trainer, *args, **kwargs):
             if trainer.current_epoch >= self.epoch and not os.path.exists(self.flag):
+                if self.started and not os.path.exists(self.started):
+                    open(self.started, "w").close()
                 time.sleep(self.seconds)
 
 
@@ -208,7 +211,8 @@ def test_ctrl_c_in_fit_keeps_last_ckpt_prints_the_resume_command_and_resumes_exa
     slow = tmp_path / "slow.yaml"
     slow.write_text(yaml.safe_dump({"trainer": {"callbacks": [{
         "class_path": "seal_test_callbacks.SlowFrom",
-        "init_args": {"epoch": 1, "seconds": 0.2, "flag": str(tmp_path / "fast")}}]}}))
+        "init_args": {"epoch": 1, "seconds": 0.2, "flag": str(tmp_path / "fast"),
+                      "started": str(tmp_path / "in_epoch_1")}}]}}))
     run_dir, metrics = tmp_path / "run", tmp_path / "metrics.json"
     args = ["--config", GENBASE_CE, "--config", str(slow), "--seed_everything", "0",
             "--trainer.default_root_dir", str(run_dir), "--metrics_file", str(metrics),
@@ -218,6 +222,9 @@ def test_ctrl_c_in_fit_keeps_last_ckpt_prints_the_resume_command_and_resumes_exa
     last = run_dir / "lightning_logs" / "version_0" / "checkpoints" / "last.ckpt"
     try:
         _wait_for(last.is_file, what="last.ckpt of epoch 0")
+        # interrupt inside epoch 1 (a SIGINT right after last.ckpt appears can still land in epoch 0's end on a
+        # loaded machine, which is a valid interruption but not the one this test checks)
+        _wait_for((tmp_path / "in_epoch_1").is_file, what="the first slowed batch of epoch 1")
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=120)
     finally:
