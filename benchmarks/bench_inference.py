@@ -61,11 +61,8 @@ def build(args):
         from seal.methods.pretrained import read_checkpoint
 
         ckpt = read_checkpoint(args.score_checkpoint, "checkpoint")
-        import inspect
-
         hp = dict(ckpt.get("hyper_parameters") or {})
-        known = inspect.signature(MultilabelModule.__init__).parameters
-        module = MultilabelModule(**{k: v for k, v in hp.items() if k in known})  # rebuilding never reads the task/score checkpoints it names
+        module = MultilabelModule.from_hparams(hp)  # rebuilding never reads the task/score checkpoints it names
         module.load_state_dict(ckpt["state_dict"])
         if module.score_net is None:
             raise SystemExit(f"{args.score_checkpoint}: method {hp.get('method')!r} has no loss-net to run GBI on")
@@ -80,7 +77,7 @@ def build(args):
     else:
         arch = QUICK if args.quick else BIBTEX
         torch.manual_seed(0)
-        module = MultilabelModule(method="nce-gbi", **arch)
+        module = MultilabelModule.from_hparams(dict(method="nce-gbi", **arch))  # flat names
         g = GBISettings(init=args.gbi_init or "zeros", lr=0.1, steps=20, num_inits=1)
         transform = "raw"
         name = "tiny (--quick)" if args.quick else "bibtex paper"

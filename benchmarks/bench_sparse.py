@@ -172,8 +172,8 @@ def method_rows(
                     t = time.perf_counter()
                     m.loss_net_step(opt_s, *data[name][0])
                     step_times[name].append(time.perf_counter() - t)
-        hp = dense.hparams
-        stk = "-" if not dense.spec.uses_score_net else f"{hp.loss_net_steps}/{hp.task_net_steps}/{hp.num_samples}"
+        hp = dense.flat_hparams
+        stk = "-" if not dense.spec.uses_score_net else f"{hp['loss_net_steps']}/{hp['task_net_steps']}/{hp['num_samples']}"
         d, s = _median_ms(times["dense"]), _median_ms(times["sparse"])
         ld = _median_ms(step_times["dense"]) if step_times["dense"] else float("nan")
         ls = _median_ms(step_times["sparse"]) if step_times["sparse"] else float("nan")

@@ -84,7 +84,8 @@ def main() -> None:
         torch.manual_seed(0)
         kw = dict(score_loss_weight=3.0, num_samples=args.num_samples, loss_net_steps=args.loss_net_steps,
                   global_hidden=600) if method != "cross-entropy" else {}
-        m = TextMLCModule(num_labels=args.labels, method=method, encoder=args.encoder, trainable_layers=tl, **kw)
+        m = TextMLCModule.from_hparams(dict(num_labels=args.labels, method=method, encoder=args.encoder,
+                                            trainable_layers=tl, **kw))  # flat names
         m.train()
         opts, _ = m.configure_optimizers()
         named = dict(zip(m.optimizer_roles(), opts))

@@ -68,17 +68,18 @@ def build(dataset: str, method: str, overrides: dict):
     from seal.tasks.mlc_features.module import MultilabelModule
 
     cfg = yaml.safe_load((REPO / "configs" / dataset / f"{method}.yaml").read_text())
-    model_kw = dict(cfg["model"])
-    model_kw.update(overrides)
     dm = MultiLabelDataModule(**cfg.get("data", {}))
-    module = MultilabelModule(in_features=dm.num_features, num_labels=dm.num_labels, **model_kw)
+    # overrides use flat names (num_samples=5, sparse=dense), merged into the config's groups
+    module = MultilabelModule.from_hparams(
+        {**cfg["model"], "in_features": dm.num_features, "num_labels": dm.num_labels}, **overrides
+    )
     return dm, module
 
 
 def count_updates(module) -> tuple[int, int]:
     """(loss-net updates, task-net updates) per batch, from the schedule (seal-method A.6)."""
-    hp, spec = module.hparams, module.spec
-    S, T = hp.loss_net_steps, hp.task_net_steps
+    hp, spec = module.flat_hparams, module.spec
+    S, T = hp["loss_net_steps"], hp["task_net_steps"]
     if spec.loss_net_objective is None:
         return 0, 1
     if spec.inner_mode == "score_nn":
@@ -190,7 +191,7 @@ def main(argv=None) -> int:
         epoch_s = secs / done * n_epoch
         loss_up, task_up = count_updates(module)
         n_train = len(dm.train_dataloader().dataset)
-        rows.append((method, module.hparams, done, n_epoch, epoch_s, loss_up, task_up, gflop, gflop * done / secs, n_train / epoch_s))
+        rows.append((method, module.flat_hparams, done, n_epoch, epoch_s, loss_up, task_up, gflop, gflop * done / secs, n_train / epoch_s))
     peak_after = matmul_peak(device=device)
     peak = statistics.median([peak_before, peak_after])
 
@@ -203,7 +204,7 @@ def main(argv=None) -> int:
     print(hdr)
     print("-" * len(hdr))
     for method, hp, done, n_epoch, epoch_s, loss_up, task_up, gflop, rate, ex_s in rows:
-        stk = "-" if method == "cross-entropy" else f"{hp.loss_net_steps}/{hp.task_net_steps}/{hp.num_samples}"
+        stk = "-" if method == "cross-entropy" else f"{hp['loss_net_steps']}/{hp['task_net_steps']}/{hp['num_samples']}"
         ratio = f"{epoch_s / ce[4]:.1f}" if ce else "-"
         print(
             f"{method:<27}{stk:>11}{f'{done}/{n_epoch}':>10}{epoch_s:>10.2f}{ratio:>8}"

@@ -66,6 +66,11 @@ def main(argv: list[str] | None = None) -> int:
                     if f"/{recorded_dir}/" in path or path.startswith(f"{recorded_dir}/"):
                         path = rerun_ckpt
                 cmd[i] = f"{opt}={path}"
+        # recorded options may use the flat model names from before the grouping of hyper-parameters
+        from seal.cli.lightning import detect_task
+        from seal.training.hparams import migrate_argv
+
+        cmd = migrate_argv(cmd, detect_task(cmd[3:]))
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True)
         wall = time.perf_counter() - t0

@@ -45,7 +45,7 @@ def _module(method: str, **kw) -> MultilabelModule:
     if get_method(method).trains_task_net and method != "cross-entropy":
         args["score_loss_weight"] = 0.1
     args.update(kw)
-    return MultilabelModule(**args)
+    return MultilabelModule.from_hparams(args)  # flat names, as configs before the grouping
 
 
 def _save(module: MultilabelModule, path, dataset: str = "toy") -> str:

@@ -39,7 +39,7 @@ def test_print_config_resolves_yaml(data_dir, capsys, monkeypatch):
     assert exc.value.code == 0
     cfg = yaml.safe_load(capsys.readouterr().out)
     assert cfg["model"]["method"] == "cross-entropy"
-    assert cfg["model"]["hidden"] == 400
+    assert cfg["model"]["task_net"] == {"hidden": 400, "num_layers": 1, "dropout": [0.0]}
     assert cfg["data"]["dataset"] == "genbase"
 
 
@@ -59,7 +59,7 @@ def test_fit_then_test_on_genbase_writes_metrics_and_config(data_dir, tmp_path):
     assert 0.0 < res["metrics"]["test"]["example_f1"] <= 1.0
     (cfg,) = list(tmp_path.glob("lightning_logs/version_*/config.yaml"))
     saved = yaml.safe_load(cfg.read_text())
-    assert saved["model"]["method"] == "cross-entropy" and saved["model"]["lr"] == 0.002
+    assert saved["model"]["method"] == "cross-entropy" and saved["model"]["optimizer"]["lr"] == 0.002
     assert saved["data"]["dataset"] == "genbase"
 
 
@@ -69,7 +69,10 @@ def test_fit_then_test_on_genbase_writes_metrics_and_config(data_dir, tmp_path):
         (["--model.not_a_key", "1"], "not_a_key"),
         (["--data.dataset", "no_such_dataset"], "no_such_dataset"),
         (["--data.expect_num_labels", "99"], "expect_num_labels=99 but dataset 'genbase' has 27 labels"),
-        (["--model.num_samples", "0", "--model.method", "seal-dynamic-nce", "--model.score_loss_weight", "1"], "num_samples"),
+        (["--model.sampler.num_samples", "0", "--model.method", "seal-dynamic-nce",
+          "--model.objective.score_loss_weight", "1"], "num_samples"),
+        # flat keys from before the grouping: refused with their new names
+        (["--model.num_samples", "4"], "--model.num_samples -> --model.sampler.num_samples"),
     ],
 )
 def test_bad_config_gives_one_clear_error_before_training(data_dir, tmp_path, args, needle):

@@ -84,7 +84,7 @@ def _write_grid(path: Path, **extra) -> Path:
         "variant": "cpu",
         "config_dir": "configs",
         "overrides": ["--trainer.max_epochs=3"],
-        "per_run_overrides": {"bibtex/seal-dynamic-nce": ["--model.loss_net_steps=3"]},
+        "per_run_overrides": {"bibtex/seal-dynamic-nce": ["--model.schedule.loss_net_steps=3"]},
         "threads": 1,
         "command": [sys.executable, "fake_fit.py", "{config}", "{seed}", "{run_dir}", "{metrics_file}"],
     }
@@ -119,10 +119,10 @@ def test_grid_runs_records_and_resumes(workdir, capsys):
     assert len(rec["val_history"]) == 3
     assert set(rec["env"]) >= {"torch", "threads", "device", "git_commit", "hostname", "python"}
     assert rec["env"]["threads"] == 1 and rec["env"]["device"] == "cpu"
-    assert rec["finished_at"] and rec["command"][-2:] == ["--trainer.max_epochs=3", "--model.loss_net_steps=3"]
+    assert rec["finished_at"] and rec["command"][-2:] == ["--trainer.max_epochs=3", "--model.schedule.loss_net_steps=3"]
     # the resolved config is the one the run wrote under RUN_DIR
     assert rec["config"]["seed_everything"] == 1
-    assert rec["config"]["extra_args"] == ["--trainer.max_epochs=3", "--model.loss_net_steps=3"]
+    assert rec["config"]["extra_args"] == ["--trainer.max_epochs=3", "--model.schedule.loss_net_steps=3"]
     assert Path(rec["run_dir"]) == Path("runs/bibtex/seal-dynamic-nce.cpu/seed1")
     assert (workdir / rec["run_dir"] / "log.txt").read_text().count("fake fit done") == 1
     # variant config used where present, base config elsewhere

@@ -108,7 +108,8 @@ def new_api():
     none = lambda ca: {}
     M = BinaryMaskSpace()
     def mlc_dvn(net, x, y):
-        m = MultilabelModule(7, 5, method="dvn-gbi", hidden=6, num_layers=2, dropout=0.25, global_hidden=4, gbi_train_steps=3)
+        m = MultilabelModule(7, 5, method="dvn-gbi", task_net={"hidden": 6, "num_layers": 2, "dropout": 0.25},
+                             loss_net={"global_hidden": 4}, gbi={"train_steps": 3})
         m.score_net = net
         s = m.dvn_samples_for(x, y)
         return s, m.loss_net_loss(net, x, y, None, samples=s)

@@ -60,8 +60,9 @@ def toy(tmp_path_factory):
     L.seed_everything(0, verbose=False)
     arrays = _toy_arrays()
     module = MultilabelModule(
-        in_features=D, num_labels=len(NAMES), method="seal-dynamic-nce", hidden=16, num_layers=1,
-        score_loss_weight=1.0, num_samples=4, label_names=list(NAMES),
+        in_features=D, num_labels=len(NAMES), method="seal-dynamic-nce",
+        task_net={"hidden": 16, "num_layers": 1}, objective={"score_loss_weight": 1.0}, sampler={"num_samples": 4},
+        label_names=list(NAMES),
     )
     dm = MultiLabelDataModule.from_arrays(arrays, batch_size=32)
     path = _train(module, dm, tmp_path_factory.mktemp("toy") / "toy.ckpt")
@@ -270,7 +271,8 @@ def test_genbase_dataset_and_arff(data_dir, tmp_path, capsys):
     L.seed_everything(0, verbose=False)
     dm = MultiLabelDataModule(dataset="genbase", data_dir=str(data_dir), split_seed=3, batch_size=64)
     module = MultilabelModule(in_features=dm.num_features, num_labels=dm.num_labels, method="cross-entropy",
-                              hidden=32, num_layers=1, lr=1e-2, label_names=dm.label_names)
+                              task_net={"hidden": 32, "num_layers": 1}, optimizer={"lr": 1e-2},
+                              label_names=dm.label_names)
     path = _train(module, dm, tmp_path / "genbase.ckpt", epochs=2)
     module.eval()
     hp = load_checkpoint(path)["datamodule_hyper_parameters"]

@@ -61,7 +61,7 @@ def test_max_steps_counts_training_batches(tmp_path, train_csv, steps):
 
 def test_max_steps_with_a_seal_method_counts_batches_not_optimizer_steps(tmp_path, train_csv):
     rec = fit(tmp_path, train_csv, "--trainer.max_steps", "4", "--model.method", "seal-dynamic-nce",
-              "--model.score_loss_weight", "0.1", "--model.num_samples", "4")
+              "--model.objective.score_loss_weight", "0.1", "--model.sampler.num_samples", "4")
     assert rec["batches_seen"] == 4 and rec["epochs"] == 2
     consistent(rec)
 

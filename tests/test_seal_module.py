@@ -87,7 +87,8 @@ def _fit(method: str, **kw) -> tuple[InjectedSEALModule, float]:
     L.seed_everything(0)
     module = InjectedSEALModule(
         TagTaskNet(), TagScoreNet() if method != "cross-entropy" else None, space="tagging", method=method,
-        lr=0.05, score_lr=0.01, selection_metric="token_accuracy", metrics=TokenAccuracy(), **kw,
+        optimizer={"lr": 0.05}, loss_net_optimizer={"lr": 0.01}, selection_metric="token_accuracy",
+        metrics=TokenAccuracy(), **kw,
     )
     train = DataLoader(TagData(64, 0), batch_size=16, shuffle=True)
     val = DataLoader(TagData(32, 1), batch_size=32)
@@ -102,7 +103,8 @@ def _fit(method: str, **kw) -> tuple[InjectedSEALModule, float]:
 
 def test_tagging_cross_entropy_and_seal_dynamic_nce_learn_with_mapping_batches():
     ce, ce_acc = _fit("cross-entropy")
-    seal, seal_acc = _fit("seal-dynamic-nce", score_loss_weight=0.5, num_samples=8, loss_net_steps=2)
+    seal, seal_acc = _fit("seal-dynamic-nce", objective={"score_loss_weight": 0.5}, sampler={"num_samples": 8},
+                          schedule={"loss_net_steps": 2})
     # the toy task is learnable: both reach >= 0.9 token accuracy after 6 epochs of 4 batches
     assert ce_acc >= 0.9 and seal_acc >= 0.9
     assert seal.batches_seen == ce.batches_seen == 24
@@ -112,11 +114,11 @@ def test_tagging_cross_entropy_and_seal_dynamic_nce_learn_with_mapping_batches()
 
 
 def test_check_networks_rejects_wrong_shapes_before_training():
-    module = InjectedSEALModule(TagTaskNet(), TagScoreNet(), space="multilabel", method="seal-dynamic-nce", score_loss_weight=1.0)
+    module = InjectedSEALModule(TagTaskNet(), TagScoreNet(), space="multilabel", method="seal-dynamic-nce", objective={"score_loss_weight": 1.0})
     batch = next(iter(DataLoader(TagData(4, 0), batch_size=4)))
     with pytest.raises(ValueError, match=r"multi-label task-net logits must be \(B, L\), got shape \(4, 5, 3\)"):
         module.check_networks(batch)
-    ok = InjectedSEALModule(TagTaskNet(), TagScoreNet(), space="tagging", method="seal-dynamic-nce", score_loss_weight=1.0)
+    ok = InjectedSEALModule(TagTaskNet(), TagScoreNet(), space="tagging", method="seal-dynamic-nce", objective={"score_loss_weight": 1.0})
     ok.check_networks(batch)
 
 
@@ -166,7 +168,7 @@ def test_space_options_reach_the_output_space():
 
 def test_injected_module_argument_errors():
     with pytest.raises(ValueError, match="method 'seal-dynamic-nce' needs a loss_net"):
-        InjectedSEALModule(TagTaskNet(), None, space="tagging", method="seal-dynamic-nce", score_loss_weight=1.0)
+        InjectedSEALModule(TagTaskNet(), None, space="tagging", method="seal-dynamic-nce", objective={"score_loss_weight": 1.0})
     with pytest.raises(ValueError, match="needs networks InjectedSEALModule does not build"):
         InjectedSEALModule(TagTaskNet(), TagScoreNet(), space="tagging", method="seal-dynamic-margin")
     with pytest.raises(ValueError, match="unknown output space 'sequence'"):

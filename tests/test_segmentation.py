@@ -192,7 +192,7 @@ def _same(a, b):
 
 def test_gradient_isolation_in_a_seal_step():
     torch.manual_seed(0)
-    m = SegmentationModule(method="seal-dynamic-nce", score_loss_weight=1.0, num_samples=2)
+    m = SegmentationModule(method="seal-dynamic-nce", objective={"score_loss_weight": 1.0}, sampler={"num_samples": 2})
     opt_t = torch.optim.Adam(m.task_net.parameters(), lr=0.1)
     opt_s = torch.optim.Adam(m.score_net.parameters(), lr=0.1)
     x, y = torch.rand(2, 3, 24, 24), (torch.rand(2, 24, 24) < 0.5).float()
@@ -222,7 +222,7 @@ def test_seal_static_loads_frozen_dvn_score_net(tmp_path, monkeypatch):
     monkeypatch.setenv("PL_GLOBAL_SEED", "3")
     template = str(tmp_path / "runs" / "dvn-gbi" / "seed{seed}")
     assert resolve_pretrained(template) == run / "best.ckpt"
-    m = SegmentationModule(method="seal-static-regression", score_loss_weight=1.0, score_checkpoint=template)
+    m = SegmentationModule(method="seal-static-regression", objective={"score_loss_weight": 1.0}, score_checkpoint=template)
     m.setup("fit")
     assert _same(_snapshot(dvn.score_net), _snapshot(m.score_net))
     assert not any(p.requires_grad for p in m.score_net.parameters())
@@ -251,9 +251,13 @@ def test_bad_method_settings():
     with pytest.raises(ValueError, match="score_loss_weight"):
         SegmentationModule(method="seal-dynamic-regression-s")
     with pytest.raises(ValueError, match="score_checkpoint"):
-        SegmentationModule(method="seal-static-regression", score_loss_weight=1.0)
+        SegmentationModule(method="seal-static-regression", objective={"score_loss_weight": 1.0})
     with pytest.raises(ValueError, match="num_samples"):
-        SegmentationModule(method="seal-dynamic-nce", score_loss_weight=1.0, num_samples=0)
+        SegmentationModule(method="seal-dynamic-nce", objective={"score_loss_weight": 1.0}, sampler={"num_samples": 0})
+    with pytest.raises(ValueError, match=r"gbi.gt_init_prob must be a probability in \[0, 1\], got 1.5"):
+        SegmentationModule(method="dvn-gbi", gbi={"gt_init_prob": 1.5})
+    with pytest.raises(ValueError, match=r"model.gbi: unknown key\(s\) \['init'\]"):
+        SegmentationModule(method="dvn-gbi", gbi={"init": "zeros"})
 
 
 # -------------------------------------------------------------------------------- training, predict
@@ -264,7 +268,10 @@ def trained(toy_arrays, tmp_path_factory):
     """CE and SEAL-dynamic NCE models trained 2 epochs on toy arrays, saved as checkpoints."""
     out = {}
     d = tmp_path_factory.mktemp("seg")
-    for method, kw in (("cross-entropy", {}), ("seal-dynamic-nce", {"score_loss_weight": 0.01, "num_samples": 2})):
+    for method, kw in (
+        ("cross-entropy", {}),
+        ("seal-dynamic-nce", {"objective": {"score_loss_weight": 0.01}, "sampler": {"num_samples": 2}}),
+    ):
         L.seed_everything(0, verbose=False)
         m = SegmentationModule(method=method, **kw)
         dm = WeizmannDataModule.from_arrays(toy_arrays, batch_size=8, eval_batch_size=4)
@@ -346,12 +353,14 @@ def test_configs_parse_and_say_what_changed():
             if variant:
                 assert "Changed from" in path.read_text()
     paper = yaml.safe_load((d / "seal-dynamic-regression-s.yaml").read_text())["model"]
-    assert (paper["num_samples"], paper["loss_net_steps"], paper["task_net_steps"], paper["score_loss_weight"]) == (48, 6, 10, 0.005643)
-    assert yaml.safe_load((d / "seal-dynamic-nce.yaml").read_text())["model"]["num_samples"] == 500
+    assert (paper["sampler"]["num_samples"], paper["schedule"]["loss_net_steps"], paper["schedule"]["task_net_steps"],
+            paper["objective"]["score_loss_weight"]) == (48, 6, 10, 0.005643)
+    assert yaml.safe_load((d / "seal-dynamic-nce.yaml").read_text())["model"]["sampler"]["num_samples"] == 500
     # the 'cpu-w' NCE variant differs from 'cpu' only in w_s (0.01 -> 0.001)
     cpu = yaml.safe_load((d / "seal-dynamic-nce.cpu.yaml").read_text())
     cpu_w = yaml.safe_load((d / "seal-dynamic-nce.cpu-w.yaml").read_text())
-    assert (cpu["model"].pop("score_loss_weight"), cpu_w["model"].pop("score_loss_weight")) == (0.01, 0.001)
+    assert (cpu["model"]["objective"].pop("score_loss_weight"), cpu_w["model"]["objective"].pop("score_loss_weight")) == (
+        0.01, 0.001)
     assert cpu == cpu_w and "w_s 0.01 -> 0.001" in (d / "seal-dynamic-nce.cpu-w.yaml").read_text()
 
 

@@ -286,8 +286,8 @@ def test_malformed_sparse_inputs_are_refused_naming_the_row(corrupt, msg):
 def test_module_refuses_malformed_sparse_batch_naming_batch_and_row(one_thread):
     from seal.tasks.mlc_features.module import MultilabelModule
 
-    m = MultilabelModule(in_features=11, num_labels=4, method="seal-dynamic-nce", hidden=8, score_loss_weight=1.0,
-                         num_samples=3)
+    m = MultilabelModule(in_features=11, num_labels=4, method="seal-dynamic-nce", task_net={"hidden": 8},
+                         objective={"score_loss_weight": 1.0}, sampler={"num_samples": 3})
     opts, _ = m.configure_optimizers()
     m.optimizers = lambda: opts
     x, xs = _csr()
@@ -313,8 +313,10 @@ def test_first_100_batches_same_losses_sparse_vs_dense_with_samples_fixed(method
 
     def run(mode):
         torch.manual_seed(0)
-        m = MultilabelModule(in_features=D, num_labels=L, method=method, hidden=16, num_layers=2, dropout=[0.2, 0.0],
-                             score_loss_weight=0.5, loss_net_steps=2, task_net_steps=1, num_samples=5, sparse=mode)
+        m = MultilabelModule(in_features=D, num_labels=L, method=method,
+                             task_net={"hidden": 16, "num_layers": 2, "dropout": [0.2, 0.0]},
+                             objective={"score_loss_weight": 0.5}, schedule={"loss_net_steps": 2, "task_net_steps": 1},
+                             sampler={"num_samples": 5, "sparse": mode})
         opts, _ = m.configure_optimizers()
         m.optimizers = lambda: opts
         losses = []

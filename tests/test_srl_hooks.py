@@ -26,7 +26,8 @@ def trained(tmp_path_factory):
                        cache_dir=str(root / "cache"))
     torch.manual_seed(0)
     model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
-                      label_names=dm.label_names, d_model=8, n_heads=2, ff_dim=16, lr=1e-2)
+                      label_names=dm.label_names, task_net={"d_model": 8, "n_heads": 2, "ff_dim": 16},
+                      optimizer={"lr": 1e-2})
     trainer = L.Trainer(max_epochs=1, inference_mode=False, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
                         accelerator="cpu", default_root_dir=str(root))

@@ -51,9 +51,11 @@ def test_datamodule_batches_and_cache(dm, enc_dir, tmp_path):
 
 def _fit(dm, method, tmp_path, **kw):
     torch.manual_seed(0)
-    model = SRLModule(method=method, num_tags=dm.num_tags, hidden_size=dm.hidden_size, label_names=dm.label_names,
-                      d_model=8, n_heads=2, ff_dim=16, loss_hidden=8, attention_dim=8, num_samples=5, lr=1e-2,
-                      score_lr=1e-2, **kw)
+    # flat names, as configs before the grouping (SRLModule.from_hparams groups them)
+    model = SRLModule.from_hparams(dict(
+        method=method, num_tags=dm.num_tags, hidden_size=dm.hidden_size, label_names=dm.label_names, d_model=8,
+        n_heads=2, ff_dim=16, loss_hidden=8, attention_dim=8, num_samples=5, lr=1e-2, score_lr=1e-2, **kw,
+    ))
     before = {k: v.clone() for k, v in model.state_dict().items()}
     trainer = L.Trainer(max_epochs=2, inference_mode=False, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
@@ -107,7 +109,7 @@ def test_predict_writes_frames_and_prints_one(dm, tmp_path):
     from seal.tasks.srl.predict import format_frame, frame_at, write_frames
 
     model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
-                      label_names=dm.label_names, d_model=8, n_heads=2, ff_dim=16)
+                      label_names=dm.label_names, task_net={"d_model": 8, "n_heads": 2, "ff_dim": 16})
     out = tmp_path / "frames.jsonl"
     n = write_frames(model, dm, out, split="val")
     rows = [json.loads(line) for line in out.read_text().splitlines()]

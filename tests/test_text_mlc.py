@@ -271,8 +271,9 @@ def _fit(method, toy_dataset, tiny_bert, tmp_path, **model_kw):
 
     L.seed_everything(0, verbose=False)
     dm = TextMLCDataModule("toy_text", batch_size=4, max_length=8, data_dir=toy_dataset, cache_dir=str(tmp_path / "c"))
-    model = TextMLCModule(num_labels=dm.num_labels, method=method, encoder=tiny_bert, hidden=8, global_hidden=6,
-                          num_samples=5, label_names=dm.label_names, **model_kw)
+    # flat names, as configs before the grouping (TextMLCModule.from_hparams groups them)
+    model = TextMLCModule.from_hparams(dict(num_labels=dm.num_labels, method=method, encoder=tiny_bert, hidden=8,
+                                            global_hidden=6, num_samples=5, label_names=dm.label_names, **model_kw))
     trainer = L.Trainer(max_epochs=1, limit_train_batches=2, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, inference_mode=False,
                         num_sanity_val_steps=0)
@@ -326,8 +327,9 @@ def test_seal_fit_cli_on_toy_text(toy_dataset, tiny_bert, tmp_path):
 
     cfg = {
         "task": "text-mlc",
-        "model": {"method": "seal-dynamic-nce", "encoder": tiny_bert, "trainable_layers": 0, "hidden": 8,
-                  "global_hidden": 4, "num_samples": 3, "score_loss_weight": 1.0},
+        "model": {"method": "seal-dynamic-nce", "encoder": tiny_bert, "task_net": {"trainable_layers": 0, "hidden": 8},
+                  "loss_net": {"global_hidden": 4}, "sampler": {"num_samples": 3},
+                  "objective": {"score_loss_weight": 1.0}},
         "data": {"dataset": "toy_text", "batch_size": 5, "max_length": 6, "data_dir": toy_dataset,
                  "cache_dir": str(tmp_path / "cache")},
         "trainer": {"max_epochs": 2, "enable_progress_bar": False, "logger": False},
@@ -443,8 +445,9 @@ def test_fit_and_predict_on_own_jsonl_files(tiny_bert, tmp_path, capsys):
     L.seed_everything(0, verbose=False)
     dm = TextMLCDataModule(train=train, val=val, test=test, batch_size=4, max_length=8, cache_dir=str(tmp_path / "c"))
     assert dm.dataset == "train" and dm.label_names == ["market", "neg", "pos"] and dm.has_test
-    model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert, hidden=8, global_hidden=6,
-                          num_samples=5, label_names=dm.label_names, trainable_layers=1, score_loss_weight=1.0)
+    model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert,
+                          task_net={"hidden": 8, "trainable_layers": 1}, loss_net={"global_hidden": 6},
+                          sampler={"num_samples": 5}, label_names=dm.label_names, objective={"score_loss_weight": 1.0})
     trainer = L.Trainer(max_epochs=1, limit_train_batches=2, logger=False, enable_checkpointing=False,
                         enable_progress_bar=False, enable_model_summary=False, inference_mode=False, num_sanity_val_steps=0)
     trainer.fit(model, datamodule=dm)
@@ -499,7 +502,7 @@ def test_seal_fit_cli_on_own_jsonl_without_test_file(tiny_bert, tmp_path, capsys
 
     train, _, _ = _own_files(tmp_path)
     cfg = {"task": "text-mlc",
-           "model": {"method": "cross-entropy", "encoder": tiny_bert, "trainable_layers": 0, "hidden": 8},
+           "model": {"method": "cross-entropy", "encoder": tiny_bert, "task_net": {"trainable_layers": 0, "hidden": 8}},
            "data": {"train": train, "batch_size": 5, "max_length": 6, "val_fraction": 0.2,
                     "cache_dir": str(tmp_path / "cache")},
            "trainer": {"max_epochs": 1, "enable_progress_bar": False, "logger": False}}
@@ -544,9 +547,10 @@ def test_text_run_resumed_from_a_checkpoint_equals_the_uninterrupted_run(toy_dat
     def run(max_epochs, ckpt=None, save=None):
         L.seed_everything(0, verbose=False)
         dm = TextMLCDataModule("toy_text", batch_size=3, max_length=8, data_dir=toy_dataset, cache_dir=str(tmp_path / "c"))
-        model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert, hidden=8, global_hidden=6,
-                              num_samples=4, label_names=dm.label_names, trainable_layers=1, score_loss_weight=1.0,
-                              dropout=0.3)
+        model = TextMLCModule(num_labels=3, method="seal-dynamic-nce", encoder=tiny_bert,
+                              task_net={"hidden": 8, "trainable_layers": 1, "dropout": 0.3},
+                              loss_net={"global_hidden": 6}, sampler={"num_samples": 4}, label_names=dm.label_names,
+                              objective={"score_loss_weight": 1.0})
         if ckpt is not None:
             torch.manual_seed(12345)  # a fresh process's global RNG differs: the checkpoint must restore it
         trainer = L.Trainer(max_epochs=max_epochs, logger=False, enable_checkpointing=False, enable_progress_bar=False,
@@ -640,8 +644,8 @@ def test_data_info_and_predict_take_other_json_fields(tiny_bert, tmp_path, capsy
     L.seed_everything(0, verbose=False)
     dm = TextMLCDataModule(train=str(train), text_field="sentence", labels_field="tags", val_fraction=0.5,
                            batch_size=4, max_length=8, cache_dir=str(tmp_path / "c"))
-    model = TextMLCModule(num_labels=3, method="cross-entropy", encoder=tiny_bert, hidden=8,
-                          label_names=dm.label_names, trainable_layers=0)
+    model = TextMLCModule(num_labels=3, method="cross-entropy", encoder=tiny_bert,
+                          task_net={"hidden": 8, "trainable_layers": 0}, label_names=dm.label_names)
     trainer = L.Trainer(max_epochs=1, logger=False, enable_checkpointing=False, enable_progress_bar=False,
                         enable_model_summary=False, inference_mode=False, num_sanity_val_steps=0)
     trainer.fit(model, datamodule=dm)

@@ -43,7 +43,7 @@ def _module(method="seal-dynamic-nce", **kw):
     if method != "cross-entropy":
         args.update(SEAL_KW)
     args.update(kw)
-    return MultilabelModule(**args)
+    return MultilabelModule.from_hparams(args)  # flat names, as configs before the grouping
 
 
 def _params(module):
@@ -266,7 +266,7 @@ def test_non_finite_loss_stops_training_and_keeps_last_good_checkpoint(tmp_path)
     L.seed_everything(0, verbose=False)
     dm = MultiLabelDataModule.from_arrays(_arrays(), batch_size=32)
     args = dict(in_features=D, num_labels=NL, method="seal-dynamic-nce", hidden=16, num_layers=2, **SEAL_KW)
-    m = PoisonAtEpoch2(**args)
+    m = PoisonAtEpoch2.from_hparams(args)  # flat names
     trainer = L.Trainer(
         max_epochs=4, logger=False, callbacks=best_and_last_checkpoints(tmp_path), enable_progress_bar=False, enable_model_summary=False,
         num_sanity_val_steps=0, inference_mode=False, plugins=[AtomicCheckpointIO()],

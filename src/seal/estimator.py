@@ -299,25 +299,8 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         ) as tmp:
             with _metrics_for_one_label(L):
                 module = MultilabelModule(
-                    in_features=d,
-                    num_labels=L,
-                    method=self.method,
-                    hidden=self.hidden,
-                    num_layers=self.num_layers,
-                    dropout=self.dropout,
-                    global_hidden=self.global_hidden,
-                    lr=self.lr,
-                    weight_decay=self.weight_decay,
-                    score_lr=self.score_lr,
-                    score_weight_decay=self.weight_decay,
-                    score_loss_weight=self.score_loss_weight,
-                    loss_net_steps=self.loss_net_steps,
-                    task_net_steps=self.task_net_steps,
-                    num_samples=self.num_samples,
-                    sample_std=self.sample_std,
-                    inference_score_weight=self.inference_score_weight,
-                    threshold=self.threshold,
-                    label_names=label_names,
+                    in_features=d, num_labels=L, method=self.method, threshold=self.threshold,
+                    label_names=label_names, **self._groups(),
                 )
             dm = MultiLabelDataModule.from_arrays(arrays, batch_size=self.batch_size, eval_batch_size=1024)
             trainer = L_.Trainer(
@@ -367,6 +350,27 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         if not 0.0 < float(self.threshold) < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {self.threshold!r}")
         _accelerator(self.device)
+        self._groups()  # the groups' own checks (dropout, weights, learning rates, sample_std)
+
+    def _groups(self) -> dict[str, Any]:
+        """The :class:`~seal.tasks.mlc_features.module.MultilabelModule` hyper-parameter groups of these flat
+        parameters: the same dataclasses (:mod:`seal.training.hparams`), with the same checks, as a config's
+        ``model:`` groups. Both networks use ``weight_decay``; the loss-net is not clipped, the task-net at 10."""
+        from seal.training.hparams import MLCLossNetHParams, MLCTaskNetHParams, ObjectiveSettings, SamplerSettings
+        from seal.training.seal_module import OptimizerSettings, Schedule
+
+        v = {name: _py(getattr(self, name)) for name in self._get_param_names()}
+        return {
+            "task_net": MLCTaskNetHParams(hidden=v["hidden"], num_layers=v["num_layers"], dropout=v["dropout"]),
+            "loss_net": MLCLossNetHParams(global_hidden=v["global_hidden"]),
+            "optimizer": OptimizerSettings(lr=v["lr"], weight_decay=v["weight_decay"], grad_clip=10.0),
+            "loss_net_optimizer": OptimizerSettings(lr=v["score_lr"], weight_decay=v["weight_decay"], grad_clip=None),
+            "schedule": Schedule(v["loss_net_steps"], v["task_net_steps"]),
+            "objective": ObjectiveSettings(
+                score_loss_weight=v["score_loss_weight"], inference_score_weight=v["inference_score_weight"]
+            ),
+            "sampler": SamplerSettings(num_samples=v["num_samples"], sample_std=v["sample_std"]),
+        }
 
     # ------------------------------------------------------------------ predict
     def _check_fitted(self) -> None:
@@ -500,6 +504,11 @@ def predict_proba_batched(module, X, batch_size: int = 1024) -> np.ndarray:
     finally:
         module.train(was_training)
     return out
+
+
+def _py(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (scikit-learn's searches pass numpy integers / floats)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _check_X(X, name: str):

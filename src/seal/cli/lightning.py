@@ -225,6 +225,44 @@ def detect_task(argv: list[str]) -> str:
     return task
 
 
+def refuse_flat_model_keys(argv: list[str], task: str) -> None:
+    """Refuse the flat ``model:`` keys of configs and options written before the hyper-parameters were grouped
+    (:mod:`seal.training.hparams`), naming each key's new place and the command that rewrites a file.
+
+    Raises:
+        ValueError: a ``--config`` file or a ``--model.KEY`` option uses a flat key.
+    """
+    import yaml
+
+    from seal.training.hparams import FLAT_KEYS, flat_argv_keys, flat_keys_in
+
+    if task not in FLAT_KEYS:
+        return
+    table = FLAT_KEYS[task]
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--config=") else (
+            argv[i + 1] if arg == "--config" and i + 1 < len(argv) else None)
+        if value is None:
+            continue
+        try:
+            data = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            continue  # LightningCLI reports it
+        model = data.get("model") if isinstance(data, dict) else None
+        flat = flat_keys_in(model, task) if isinstance(model, dict) else []
+        if flat:
+            moves = ", ".join(f"model.{k} -> model.{'.'.join(table[k])}" for k in flat[:4])
+            more = f" (and {len(flat) - 4} more)" if len(flat) > 4 else ""
+            raise ValueError(
+                f"config {value}: flat model keys from before the grouping of hyper-parameters: {moves}{more}; "
+                f"rewrite the file with: seal migrate-config {value}"
+            )
+    flat_args = flat_argv_keys(argv, task)
+    if flat_args:
+        moves = ", ".join(f"{old} -> {new}" for old, new in flat_args)
+        raise ValueError(f"flat model options from before the grouping of hyper-parameters: use {moves}")
+
+
 def best_and_last_checkpoints(dirpath=None, monitor: str = "val/example_f1") -> list[ModelCheckpoint]:
     """``best.ckpt`` (highest value of ``monitor``, restored for testing) and ``last.ckpt`` (at the end of
     every training epoch, also when validation runs less often, for resuming). Lightning's own ``save_last``
@@ -417,7 +455,10 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         torch.set_num_threads(int(threads))
     from seal.tasks import get_task
 
-    task = get_task(detect_task(list(sys.argv[1:] if args is None else args)))
+    argv = list(sys.argv[1:] if args is None else args)
+    task_name = detect_task(argv)
+    refuse_flat_model_keys(argv, task_name)
+    task = get_task(task_name)
     return task.cli_class()(
         task.module_class(),
         task.datamodule_class(),

@@ -4,6 +4,7 @@
 ``seal fit|test|predict`` LightningCLI-driven training / evaluation / prediction from YAML configs
 ``seal experiment GRID``  run datasets x methods x seeds, resumable, into results/runs.jsonl
 ``seal report``           render docs/results.md from results/runs.jsonl
+``seal migrate-config F``  rewrite old flat ``model:`` keys of config files into their groups
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ _COMMANDS = {
     "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for a data file (ARFF, LibSVM, CSV/TSV) or dataset split"),
     "experiment": ("seal.cli.experiment", "main", "run a grid of datasets x methods x seeds (resumable)"),
     "report": ("seal.cli.report", "main", "render docs/results.md from results/runs.jsonl"),
+    "migrate-config": ("seal.cli.migrate", "main", "rewrite config files with flat model: keys into the grouped form"),
 }
 
 

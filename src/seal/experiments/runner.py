@@ -9,7 +9,7 @@ A grid is a YAML file::
                             # else <config_dir>/<dataset>/<method>.yaml
     config_dir: configs     # relative to the working directory
     overrides: ["--trainer.max_epochs=60"]                          # extra CLI args for every run
-    per_run_overrides: {bibtex/seal-dynamic-nce: ["--model.loss_net_steps=3"]}   # "dataset/method"
+    per_run_overrides: {bibtex/seal-dynamic-nce: ["--model.schedule.loss_net_steps=3"]}   # "dataset/method"
                             # keys; shell-style wildcards allowed ("*/seal-dynamic-nce", "bibtex/*")
     threads: 1              # torch threads per run (OMP_NUM_THREADS / MKL_NUM_THREADS)
     command: [...]          # optional: replaces the default command template (see DEFAULT_COMMAND)

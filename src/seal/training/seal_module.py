@@ -45,6 +45,7 @@ from torch import nn
 
 from seal.core.spaces import OutputSpace, get_space
 from seal.methods.registry import MethodSpec, get_method
+from seal.training.hparams import ObjectiveSettings, PlateauSettings, SamplerSettings
 from seal.training.steps import AlternatingUpdates
 
 __all__ = ["InjectedSEALModule", "OptimizerSettings", "SEALModule", "Schedule", "repeat_input", "unpack_batch"]
@@ -88,6 +89,13 @@ class OptimizerSettings:
     def __post_init__(self) -> None:
         if self.kind not in OPTIMIZERS:
             raise ValueError(f"optimizer must be one of {OPTIMIZERS}, got {self.kind!r}")
+        for name in ("lr", "weight_decay"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0 and math.isfinite(value)):
+                raise ValueError(f"optimizer {name} must be a finite number >= 0, got {value!r}")
+        g = self.grad_clip
+        if g is not None and (isinstance(g, bool) or not isinstance(g, (int, float)) or not (g > 0 and math.isfinite(g))):
+            raise ValueError(f"optimizer grad_clip must be a finite number > 0 or null (off), got {g!r}")
 
     def build(self, params) -> torch.optim.Optimizer:
         params = [p for p in params if p.requires_grad]
@@ -158,13 +166,70 @@ def _batch_size(x: Any) -> int:
 class SEALModule(AlternatingUpdates, L.LightningModule):
     """Shared training logic of every SEAL task (see the module docstring).
 
-    A subclass calls ``super().__init__()``, ``self.save_hyperparameters()``, builds its networks and then
+    A subclass calls ``super().__init__()``, :meth:`save_grouped_hparams` (its typed hyper-parameter groups,
+    :mod:`seal.training.hparams`) or ``self.save_hyperparameters()``, builds its networks and then
     :meth:`setup_seal`. Subclasses may override :meth:`eval_probs` (e.g. the 36-crop average or GBI prediction),
     :meth:`loss_net_step` / :meth:`task_net_step` for objectives that need extra networks (the margin form's
     cost-augmented net, the SPEN baseline's cost-augmented GBI) and :meth:`task_parameters`.
     """
 
     selection_metric = "example_f1"
+    #: the task whose flat (pre-grouping) ``model:`` keys :func:`seal.training.hparams.nest_flat` maps for this module
+    hparams_task: str = ""
+
+    # ------------------------------------------------------------------ typed hyper-parameter groups
+    def save_grouped_hparams(self, top: Mapping[str, Any], groups: Mapping[str, Any]) -> dict[str, Any]:
+        """Build each group (its dataclass, or a mapping of some fields over this class's signature default,
+        :func:`seal.training.hparams.coerce`), save the hyper-parameters with the groups as plain dictionaries (what
+        ``weights_only`` checkpoint loading reads back) and return the typed groups.
+
+        Raises:
+            ValueError: an unknown key in a group, or a value its dataclass refuses.
+        """
+        from seal.training.hparams import coerce, group_dict
+
+        defaults = self._group_defaults()
+        typed = {name: coerce(type(defaults[name]), value, defaults[name], name=name) for name, value in groups.items()}
+        self.save_hyperparameters({**top, **{name: group_dict(g) for name, g in typed.items()}})
+        return typed
+
+    @classmethod
+    def _group_defaults(cls) -> dict[str, Any]:
+        """This class's default group values: its constructor's defaults (a subclass's signature gives its own)."""
+        import inspect
+        from dataclasses import is_dataclass
+
+        sig = inspect.signature(cls.__init__)
+        return {name: p.default for name, p in sig.parameters.items() if is_dataclass(p.default)}
+
+    @property
+    def flat_hparams(self) -> dict[str, Any]:
+        """The hyper-parameters under their flat (pre-grouping) names (``hidden``, ``score_lr``, ``num_samples``,
+        ...): what the method registry's objective builders and the checkpoint comparisons read
+        (:func:`seal.training.hparams.flatten`)."""
+        from seal.training.hparams import flatten
+
+        return flatten(dict(self.hparams), self.hparams_task)
+
+    @classmethod
+    def from_hparams(cls, hparams: Mapping[str, Any], **overrides: Any):
+        """The module built from a checkpoint's (or a config's) hyper-parameters, grouped or flat (written before the
+        grouping: mapped by :func:`seal.training.hparams.nest_flat`), with ``overrides`` (grouped or flat names, e.g.
+        ``num_samples=5``) replacing single fields. Keys this class does not take are refused.
+
+        Raises:
+            ValueError: an unknown key (named), or a value the module refuses.
+        """
+        import inspect
+
+        from seal.training.hparams import merge_nested, nest_flat
+
+        nested = merge_nested(nest_flat(dict(hparams), cls.hparams_task), nest_flat(overrides, cls.hparams_task))
+        accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+        unknown = sorted(set(nested) - accepted)
+        if unknown:
+            raise ValueError(f"{cls.__name__}: unknown hyper-parameter(s) {unknown}")
+        return cls(**nested)
 
     # ------------------------------------------------------------------ assembly
     def setup_seal(
@@ -399,11 +464,14 @@ class InjectedSEALModule(SEALModule):
         space: output space name (``"multilabel"``, ``"binary-mask"``, ``"tagging"``).
         method: a registered method name (:mod:`seal.methods.registry`) whose objective is defined for every
             space (cross-entropy, SEAL-dynamic NCE / ranking / regression / regression-s, SEAL-static).
-        score_loss_weight, ce_weight: ``w_s`` and the anchor's weight of the task-net objective.
-        num_samples, sample_std: ``K`` and the Gaussian-logit noise.
-        loss_net_steps, task_net_steps, batch_task_forward: the schedule (:class:`Schedule`).
-        optimizer, lr, weight_decay, grad_clip, score_lr, score_weight_decay, score_grad_clip: per network.
-        plateau_patience, plateau_factor, plateau_on_all: ReduceLROnPlateau on ``selection_metric``.
+        objective: ``w_s`` and the anchor's weight of the task-net objective
+            (:class:`~seal.training.hparams.ObjectiveSettings`).
+        sampler: ``K`` and the Gaussian-logit noise (:class:`~seal.training.hparams.SamplerSettings`).
+        schedule: ``S``, ``T`` and ``batch_task_forward`` (:class:`Schedule`).
+        optimizer, loss_net_optimizer: kind (``"adamw"`` / ``"adam"``), learning rate, weight decay and clipping per
+            network (:class:`OptimizerSettings`).
+        plateau: ReduceLROnPlateau on ``selection_metric`` (:class:`~seal.training.hparams.PlateauSettings`);
+        plateau_on_all: on every optimizer (else the first).
         selection_metric: the validation metric key the schedulers (and a checkpoint / early-stopping callback)
             follow; it must be one of the keys ``metrics.compute()`` returns.
         metrics: the validation metrics: an object with ``update(probs, y)`` (``update(probs, y, mask)`` for
@@ -422,35 +490,32 @@ class InjectedSEALModule(SEALModule):
             SPEN, DVN baselines), a missing loss-net, or out-of-range settings.
     """
 
+    hparams_task = "injected"
+
     def __init__(
         self,
         task_net: nn.Module,
         loss_net: nn.Module | None = None,
         space: str = "multilabel",
         method: str = "cross-entropy",
-        score_loss_weight: float = 0.0,
-        ce_weight: float = 1.0,
-        num_samples: int = 20,
-        sample_std: float = 1.0,
-        loss_net_steps: int = 1,
-        task_net_steps: int = 1,
-        batch_task_forward: bool = True,
-        optimizer: str = "adamw",
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-        grad_clip: float | None = None,
-        score_lr: float = 1e-3,
-        score_weight_decay: float = 1e-5,
-        score_grad_clip: float | None = None,
-        plateau_patience: int = 5,
-        plateau_factor: float = 0.5,
+        objective: ObjectiveSettings = ObjectiveSettings(),
+        sampler: SamplerSettings = SamplerSettings(),
+        schedule: Schedule = Schedule(),
+        optimizer: OptimizerSettings = OptimizerSettings(),
+        loss_net_optimizer: OptimizerSettings = OptimizerSettings(),
+        plateau: PlateauSettings = PlateauSettings(),
         plateau_on_all: bool = False,
         selection_metric: str = "example_f1",
         metrics: Any = None,
         space_options: dict | None = None,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters(ignore=["task_net", "loss_net", "metrics"])
+        groups = self.save_grouped_hparams(
+            {"space": space, "method": method, "plateau_on_all": plateau_on_all, "selection_metric": selection_metric,
+             "space_options": space_options},
+            {"objective": objective, "sampler": sampler, "schedule": schedule, "optimizer": optimizer,
+             "loss_net_optimizer": loss_net_optimizer, "plateau": plateau},
+        )
         spec = get_method(method)
         if spec.loss_net_objective in ("margin", "ssvm", "regression-gbi") or spec.needs_task_checkpoint:
             raise ValueError(
@@ -459,19 +524,17 @@ class InjectedSEALModule(SEALModule):
             )
         if spec.uses_score_net and loss_net is None:
             raise ValueError(f"method {method!r} needs a loss_net")
-        check_weights(score_loss_weight=score_loss_weight, ce_weight=ce_weight, lr=lr, score_lr=score_lr)
         out_space = get_space(space, **(space_options or {}))
         self.selection_metric = selection_metric
         if metrics is not None:
             import copy
 
             self.val_metrics, self.test_metrics = metrics, copy.deepcopy(metrics)
-        loss_net_loss, task_loss = spec.build_objectives(dict(self.hparams), out_space)
+        loss_net_loss, task_loss = spec.build_objectives(self.flat_hparams, out_space)
         self.setup_seal(
             spec=spec, space=out_space, task_net=task_net, score_net=loss_net if spec.uses_score_net else None,
-            loss_net_loss=loss_net_loss, task_loss=task_loss,
-            schedule=Schedule(loss_net_steps, task_net_steps, batch_task_forward),
-            task_optimizer=OptimizerSettings(optimizer, lr, weight_decay, grad_clip),
-            score_optimizer=OptimizerSettings(optimizer, score_lr, score_weight_decay, score_grad_clip),
-            plateau_patience=plateau_patience, plateau_factor=plateau_factor, plateau_on_all=plateau_on_all,
+            loss_net_loss=loss_net_loss, task_loss=task_loss, schedule=groups["schedule"],
+            task_optimizer=groups["optimizer"], score_optimizer=groups["loss_net_optimizer"],
+            plateau_patience=groups["plateau"].patience, plateau_factor=groups["plateau"].factor,
+            plateau_on_all=plateau_on_all,
         )

@@ -39,21 +39,30 @@ to their *original* flags, so frozen parameters stay frozen.
 from __future__ import annotations
 
 from contextlib import contextmanager
+from typing import Any
 
 import torch
 from torch import nn
 
 from seal.core.spaces import MultiLabelSpace
 from seal.inference.gbi import GBIError
-from seal.methods.gbi import GBISettings
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.mlc import MLCTaskNet
-from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
+from seal.training.hparams import (
+    DVN_SAMPLES,
+    GBIOptions,
+    MLCLossNetHParams,
+    MLCTaskNetHParams,
+    ObjectiveSettings,
+    PlateauSettings,
+    SamplerSettings,
+    flatten,
+)
+from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule
 from seal.training.steps import NonFiniteError  # noqa: F401 (re-exported)
 
 __all__ = ["DVN_SAMPLES", "MAX_CANDIDATE_BYTES", "MultilabelModule", "NonFiniteError"]
 
-DVN_SAMPLES = ("inference", "adversarial", "gold")
 
 # Largest candidate tensor (B x (K+1) x L float32, in bytes) a loss-net step may allocate.
 MAX_CANDIDATE_BYTES = 2 << 30
@@ -71,129 +80,90 @@ class MultilabelModule(SEALModule):
         in_features: input width ``D`` (linked from the DataModule by the CLI).
         num_labels: number of labels ``L`` (linked from the DataModule by the CLI).
         method: a registered method name (see :mod:`seal.methods.registry`).
-        hidden, num_layers, dropout: task-net feature network (``seal-method.md`` B.1, G).
-        score_hidden, score_num_layers, score_dropout: loss-net feature network (default: as task-net).
-        global_hidden: width ``G`` of the global energy ``c2^T softplus(C1 y)``.
-        lr, weight_decay: AdamW for the task-net (and the cost-augmented net).
-        score_lr, score_weight_decay: AdamW for the loss-net.
-        grad_clip, score_grad_clip: gradient-norm clipping per network (``None`` = off). The paper's
-            SEAL configs clip the task-net at 10 and leave the loss-net unclipped.
-        score_loss_weight: ``w_s`` of the task-net objective.
-        ce_weight: weight of the summed-BCE anchor.
-        loss_net_steps, task_net_steps: ``S`` and ``T`` per batch (A.6).
-        num_samples: ``K`` samples per example for NCE/ranking/regression-s.
-        sample_std: std of the Gaussian-logit perturbations (regression-s).
-        inference_score_weight: ``lambda`` of the margin objective.
-        margin_released_behaviour: reproduce the released margin code (double sigmoid, dropped
-            cost-augmented output; ``seal-method.md`` H.2-H.3) instead of the paper's form (default).
-        plateau_patience, plateau_factor: ReduceLROnPlateau on validation example-F1 (task-net).
+        task_net: the task-net's feed-forward network (:class:`~seal.training.hparams.MLCTaskNetHParams`).
+        loss_net: the loss-net's feature network and global energy width
+            (:class:`~seal.training.hparams.MLCLossNetHParams`; ``None`` fields = as the task-net).
+        optimizer: the task-net's (and the cost-augmented net's) AdamW and gradient clipping
+            (:class:`~seal.training.seal_module.OptimizerSettings`; the paper's SEAL configs clip it at 10).
+        loss_net_optimizer: the loss-net's AdamW (unclipped by default).
+        schedule: ``S`` and ``T`` per batch (A.6) and ``batch_task_forward`` (the S no-grad task-net passes of one
+            T-iteration in one call; ``False`` reproduces the sequential loop, e.g. for benchmarks)
+            (:class:`~seal.training.seal_module.Schedule`).
+        objective: ``w_s``, the cross-entropy anchor's weight, the margin objective's ``lambda`` and its released
+            form (:class:`~seal.training.hparams.ObjectiveSettings`).
+        sampler: ``K``, the Gaussian-logit std (regression-s), the ``dvn-gbi`` samples and the sparse / dense
+            candidate path (:class:`~seal.training.hparams.SamplerSettings`; ``sparse="auto"`` keeps discrete NCE /
+            ranking candidates as index lists and sends CSR / COO input batches through the first layer sparsely).
+        gbi: gradient-based inference (:class:`~seal.training.hparams.GBIOptions`; ``None`` fields = the method's
+            default, :class:`seal.methods.registry.GBIDefaults`).
+        plateau: ReduceLROnPlateau on validation example-F1 (task-net) (:class:`~seal.training.hparams.PlateauSettings`).
         threshold: decision threshold for the metrics (the paper uses 0.5).
-        batch_task_forward: compute the S no-grad task-net passes of one T-iteration in one call
-            (same distribution as S sequential passes, since the task-net does not change in between;
-            ``False`` reproduces the sequential loop, e.g. for benchmarks).
         label_names: label names, stored in checkpoints for ``seal predict``.
         task_checkpoint: checkpoint of a cross-entropy run whose task-net is loaded and kept fixed
             (``spen-gbi``: GBI initialiser; ``nce-gbi``: noise distribution). Required by those methods.
         score_checkpoint: checkpoint of an energy-network run whose loss-net (``score_net.*``) is
             loaded and frozen (SEAL-static). Required by ``seal-static-*``.
-        gbi_init, gbi_lr, gbi_steps, gbi_num_inits, gbi_train_steps: GBI settings (``None`` = the
-            method's default, :class:`seal.methods.registry.GBIDefaults`): initial point
-            (``"task-net"``, ``"zeros"``, ``"uniform"``), Adam step size, steps at validation/test/
-            prediction, initial points per example, steps of the training samplers.
-        gbi_method: GBI update rule (``"adam"`` as released; ``"sgd"``, ``"mirror"``).
-        gbi_eval_seed: seed of the uniform GBI initialisations at evaluation (each batch draws from
-            its own generator, so predictions do not depend on the training RNG).
-        dvn_samples: the samples the ``dvn-gbi`` loss-net regresses on, a non-empty subset of
-            ``["inference", "adversarial", "gold"]`` (default: all three, as ``pdvn``).
-        sparse: ``"auto"`` (default): discrete NCE / ranking candidates are kept as index lists from the draw
-            to the energies and ``log P_N`` (:class:`seal.core.sparse.SparseCandidates`), and sparse (CSR / COO)
-            input batches go through the first layer of both networks sparsely; ``"dense"``: the dense
-            reference path everywhere; ``"sparse"``: as ``"auto"`` but an error where no sparse path exists.
+
+    Every group may be given as its dataclass or as a mapping of some of its fields (the rest keep this module's
+    defaults); configs give mappings (``model.sampler.num_samples: 20``). Checkpoints store the groups as
+    dictionaries. :meth:`from_hparams` also reads the flat keys of configs and checkpoints written before the
+    grouping (:func:`seal.training.hparams.nest_flat`).
 
     Raises:
         ValueError: unknown method or an out-of-range hyper-parameter (K, S, T < 1; negative weights
-            or learning rates; bad GBI settings), before any training.
+            or learning rates; bad GBI settings; an unknown key in a group), before any training.
     """
 
     selection_metric = "example_f1"
+    #: the task whose flat (pre-grouping) keys :func:`seal.training.hparams.nest_flat` maps for this module
+    hparams_task = "multilabel"
 
     def __init__(
         self,
         in_features: int = 0,
         num_labels: int = 0,
         method: str = "cross-entropy",
-        hidden: int = 400,
-        num_layers: int = 2,
-        dropout: float | list[float] = 0.0,
-        score_hidden: int | None = None,
-        score_num_layers: int | None = None,
-        score_dropout: float | list[float] | None = None,
-        global_hidden: int = 200,
-        lr: float = 1e-3,
-        weight_decay: float = 1e-5,
-        score_lr: float = 1e-3,
-        score_weight_decay: float = 1e-5,
-        grad_clip: float | None = 10.0,
-        score_grad_clip: float | None = None,
-        score_loss_weight: float = 0.0,
-        ce_weight: float = 1.0,
-        loss_net_steps: int = 1,
-        task_net_steps: int = 1,
-        num_samples: int = 20,
-        sample_std: float = 1.0,
-        inference_score_weight: float = 0.0,
-        margin_released_behaviour: bool = False,
-        plateau_patience: int = 5,
-        plateau_factor: float = 0.5,
+        task_net: MLCTaskNetHParams = MLCTaskNetHParams(),
+        loss_net: MLCLossNetHParams = MLCLossNetHParams(),
+        optimizer: OptimizerSettings = OptimizerSettings(lr=1e-3, weight_decay=1e-5, grad_clip=10.0),
+        loss_net_optimizer: OptimizerSettings = OptimizerSettings(lr=1e-3, weight_decay=1e-5, grad_clip=None),
+        schedule: Schedule = Schedule(),
+        objective: ObjectiveSettings = ObjectiveSettings(),
+        sampler: SamplerSettings = SamplerSettings(),
+        gbi: GBIOptions = GBIOptions(),
+        plateau: PlateauSettings = PlateauSettings(patience=5, factor=0.5),
         threshold: float = 0.5,
-        batch_task_forward: bool = True,
         label_names: list[str] | None = None,
         task_checkpoint: str | None = None,
         score_checkpoint: str | None = None,
-        gbi_init: str | None = None,
-        gbi_lr: float | None = None,
-        gbi_steps: int | None = None,
-        gbi_num_inits: int | None = None,
-        gbi_train_steps: int | None = None,
-        gbi_method: str = "adam",
-        gbi_eval_seed: int = 0,
-        dvn_samples: list[str] | None = None,
-        sparse: str = "auto",
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
         self.automatic_optimization = False
         spec: MethodSpec = get_method(method)
         _check_positive_int("in_features", in_features)
         _check_positive_int("num_labels", num_labels)
-        schedule = Schedule(loss_net_steps, task_net_steps, batch_task_forward)
-        _check_positive_int("num_samples (K)", num_samples)
-        check_weights(
-            lr=lr, score_lr=score_lr, weight_decay=weight_decay, score_weight_decay=score_weight_decay,
-            score_loss_weight=score_loss_weight, ce_weight=ce_weight, inference_score_weight=inference_score_weight,
+        groups = self.save_grouped_hparams(
+            {"in_features": in_features, "num_labels": num_labels, "method": method, "threshold": threshold,
+             "label_names": label_names, "task_checkpoint": task_checkpoint, "score_checkpoint": score_checkpoint,
+             **self._extra_hparams()},
+            {"task_net": task_net, "loss_net": loss_net, "optimizer": optimizer, "loss_net_optimizer": loss_net_optimizer,
+             "schedule": schedule, "objective": objective, "sampler": sampler, "gbi": gbi, "plateau": plateau},
         )
+        self.task_net_hparams: Any = groups["task_net"]
+        self.loss_net_hparams: Any = groups["loss_net"]
+        self.objective_settings: ObjectiveSettings = groups["objective"]
+        self.sampler_settings: SamplerSettings = groups["sampler"]
+        schedule, plateau = groups["schedule"], groups["plateau"]
         if (
-            spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0
+            spec.trains_task_net and spec.uses_score_net and self.objective_settings.score_loss_weight == 0
             and spec.loss_net_objective != "margin"
         ):
             raise ValueError(f"method {spec.name!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
         if not 0.0 < threshold < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {threshold}")
-        if sample_std <= 0:
-            raise ValueError(f"sample_std must be > 0, got {sample_std}")
-        d = spec.gbi
-        self.gbi_settings = GBISettings(
-            init=d.init if gbi_init is None else gbi_init,
-            lr=d.lr if gbi_lr is None else gbi_lr,
-            steps=d.steps if gbi_steps is None else gbi_steps,
-            num_inits=(d.num_inits if gbi_init in (None, d.init) else 1) if gbi_num_inits is None else gbi_num_inits,
-            method=gbi_method,
-            train_steps=d.train_steps if gbi_train_steps is None else gbi_train_steps,
-        )
-        self.dvn_samples = tuple(dvn_samples) if dvn_samples is not None else ("inference", "adversarial", "gold")
-        bad = [k for k in self.dvn_samples if k not in DVN_SAMPLES]
-        if bad or not self.dvn_samples or len(set(self.dvn_samples)) != len(self.dvn_samples):
-            raise ValueError(f"dvn_samples must be a non-empty list of distinct names from {DVN_SAMPLES}, got {dvn_samples!r}")
+        self.gbi_settings = groups["gbi"].resolve(spec.gbi)
+        self.dvn_samples = self.sampler_settings.dvn_sample_names
+        sparse = self.sampler_settings.sparse
 
         task_net, score_net = self.build_networks(spec)
         self.cost_augmented: nn.Module | None = None
@@ -202,15 +172,14 @@ class MultilabelModule(SEALModule):
 
             self.cost_augmented = CostAugmentedNet(num_labels)
         space = MultiLabelSpace()
-        loss_net_loss, task_loss = spec.build_objectives(self.hparams, space)
+        loss_net_loss, task_loss = spec.build_objectives(self.flat_hparams, space)
         # fixed networks (the task-net of the energy baselines, the loss-net of SEAL-static) get no gradients;
         # dropout still follows the module's train/eval mode
         self.setup_seal(
             spec=spec, space=space, task_net=task_net, score_net=score_net, loss_net_loss=loss_net_loss,
             task_loss=task_loss, schedule=schedule,
-            task_optimizer=OptimizerSettings("adamw", lr, weight_decay, grad_clip),
-            score_optimizer=OptimizerSettings("adamw", score_lr, score_weight_decay, score_grad_clip),
-            plateau_patience=plateau_patience, plateau_factor=plateau_factor,
+            task_optimizer=groups["optimizer"], score_optimizer=groups["loss_net_optimizer"],
+            plateau_patience=plateau.patience, plateau_factor=plateau.factor,
         )
         from seal.core.sparse import resolve_sparse_mode
 
@@ -231,8 +200,8 @@ class MultilabelModule(SEALModule):
         """The task-net and (for methods that use one) the loss-net, from the saved hyper-parameters: the feature-MLC
         :class:`~seal.task_nets.mlc.MLCTaskNet` and :class:`~seal.energies.mlc.MLCScoreNet`. Tasks on other inputs
         (text MLC) override this and keep everything else of the module."""
-        hp = self.hparams
-        task_net = MLCTaskNet(hp.in_features, hp.num_labels, hp.hidden, hp.num_layers, hp.dropout)
+        hp, t, s = self.hparams, self.task_net_hparams, self.loss_net_hparams
+        task_net = MLCTaskNet(hp.in_features, hp.num_labels, t.hidden, t.num_layers, t.dropout)
         score_net: nn.Module | None = None
         if spec.uses_score_net:
             from seal.energies.mlc import MLCScoreNet
@@ -240,12 +209,17 @@ class MultilabelModule(SEALModule):
             score_net = MLCScoreNet(
                 hp.in_features,
                 hp.num_labels,
-                hidden=hp.score_hidden or hp.hidden,
-                num_layers=hp.score_num_layers or hp.num_layers,
-                dropout=hp.dropout if hp.score_dropout is None else hp.score_dropout,
-                global_hidden=hp.global_hidden,
+                hidden=s.hidden or t.hidden,
+                num_layers=s.num_layers or t.num_layers,
+                dropout=t.dropout if s.dropout is None else s.dropout,
+                global_hidden=s.global_hidden,
             )
         return task_net, score_net
+
+    # ------------------------------------------------------------------ hyper-parameters
+    def _extra_hparams(self) -> dict[str, Any]:
+        """Top-level hyper-parameters a subclass adds to the checkpoint (text MLC: the encoder)."""
+        return {}
 
     # ------------------------------------------------------------------ forward / inference
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -273,7 +247,7 @@ class MultilabelModule(SEALModule):
         gen = None
         if self.gbi_settings.init == "uniform":
             gen = torch.Generator(device=x.device if isinstance(x, torch.Tensor) else self.device)
-            gen.manual_seed(int(self.hparams.gbi_eval_seed) * 1_000_003 + int(batch_idx))
+            gen.manual_seed(int(self.hparams.gbi["eval_seed"]) * 1_000_003 + int(batch_idx))
         try:
             return gbi_predict(
                 self.score_net, x, self.gbi_settings, self.spec.gbi_transform, task_net=self.task_net, generator=gen
@@ -301,10 +275,11 @@ class MultilabelModule(SEALModule):
             self.load_pretrained(dataset=getattr(dm, "dataset", None))
         bs = getattr(dm, "batch_size", None)
         if bs and self.spec.uses_samples:
-            need = bs * (self.hparams.num_samples + 1) * self.hparams.num_labels * 4
+            k = self.sampler_settings.num_samples
+            need = bs * (k + 1) * self.hparams.num_labels * 4
             if need > MAX_CANDIDATE_BYTES:
                 raise ValueError(
-                    f"num_samples={self.hparams.num_samples} at batch_size={bs} with {self.hparams.num_labels} labels "
+                    f"num_samples={k} at batch_size={bs} with {self.hparams.num_labels} labels "
                     f"needs {need / 2**30:.1f} GiB per candidate tensor (limit {MAX_CANDIDATE_BYTES / 2**30:.0f} GiB); "
                     "lower num_samples or batch_size"
                 )
@@ -350,6 +325,8 @@ class MultilabelModule(SEALModule):
         self._pretrained_loaded = True
 
     def _score_arch(self, hp) -> dict:
+        """The loss-net's architecture in a module's or a checkpoint's hyper-parameters (grouped or flat)."""
+        hp = flatten(hp, self.hparams_task)
         return {
             "in_features": hp.get("in_features"),
             "num_labels": hp.get("num_labels"),
@@ -389,15 +366,21 @@ class MultilabelModule(SEALModule):
 
     def load_task_checkpoint(self, path: str, dataset: str | None = None) -> dict:
         """Copy ``task_net.*`` of the checkpoint at ``path`` into this model's task-net (checked first)."""
+        keys = ("in_features", "num_labels", "hidden", "num_layers")
+        return self._load_task_net(path, keys, dataset)
+
+    def _load_task_net(self, path: str, keys: tuple[str, ...], dataset: str | None) -> dict:
+        """Copy ``task_net.*`` of a checkpoint after comparing ``keys`` (flat names) of both hyper-parameters."""
         from seal.methods.pretrained import load_subnetwork
         from seal.training.checkpoint import read_checkpoint  # weights-only, checksum verified
 
-        hp = self.hparams
-        keys = ("in_features", "num_labels", "hidden", "num_layers")
+        mine = self.flat_hparams
+        ckpt = read_checkpoint(path, "task checkpoint")
+        theirs = flatten(dict(ckpt.get("hyper_parameters") or {}), self.hparams_task)
         return load_subnetwork(
-            path, "task_net.", self.task_net, what="task checkpoint", expect={k: hp.get(k) for k in keys},
-            ckpt=read_checkpoint(path, "task checkpoint"),
-            label_names=hp.label_names, dataset=dataset,
+            path, "task_net.", self.task_net, what="task checkpoint", expect={k: mine.get(k) for k in keys},
+            ckpt=ckpt, checkpoint_hparams={k: theirs.get(k) for k in keys if k in theirs},
+            label_names=self.hparams.label_names, dataset=dataset,
         )
 
     def loss_net_step(self, opt_s, x, y, z: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:

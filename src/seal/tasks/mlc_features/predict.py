@@ -9,7 +9,6 @@ labels. The parser, checkpoint loading, the finiteness check and atomic writing 
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 from pathlib import Path
@@ -98,13 +97,11 @@ def build_module(ckpt: dict, path: str = "checkpoint"):
     from seal.tasks.mlc_features.module import MultilabelModule
 
     hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(MultilabelModule.__init__).parameters) - {"self"}
-    kwargs = {k: v for k, v in hp.items() if k in accepted}
     for key in ("in_features", "num_labels"):
-        if not kwargs.get(key):
+        if not hp.get(key):
             raise PredictError(f"checkpoint {path} has no {key!r} hyper-parameter")
     try:
-        module = MultilabelModule(**kwargs)
+        module = MultilabelModule.from_hparams(hp)
     except (ValueError, KeyError, TypeError) as e:
         raise PredictError(f"checkpoint {path}: cannot rebuild the model: {one_line(e)}") from None
     try:

@@ -46,7 +46,8 @@ from seal.energies.segmentation import SegmentationScoreNet
 from seal.methods.registry import MethodSpec, get_method
 from seal.task_nets.segmentation import FCNSegmenter, foreground_probs
 from seal.tasks.segmentation.data import CROP_SIZE, predict_36_crops
-from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
+from seal.training.hparams import ObjectiveSettings, PlateauSettings, SamplerSettings, SegGBIHParams, SegLossNetHParams
+from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule
 
 __all__ = ["SEGMENTATION_METHODS", "SEG_METHODS", "SegmentationModule", "get_seg_method", "resolve_pretrained"]
 
@@ -92,84 +93,68 @@ class SegmentationModule(SEALModule):
     """FCN task-net (+ CNN score network) training for binary segmentation.
 
     A :class:`~seal.training.seal_module.SEALModule` on the binary-mask output space that builds the FCN and the
-    CNN score network from flat hyper-parameters, uses Adam with a plateau scheduler on every optimizer, and
-    evaluates by the 36-crop average.
+    CNN score network from typed hyper-parameter groups (:mod:`seal.training.hparams`), uses Adam with a plateau
+    scheduler on every optimizer, and evaluates by the 36-crop average.
 
     Args:
         method: a name of :data:`SEGMENTATION_METHODS` (the one method registry's names).
         crop_size: training/evaluation crop size (24); the score network is built for it.
-        score_dropout: dropout of the score network (0.25).
-        lr, weight_decay, grad_clip: task-net Adam and clipping (``None`` = no clipping).
-        score_lr, score_weight_decay, score_grad_clip: score-network Adam and clipping.
-        score_loss_weight: ``w_s`` (A.3).
-        ce_weight: weight of the pixel-mean CE.
-        loss_net_steps, task_net_steps: ``S`` and ``T`` per batch.
-        num_samples: ``K`` (regression-s: candidates incl. ``p``; NCE: Bernoulli masks besides the gold).
-        sample_std: log-odds noise of regression-s.
-        loss_net_reduction: reduction of the loss-net objective (``"mean"``: over the batch for NCE, over
-            the batch and the candidates for the regression objectives; see :mod:`seal.objectives.loss_net`).
-        gbi_steps, gbi_lr: test-time GBI of the DVN baseline (per crop, from zeros).
-        train_gbi_steps, train_gbi_lr, adv_gbi_steps, adv_gbi_lr, gt_init_prob: the DVN baseline's training
-            samplers.
+        loss_net: the score network's dropout (0.25) (:class:`~seal.training.hparams.SegLossNetHParams`).
+        optimizer, loss_net_optimizer: Adam and clipping per network (``grad_clip: null`` = no clipping)
+            (:class:`~seal.training.seal_module.OptimizerSettings`).
+        schedule: ``S`` and ``T`` per batch, ``batch_task_forward`` (:class:`~seal.training.seal_module.Schedule`).
+        objective: ``w_s`` (A.3), the pixel-mean CE's weight and the loss-net objective's reduction (``"mean"``:
+            over the batch for NCE, over the batch and the candidates for the regression objectives; see
+            :mod:`seal.objectives.loss_net`) (:class:`~seal.training.hparams.ObjectiveSettings`).
+        sampler: ``K`` (regression-s: candidates incl. ``p``; NCE: Bernoulli masks besides the gold) and the
+            log-odds noise of regression-s (:class:`~seal.training.hparams.SamplerSettings`).
+        gbi: test-time GBI of the DVN baseline (per crop, from zeros) and its training samplers
+            (:class:`~seal.training.hparams.SegGBIHParams`).
+        plateau: ``ReduceLROnPlateau`` on the validation mean IoU (every optimizer).
         score_checkpoint: SEAL-static: the DVN checkpoint (or run directory; ``{seed}`` allowed) whose
             ``score_net.*`` weights are loaded (``weights_only``) and frozen.
-        plateau_patience, plateau_factor: ``ReduceLROnPlateau`` on the validation mean IoU (every optimizer).
         threshold: foreground iff the averaged probability ``> threshold`` (0.5 = argmax of the 2 channels).
         eval_chunk: crops per forward pass at evaluation.
-        batch_task_forward: compute the ``S`` no-grad task-net passes of one T-iteration in one call.
 
     Raises:
         ValueError: unknown method or out-of-range hyper-parameters, before any training.
     """
 
     selection_metric = "mean_iou"
+    hparams_task = "segmentation"
 
     def __init__(
         self,
         method: str = "cross-entropy",
         crop_size: int = CROP_SIZE,
-        score_dropout: float = 0.25,
-        lr: float = 2.010e-3,
-        weight_decay: float = 5.864e-5,
-        grad_clip: float | None = 8.0,
-        score_lr: float = 2.790e-3,
-        score_weight_decay: float = 1.554e-5,
-        score_grad_clip: float | None = 6.0,
-        score_loss_weight: float = 0.0,
-        ce_weight: float = 1.0,
-        loss_net_steps: int = 1,
-        task_net_steps: int = 1,
-        num_samples: int = 48,
-        sample_std: float = 0.8553,
-        loss_net_reduction: str = "mean",
-        gbi_steps: int = 30,
-        gbi_lr: float = 0.1,
-        train_gbi_steps: int = 30,
-        train_gbi_lr: float = 0.1,
-        adv_gbi_steps: int = 30,
-        adv_gbi_lr: float = 0.1,
-        gt_init_prob: float = 0.5,
+        loss_net: SegLossNetHParams = SegLossNetHParams(dropout=0.25),
+        optimizer: OptimizerSettings = OptimizerSettings("adam", lr=2.010e-3, weight_decay=5.864e-5, grad_clip=8.0),
+        loss_net_optimizer: OptimizerSettings = OptimizerSettings(
+            "adam", lr=2.790e-3, weight_decay=1.554e-5, grad_clip=6.0
+        ),
+        schedule: Schedule = Schedule(),
+        objective: ObjectiveSettings = ObjectiveSettings(loss_net_reduction="mean"),
+        sampler: SamplerSettings = SamplerSettings(num_samples=48, sample_std=0.8553),
+        gbi: SegGBIHParams = SegGBIHParams(),
+        plateau: PlateauSettings = PlateauSettings(patience=10, factor=0.5),
         score_checkpoint: str | None = None,
-        plateau_patience: int = 10,
-        plateau_factor: float = 0.5,
         threshold: float = 0.5,
         eval_chunk: int = 1152,
-        batch_task_forward: bool = True,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        groups = self.save_grouped_hparams(
+            {"method": method, "crop_size": crop_size, "score_checkpoint": score_checkpoint, "threshold": threshold,
+             "eval_chunk": eval_chunk},
+            {"loss_net": loss_net, "optimizer": optimizer, "loss_net_optimizer": loss_net_optimizer,
+             "schedule": schedule, "objective": objective, "sampler": sampler, "gbi": gbi, "plateau": plateau},
+        )
         self.automatic_optimization = False
         spec = get_seg_method(method)
-        for name, value in (("num_samples (K)", num_samples), ("eval_chunk", eval_chunk)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-        schedule = Schedule(loss_net_steps, task_net_steps, batch_task_forward)
-        check_weights(
-            lr=lr, score_lr=score_lr, weight_decay=weight_decay, score_weight_decay=score_weight_decay,
-            score_loss_weight=score_loss_weight, ce_weight=ce_weight, gbi_lr=gbi_lr, train_gbi_lr=train_gbi_lr,
-            adv_gbi_lr=adv_gbi_lr,
-        )
-        if spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0:
+        if isinstance(eval_chunk, bool) or not isinstance(eval_chunk, int) or eval_chunk < 1:
+            raise ValueError(f"eval_chunk must be an integer >= 1, got {eval_chunk!r}")
+        g = self.gbi_hparams = groups["gbi"]
+        objective = groups["objective"]
+        if spec.trains_task_net and spec.uses_score_net and objective.score_loss_weight == 0:
             raise ValueError(f"method {spec.name!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
         if spec.frozen_score_net and not score_checkpoint:
             raise ValueError(f"method {spec.name!r} needs score_checkpoint (a dvn-gbi checkpoint or run directory)")
@@ -183,22 +168,23 @@ class SegmentationModule(SEALModule):
 
         space = BinaryMaskSpace()
         task_net = FCNSegmenter() if spec.trains_task_net else None
-        score_net = SegmentationScoreNet(image_size=crop_size, dropout=score_dropout) if spec.uses_score_net else None
+        score_net = (
+            SegmentationScoreNet(image_size=crop_size, dropout=groups["loss_net"].dropout) if spec.uses_score_net else None
+        )
         # the regression objectives reduce over batch AND candidates here (the segmentation config, H.5)
-        loss_net_loss, task_loss = spec.build_objectives({**self.hparams, "per_candidate_reduction": True}, space)
+        loss_net_loss, task_loss = spec.build_objectives({**self.flat_hparams, "per_candidate_reduction": True}, space)
         dvn_sampler = None
         if spec.loss_net_objective == "regression-gbi":
-            kinds = [k for k, n in (("inference", train_gbi_steps), ("adversarial", adv_gbi_steps)) if n > 0] + ["gold"]
+            kinds = [k for k, n in (("inference", g.train_steps), ("adversarial", g.adv_steps)) if n > 0] + ["gold"]
             dvn_sampler = DVNSampler(
-                space, kinds, init="gold-or-zeros", gold_init_prob=gt_init_prob, steps=train_gbi_steps,
-                lr=train_gbi_lr, adv_steps=adv_gbi_steps, adv_lr=adv_gbi_lr, differentiable_oracle=True,
+                space, kinds, init="gold-or-zeros", gold_init_prob=g.gt_init_prob, steps=g.train_steps,
+                lr=g.train_lr, adv_steps=g.adv_steps, adv_lr=g.adv_lr, differentiable_oracle=True,
             )
         self.setup_seal(
             spec=spec, space=space, task_net=task_net, score_net=score_net, loss_net_loss=loss_net_loss,
-            task_loss=task_loss, schedule=schedule,
-            task_optimizer=OptimizerSettings("adam", lr, weight_decay, grad_clip),
-            score_optimizer=OptimizerSettings("adam", score_lr, score_weight_decay, score_grad_clip),
-            plateau_patience=plateau_patience, plateau_factor=plateau_factor, plateau_on_all=True,
+            task_loss=task_loss, schedule=groups["schedule"],
+            task_optimizer=groups["optimizer"], score_optimizer=groups["loss_net_optimizer"],
+            plateau_patience=groups["plateau"].patience, plateau_factor=groups["plateau"].factor, plateau_on_all=True,
             dvn_sampler=dvn_sampler,
         )
         self.val_metrics = SegmentationMetrics(threshold)
@@ -270,7 +256,7 @@ class SegmentationModule(SEALModule):
             init = crops.new_zeros((crops.shape[0], crops.shape[-2], crops.shape[-1]))
             res = gradient_based_inference(
                 lambda v: -torch.sigmoid(net(crops, v, feats)), init, method="adam",
-                lr=self.hparams.gbi_lr, steps=self.hparams.gbi_steps,
+                lr=self.gbi_hparams.lr, steps=self.gbi_hparams.steps,
             )
             return res.y
         with torch.no_grad():

@@ -17,7 +17,6 @@ re-exports these names.)
 from __future__ import annotations
 
 import csv
-import inspect
 import io
 import json
 from pathlib import Path
@@ -46,9 +45,8 @@ def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
     from seal.tasks.segmentation.module import SegmentationModule
 
     hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(SegmentationModule.__init__).parameters) - {"self"}
     try:
-        module = SegmentationModule(**{k: v for k, v in hp.items() if k in accepted})
+        module = SegmentationModule.from_hparams(hp)  # grouped, or flat from before the grouping
         module.load_state_dict(ckpt["state_dict"])
     except (ValueError, KeyError, TypeError, RuntimeError) as e:
         raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {one_line(e)}") from None

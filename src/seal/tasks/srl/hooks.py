@@ -24,9 +24,8 @@ def _build(ckpt: dict, path: str):
     from seal.tasks.srl.module import SRLModule
 
     hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(SRLModule.__init__).parameters) - {"self"}
     try:
-        module = SRLModule(**{k: v for k, v in hp.items() if k in accepted})
+        module = SRLModule.from_hparams(hp)  # grouped, or flat from before the grouping
         module.load_state_dict(ckpt["state_dict"], strict=False)
     except (ValueError, KeyError, TypeError, RuntimeError) as e:
         raise PredictError(f"checkpoint {path}: cannot rebuild the SRL model: {e}") from None

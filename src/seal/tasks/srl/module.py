@@ -29,6 +29,14 @@ import torch
 
 from seal.core.spaces import TaggingSpace
 from seal.methods.registry import get_method
+from seal.training.hparams import (
+    GBIOptions,
+    ObjectiveSettings,
+    PlateauSettings,
+    SamplerSettings,
+    SRLLossNetHParams,
+    SRLTaskNetHParams,
+)
 from seal.training.seal_module import OptimizerSettings, Schedule, SEALModule, check_weights
 
 __all__ = ["SRL_METHODS", "SRLModule"]
@@ -50,21 +58,27 @@ def _encoder_last_layer(encoder: str | None) -> torch.nn.Module:
 
 
 class SRLModule(SEALModule):
-    """SEAL on SRL (see the module docstring). Flat hyper-parameters, as the configs' ``model:`` keys.
+    """SEAL on SRL (see the module docstring), from typed hyper-parameter groups (:mod:`seal.training.hparams`), as
+    the configs' ``model:`` groups.
 
     Args:
         method: one of :data:`SRL_METHODS`.
         num_tags, hidden_size, label_names: from the DataModule (linked by the CLI).
-        top, d_model, n_heads, ff_dim, top_layers, dropout, encoder: the task-net
-            (:class:`~seal.tasks.srl.nets.SRLTaskNet`; ``encoder`` only for ``top="encoder-layer"``).
-        loss_hidden, global_energy, attention_dim, attention_dropout: the loss-net.
-        score_loss_weight (``w_s``), ce_weight, num_samples (``K``), loss_net_steps (S), task_net_steps (T).
-        lr, weight_decay, grad_clip, score_lr, score_weight_decay, score_grad_clip: AdamW per network.
-        plateau_patience, plateau_factor: ReduceLROnPlateau on validation labeled F1 (task-net optimizer, or the
-            loss-net's where the task-net is not trained).
+        encoder: the encoder, only for ``task_net.top="encoder-layer"`` (its last layer, trained, is the top;
+            the word states themselves come cached from the DataModule).
+        task_net: the top over the word states (:class:`~seal.training.hparams.SRLTaskNetHParams`).
+        loss_net: the local energy's width, the global energy and its attention
+            (:class:`~seal.training.hparams.SRLLossNetHParams`).
+        optimizer, loss_net_optimizer: AdamW and clipping per network (:class:`~seal.training.seal_module.OptimizerSettings`).
+        schedule: ``S`` and ``T`` (:class:`~seal.training.seal_module.Schedule`).
+        objective: ``w_s`` and the masked CE's weight (:class:`~seal.training.hparams.ObjectiveSettings`).
+        sampler: ``K`` categorical samples per position sequence (:class:`~seal.training.hparams.SamplerSettings`).
+        plateau: ReduceLROnPlateau on validation labeled F1 (task-net optimizer, or the loss-net's where the
+            task-net is not trained).
+        gbi: test-time GBI of ``nce-gbi``: ``init`` (``"uniform"`` or ``"task-net"``), ``method``, ``lr``, ``steps``
+            (:class:`~seal.training.hparams.GBIOptions`; the other fields are not used here).
         task_checkpoint: nce-gbi's fixed cross-entropy task-net (a checkpoint or run directory; ``{seed}``).
         score_checkpoint: seal-static-nce's frozen nce-gbi loss-net.
-        gbi_init (``"uniform"`` or ``"task-net"``), gbi_method, gbi_lr, gbi_steps: test-time GBI (nce-gbi).
 
     Raises:
         ValueError: unknown method or bad weights; at ``setup("fit")``: a missing checkpoint argument (nce-gbi,
@@ -72,6 +86,7 @@ class SRLModule(SEALModule):
     """
 
     selection_metric = "labeled_f1"
+    hparams_task = "srl"
 
     def __init__(
         self,
@@ -79,68 +94,62 @@ class SRLModule(SEALModule):
         num_tags: int = 2,
         hidden_size: int = 384,
         label_names: list[str] | None = None,
-        top: str = "transformer",
-        d_model: int = 256,
-        n_heads: int = 4,
-        ff_dim: int = 512,
-        top_layers: int = 1,
-        dropout: float = 0.1,
         encoder: str | None = None,
-        loss_hidden: int = 256,
-        global_energy: str = "self-attention",
-        attention_dim: int = 128,
-        attention_dropout: float = 0.1,
-        score_loss_weight: float = 0.5,
-        ce_weight: float = 1.0,
-        num_samples: int = 400,
-        loss_net_steps: int = 1,
-        task_net_steps: int = 1,
-        lr: float = 1e-5,
-        weight_decay: float = 1e-5,
-        grad_clip: float | None = 1.0,
-        score_lr: float = 1e-5,
-        score_weight_decay: float = 1e-5,
-        score_grad_clip: float | None = None,
-        plateau_patience: int = 2,
-        plateau_factor: float = 0.5,
+        task_net: SRLTaskNetHParams = SRLTaskNetHParams(),
+        loss_net: SRLLossNetHParams = SRLLossNetHParams(),
+        optimizer: OptimizerSettings = OptimizerSettings(lr=1e-5, weight_decay=1e-5, grad_clip=1.0),
+        loss_net_optimizer: OptimizerSettings = OptimizerSettings(lr=1e-5, weight_decay=1e-5, grad_clip=None),
+        schedule: Schedule = Schedule(),
+        objective: ObjectiveSettings = ObjectiveSettings(score_loss_weight=0.5),
+        sampler: SamplerSettings = SamplerSettings(num_samples=400),
+        plateau: PlateauSettings = PlateauSettings(patience=2, factor=0.5),
+        gbi: GBIOptions = GBIOptions(init="uniform", method="mirror", lr=1.0, steps=20),
         task_checkpoint: str | None = None,
         score_checkpoint: str | None = None,
-        gbi_init: str = "uniform",
-        gbi_method: str = "mirror",
-        gbi_lr: float = 1.0,
-        gbi_steps: int = 20,
-        batch_task_forward: bool = True,
     ) -> None:
         super().__init__()
-        self.save_hyperparameters()
+        groups = self.save_grouped_hparams(
+            {"method": method, "num_tags": num_tags, "hidden_size": hidden_size, "label_names": label_names,
+             "encoder": encoder, "task_checkpoint": task_checkpoint, "score_checkpoint": score_checkpoint},
+            {"task_net": task_net, "loss_net": loss_net, "optimizer": optimizer, "loss_net_optimizer": loss_net_optimizer,
+             "schedule": schedule, "objective": objective, "sampler": sampler, "plateau": plateau, "gbi": gbi},
+        )
         if method not in SRL_METHODS:
             raise ValueError(f"unknown SRL method {method!r}; known: {', '.join(SRL_METHODS)}")
         spec = get_method(method)
-        check_weights(lr=lr, score_lr=score_lr, score_loss_weight=score_loss_weight, ce_weight=ce_weight, gbi_lr=gbi_lr)
-        if spec.trains_task_net and spec.uses_score_net and score_loss_weight == 0:
+        t, ln, g = groups["task_net"], groups["loss_net"], groups["gbi"]
+        self.gbi_options = g
+        if spec.trains_task_net and spec.uses_score_net and groups["objective"].score_loss_weight == 0:
             raise ValueError(f"method {method!r} needs score_loss_weight > 0 (w_s); 0 is plain cross-entropy")
-        if gbi_init not in ("uniform", "task-net"):
-            raise ValueError(f"gbi_init must be 'uniform' or 'task-net', got {gbi_init!r}")
+        if g.init not in ("uniform", "task-net"):
+            raise ValueError(f"gbi_init must be 'uniform' or 'task-net', got {g.init!r}")
+        if g.method not in ("adam", "sgd", "mirror") or g.lr is None or g.steps is None:
+            raise ValueError(f"gbi needs method (adam, sgd, mirror), lr and steps; got {g}")
+        check_weights(gbi_lr=g.lr)
         from seal.tasks.srl.metrics import SRLMetrics
         from seal.tasks.srl.nets import SRLLossNet, SRLTaskNet
 
         enc_layer = None
-        if top == "encoder-layer" and spec.uses_task_net_for_training:
+        if t.top == "encoder-layer" and spec.uses_task_net_for_training:
             enc_layer = _encoder_last_layer(encoder)
         space = TaggingSpace(null_tag=0)
         task_net = None
         if spec.uses_task_net_for_training:
-            task_net = SRLTaskNet(hidden_size, num_tags, top, d_model, n_heads, ff_dim, top_layers, dropout, enc_layer)
+            task_net = SRLTaskNet(
+                hidden_size, num_tags, t.top, t.d_model, t.n_heads, t.ff_dim, t.top_layers, t.dropout, enc_layer
+            )
         score_net = None
         if spec.uses_score_net:
-            score_net = SRLLossNet(hidden_size, num_tags, loss_hidden, global_energy, attention_dim, attention_dropout, dropout)
-        loss_net_loss, task_loss = spec.build_objectives(dict(self.hparams), space)
+            score_net = SRLLossNet(
+                hidden_size, num_tags, ln.hidden, ln.global_energy, ln.attention_dim, ln.attention_dropout,
+                t.dropout if ln.dropout is None else ln.dropout,
+            )
+        loss_net_loss, task_loss = spec.build_objectives(self.flat_hparams, space)
         self.setup_seal(
             spec=spec, space=space, task_net=task_net, score_net=score_net, loss_net_loss=loss_net_loss,
-            task_loss=task_loss, schedule=Schedule(loss_net_steps, task_net_steps, batch_task_forward),
-            task_optimizer=OptimizerSettings("adamw", lr, weight_decay, grad_clip),
-            score_optimizer=OptimizerSettings("adamw", score_lr, score_weight_decay, score_grad_clip),
-            plateau_patience=plateau_patience, plateau_factor=plateau_factor, plateau_on_all=False,
+            task_loss=task_loss, schedule=groups["schedule"],
+            task_optimizer=groups["optimizer"], score_optimizer=groups["loss_net_optimizer"],
+            plateau_patience=groups["plateau"].patience, plateau_factor=groups["plateau"].factor, plateau_on_all=False,
         )
         labels = list(label_names) if label_names else [str(i) for i in range(num_tags)]
         if len(labels) != num_tags:
@@ -211,17 +220,17 @@ class SRLModule(SEALModule):
         softmax) by ``gbi_method`` for ``gbi_steps`` steps, best iterate (``seal.inference.gbi``)."""
         from seal.inference.gbi import gradient_based_inference
 
-        hp = self.hparams
+        g, num_tags = self.gbi_options, self.hparams.num_tags
         net = self.score_net
         m = mask.bool()
         with torch.no_grad():
             ctx = net.encode(x)
-            if hp.gbi_init == "task-net" and self.task_net is not None:
+            if g.init == "task-net" and self.task_net is not None:
                 init = torch.softmax(self.task_net(x), -1)
             else:
-                init = torch.full((*m.shape, hp.num_tags), 1.0 / hp.num_tags, device=m.device)
+                init = torch.full((*m.shape, num_tags), 1.0 / num_tags, device=m.device)
         res = gradient_based_inference(
-            lambda v: -net.score(ctx, v), init, space="simplex", method=hp.gbi_method, lr=hp.gbi_lr, steps=hp.gbi_steps,
+            lambda v: -net.score(ctx, v), init, space="simplex", method=g.method, lr=g.lr, steps=g.steps,
         )
         return res.y.detach() * m.unsqueeze(-1).to(res.y.dtype)
 

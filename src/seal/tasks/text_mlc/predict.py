@@ -11,7 +11,6 @@ written atomically after every row was checked finite.
 
 from __future__ import annotations
 
-import inspect
 import sys
 from pathlib import Path
 
@@ -30,11 +29,9 @@ def build_text_module(ckpt: dict, path: str = "checkpoint"):
     from seal.tasks.text_mlc.module import TextMLCModule
 
     hp = dict(ckpt["hyper_parameters"])
-    accepted = set(inspect.signature(TextMLCModule.__init__).parameters) - {"self"}
     # chained-checkpoint paths are for training only: their weights are already in this state dict
-    kwargs = {k: v for k, v in hp.items() if k in accepted and k not in ("task_checkpoint", "score_checkpoint")}
     try:
-        module = TextMLCModule(**kwargs)
+        module = TextMLCModule.from_hparams(hp, task_checkpoint=None, score_checkpoint=None)
     except (ValueError, KeyError, TypeError, OSError) as e:
         raise PredictError(f"checkpoint {path}: cannot rebuild the text model: {one_line(e)}") from None
     try:
