@@ -442,7 +442,7 @@ def _provenance(records: Sequence[dict]) -> list[str]:
 #: control has no loss-net, so SEAL variants that differ only in loss-net settings share one control run
 #: (``cpu-full``, genbase: the paper's S and K with T and the task-net of ``cpu-t``; its 40-epoch cap vs the
 #: control's 50 does not bind, the genbase controls early-stopped by epoch 21)
-CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t", "cpu-full": "cpu-t", "cpu-w1": "cpu"}
+CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t", "cpu-full": "cpu-t", "cpu-w1": "cpu", "cpu-top1-w1": "cpu-top1"}
 
 
 def _control_variant(variant: str | None) -> str | None:
@@ -822,6 +822,8 @@ VARIANT_LEGEND: dict[str, str] = {
     "text MLC: the encoder frozen in the task-net too (cached mean-pooled features), head-only lr 1e-3",
     "cpu-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu` with w_s 3 -> 1; its control is cross-entropy `cpu`",
     "cpu-top1": "text MLC: the top encoder layer trains over a cached frozen bottom, max length 128",
+    "cpu-top1-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu-top1` with w_s 3 -> 1, S 3 -> 1, K 600 -> 200; its "
+    "control is cross-entropy `cpu-top1`",
     "cpu-ws01": "SRL SEAL-dynamic NCE `cpu` with w_s 0.5 -> 0.1 (the released SRL configs' value); its control is "
     "cross-entropy `cpu`",
     "cpu-t": "SEAL-dynamic NCE with the paper's T task-net steps per batch, learning rates and K but S = 1 "
