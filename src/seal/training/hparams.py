@@ -480,12 +480,12 @@ _TEXT = {
 }
 
 _SHARED = {k: v for k, v in _COMMON.items() if v[0] in ("optimizer", "loss_net_optimizer", "schedule", "plateau")}
+# the objective weights and K, which every SEAL module has
+_SEAL = {k: _COMMON[k] for k in ("score_loss_weight", "ce_weight", "num_samples")}
 _SEGMENTATION = {
     **_SHARED,
-    "score_loss_weight": ("objective", "score_loss_weight"),
-    "ce_weight": ("objective", "ce_weight"),
+    **_SEAL,
     "loss_net_reduction": ("objective", "loss_net_reduction"),
-    "num_samples": ("sampler", "num_samples"),
     "sample_std": ("sampler", "sample_std"),
     "score_dropout": ("loss_net", "dropout"),
     "gbi_steps": ("gbi", "steps"),
@@ -498,22 +498,13 @@ _SEGMENTATION = {
 }
 _SRL = {
     **_SHARED,
-    "score_loss_weight": ("objective", "score_loss_weight"),
-    "ce_weight": ("objective", "ce_weight"),
-    "num_samples": ("sampler", "num_samples"),
+    **_SEAL,
     **{k: ("task_net", k) for k in ("top", "d_model", "n_heads", "ff_dim", "top_layers", "dropout")},
     "loss_hidden": ("loss_net", "hidden"),
     **{k: ("loss_net", k) for k in ("global_energy", "attention_dim", "attention_dropout")},
     **{f"gbi_{k}": ("gbi", k) for k in ("init", "method", "lr", "steps")},
 }
-
-_INJECTED = {
-    **_SHARED,
-    "score_loss_weight": ("objective", "score_loss_weight"),
-    "ce_weight": ("objective", "ce_weight"),
-    "num_samples": ("sampler", "num_samples"),
-    "sample_std": ("sampler", "sample_std"),
-}
+_INJECTED = {**_SHARED, **_SEAL, "sample_std": ("sampler", "sample_std")}
 
 #: The flat (pre-grouping) ``model:`` keys of each task (and of :class:`~seal.training.seal_module.InjectedSEALModule`,
 #: ``"injected"``), mapped to ``(group, field)``.
