@@ -192,6 +192,25 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def config_files(argv: list[str]) -> list[tuple[str, object]]:
+    """``(path, parsed YAML)`` of every ``--config`` file of a command line, in order; ``None`` for a file that
+    cannot be read or parsed (left for LightningCLI to report)."""
+    import yaml
+
+    out: list[tuple[str, object]] = []
+    for i, arg in enumerate(argv):
+        value = arg.split("=", 1)[1] if arg.startswith("--config=") else (
+            argv[i + 1] if arg == "--config" and i + 1 < len(argv) else None)
+        if value is None:
+            continue
+        try:
+            data = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError):
+            data = None
+        out.append((value, data))
+    return out
+
+
 def detect_task(argv: list[str]) -> str:
     """The ``task`` a command line is for: ``--task`` if given, else the last ``--config`` file that sets
     ``task:``, else ``"multilabel"``. Unreadable config files are left for LightningCLI to report.
@@ -199,22 +218,11 @@ def detect_task(argv: list[str]) -> str:
     Raises:
         ValueError: an unknown task name.
     """
-    import yaml
-
     task = cli_task = None
+    for _, data in config_files(argv):
+        if isinstance(data, dict) and data.get("task") is not None:
+            task = str(data["task"])
     for i, arg in enumerate(argv):
-        value = None
-        if arg.startswith("--config="):
-            value = arg.split("=", 1)[1]
-        elif arg == "--config" and i + 1 < len(argv):
-            value = argv[i + 1]
-        if value is not None:
-            try:
-                data = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
-            except (OSError, yaml.YAMLError):
-                data = None
-            if isinstance(data, dict) and data.get("task") is not None:
-                task = str(data["task"])
         if arg.startswith("--task="):
             cli_task = arg.split("=", 1)[1]
         elif arg == "--task" and i + 1 < len(argv):
@@ -232,22 +240,12 @@ def refuse_flat_model_keys(argv: list[str], task: str) -> None:
     Raises:
         ValueError: a ``--config`` file or a ``--model.KEY`` option uses a flat key.
     """
-    import yaml
-
     from seal.training.hparams import FLAT_KEYS, flat_argv_keys, flat_keys_in
 
     if task not in FLAT_KEYS:
         return
     table = FLAT_KEYS[task]
-    for i, arg in enumerate(argv):
-        value = arg.split("=", 1)[1] if arg.startswith("--config=") else (
-            argv[i + 1] if arg == "--config" and i + 1 < len(argv) else None)
-        if value is None:
-            continue
-        try:
-            data = yaml.safe_load(Path(value).read_text(encoding="utf-8"))
-        except (OSError, yaml.YAMLError):
-            continue  # LightningCLI reports it
+    for value, data in config_files(argv):
         model = data.get("model") if isinstance(data, dict) else None
         flat = flat_keys_in(model, task) if isinstance(model, dict) else []
         if flat:
