@@ -255,6 +255,30 @@ def test_sparse_inputs_through_first_layer_equal_dense(layout):
     torch.testing.assert_close(repeat_rows(xs, 3).to_dense(), x.repeat(3, 1))
 
 
+@pytest.mark.parametrize("layout", ["dense", "csr"])
+def test_forward_repeated_is_bit_identical_to_the_stacked_forward(layout, one_thread):
+    """``task_outputs`` computes the first layer once for the S stacked no-grad passes: the stacked forward's values,
+    dropout masks included (same shape, same generator draws)."""
+    from seal.training.seal_module import repeat_input
+
+    x, xs = _csr()
+    inp = x if layout == "dense" else xs
+    torch.manual_seed(0)
+    net = MLCTaskNet(11, 4, hidden=6, num_layers=2, dropout=[0.5, 0.3]).train()
+    torch.manual_seed(7)
+    stacked = net(repeat_input(inp, 5))
+    torch.manual_seed(7)
+    once = net.forward_repeated(inp, 5)
+    assert once.shape == (5 * x.shape[0], 4)
+    # equal up to the first product's rounding (the BLAS may pick another kernel for 5x the rows); the same masks
+    torch.testing.assert_close(once, stacked, rtol=1e-6, atol=1e-6)
+    assert not torch.equal(once[: x.shape[0]], once[x.shape[0]: 2 * x.shape[0]])  # independent dropout per copy
+    net.eval()
+    torch.testing.assert_close(net.forward_repeated(inp, 3), net(inp).repeat(3, 1), rtol=1e-6, atol=1e-6)
+    with pytest.raises(ValueError, match="n must be >= 1, got 0"):
+        net.features.forward_repeated(x, 0)
+
+
 @pytest.mark.parametrize(
     "corrupt, msg",
     [

@@ -260,6 +260,14 @@ def test_text_nets_shapes_and_score_protocol(tiny_bert):
     # local energy by hand: S_local = sum_l y_l (h(x) U^T)_l
     h = score.feature_net(x["pooled_mean"])
     torch.testing.assert_close(score.encode(x), h @ score.label_embeddings.T)
+    # task_outputs stacks a text batch (the encoder body's dropout differs per copy), not the feature-MLC shortcut
+    from seal.training.seal_module import SEALModule
+
+    holder = type("Holder", (), {"task_net": task})()
+    torch.manual_seed(3)
+    z = SEALModule.task_outputs(holder, x, 2)
+    assert z.shape == (2, 3, 4)
+    torch.testing.assert_close(z[0], task(x))
 
 
 # ---------------------------------------------------------------------------------------------------- training

@@ -48,3 +48,9 @@ class MLCTaskNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.features(x) @ self.label_embeddings.T
+
+    def forward_repeated(self, x: torch.Tensor, n: int) -> torch.Tensor:
+        """``forward`` on ``x`` stacked ``n`` times, ``(n·B, L)``, with the first layer computed once
+        (:meth:`seal.nn.FeedForward.forward_repeated`: the values of ``forward(x.repeat(n, 1))``, to the bit on the
+        feature-MLC batches measured, otherwise to float rounding)."""
+        return self.features.forward_repeated(x, n) @ self.label_embeddings.T

@@ -358,10 +358,12 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
 
         Dropout (train mode) draws an independent mask for every copy, so this equals ``n`` sequential no-grad
         passes in distribution as long as the task-net does not change in between -- which holds for the ``S``
-        loss-net steps of one T-iteration (A.6).
+        loss-net steps of one T-iteration (A.6). A task-net with a ``forward_repeated(x, n)`` method (the feature-MLC
+        task-net: its first layer computed once) is given the batch once instead of stacked.
         """
         B = _batch_size(x)
-        z = self.task_net(repeat_input(x, n))
+        repeated = getattr(self.task_net, "forward_repeated", None)
+        z = repeated(x, n) if repeated is not None and n > 1 else self.task_net(repeat_input(x, n))
         return z.view(n, B, *z.shape[1:])
 
     def loss_net_step(self, opt_s, x: Any, y: torch.Tensor, z: torch.Tensor | None = None, mask: torch.Tensor | None = None) -> torch.Tensor:

@@ -155,6 +155,10 @@ class TextTaskNet(MLCTaskNet):
         super().__init__(body.hidden_size, num_labels, hidden, num_layers, dropout)
         self.body = body
 
+    #: not :meth:`MLCTaskNet.forward_repeated`: the encoder body's dropout differs per copy, so ``task_outputs`` stacks
+    #: the batch instead
+    forward_repeated = None
+
     def forward(self, x: Mapping[str, torch.Tensor]) -> torch.Tensor:
         return super().forward(self.body(x))
 
