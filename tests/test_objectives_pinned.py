@@ -28,7 +28,6 @@ PINNED = json.loads((Path(__file__).parent / "data" / "objectives_pinned.json").
 
 def inputs_mlc():
     g = torch.Generator().manual_seed(7)
-    net_seed = 11
     x = torch.randn(3, 7, generator=g)
     y = (torch.rand(3, 5, generator=g) < 0.4).float()
     y[2] = 0.0  # an empty gold row

@@ -4,8 +4,6 @@ training), the sparse sampler against exhaustive enumeration, and malformed spar
 from __future__ import annotations
 
 import copy
-import itertools
-import math
 
 import numpy as np
 import pytest

@@ -90,6 +90,7 @@ def test_cached_tensors_build_reuse_and_key_mismatch(tmp_path):
     out = text_cache.cached_tensors("tokens", key, build, cache_dir=tmp_path, log=logs.append)
     again = text_cache.cached_tensors("tokens", dict(reversed(list(key.items()))), build, cache_dir=tmp_path,
                                       log=logs.append)
+    assert torch.equal(out["a"], torch.arange(6).reshape(2, 3))
     assert len(calls) == 1 and torch.equal(again["a"], torch.arange(6).reshape(2, 3))
     assert again["b"].dtype == torch.float16 and float(again["b"]) == 0.5
     assert len(logs) == 1 and "building (tokens)" in logs[0]

@@ -47,7 +47,6 @@ __all__ = [
     "LabelledData",
     "READERS",
     "detect_format",
-    "read_file",
     "read_files",
     "read_libsvm",
     "read_csv",
