@@ -574,6 +574,15 @@ def test_report_prefers_a_cross_entropy_run_of_the_same_variant_over_the_shared_
     text = _report_text(tmp_path, recs)
     line = next(ln for ln in text.splitlines() if ln.startswith("- **genbase** (SEAL cpu-full variant"))
     assert "SEAL-dynamic NCE 95.00 (n=1) **beats** cross-entropy 93.00 (n=1) (cpu-full) (Δ +2.00)" in line
+    # the tally names the control it used (it said "its matched cross-entropy control (cpu-t)" before)
+    recs.append(_record("bibtex", "cross-entropy", 0, 0.44, variant="cpu-t"))
+    recs.append(_record("bibtex", "seal-dynamic-nce", 0, 0.45, variant="cpu-full"))
+    tally = next(ln for ln in _report_text(tmp_path, recs).splitlines() if ln.startswith("- Tally"))
+    assert tally.startswith(
+        "- Tally, SEAL-dynamic NCE (cpu-full): beats cross-entropy on 2 of 2 datasets run (bibtex, genbase) -- on "
+        "bibtex against its matched cross-entropy control (cpu-t); on genbase against the cross-entropy run of the "
+        "same variant (cpu-full);"
+    ), tally
 
 
 def test_grid_skips_a_run_that_another_process_is_running(workdir, capsys):

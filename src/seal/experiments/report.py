@@ -758,6 +758,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     t["beats"].append(dataset)
                 if matched:
                     t["matched"].append(dataset)
+                    t.setdefault("controls", {})[dataset] = ce.variant
                 # the margin over cross-entropy with the paper's config, matched control or not
                 d_paper_ce = d_base if base_vals else (d if ce.variant is None else None)
                 if d_paper_ce is not None:
@@ -792,11 +793,14 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             f" ({', '.join(t['beats']) or 'none'})"
         )
         if t["matched"]:
-            control = _control_variant(variant)
-            line += (
-                f" -- on {', '.join(t['matched'])} against the cross-entropy run of the same variant ({variant})"
+            by_control: dict[str, list[str]] = {}  # the control each dataset was compared with (not the mapping's)
+            for ds in t["matched"]:
+                by_control.setdefault(t["controls"][ds], []).append(ds)
+            line += " -- " + "; ".join(
+                f"on {', '.join(dss)} against the cross-entropy run of the same variant ({variant})"
                 if control == variant
-                else f" -- on {', '.join(t['matched'])} against its matched cross-entropy control ({control})"
+                else f"on {', '.join(dss)} against its matched cross-entropy control ({control})"
+                for control, dss in by_control.items()
             )
             if t["run_base"]:
                 line += (
