@@ -75,8 +75,8 @@ class FeedForward(nn.Module):
 
         The stacked forward's values at ``1/n`` of its first-layer cost, the largest layer for wide inputs (bibtex:
         ``D = 1836``). A row of a matrix product does not depend on the other rows, so the two agree to the bit where
-        the BLAS uses the same kernel for ``B`` and ``n·B`` rows (so on bibtex and delicious batches, B = 32, n = 6 /
-        12, checked over whole training batches); otherwise they differ by the product's float rounding.
+        the BLAS uses the same kernel for ``B`` and ``n·B`` rows (so on bibtex and delicious batches, B = 32, n = 12 /
+        6, checked over whole training batches); otherwise they differ by the product's float rounding.
 
         Shapes: ``(B, D) -> (n·B, H)``, copy-major (rows ``c·B .. c·B + B - 1`` are copy ``c``).
         """
