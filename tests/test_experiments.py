@@ -291,6 +291,9 @@ def test_report_table_values(tmp_path, capsys):
     recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in zip((0, 1, 2), (0.43, 0.44, 0.45))]
     recs += [_record("genbase", "cross-entropy", 0, 0.97)]
     recs += [_record("yeast", "cross-entropy", 0, 0.60, protocol="official")]
+    for r in recs[:3]:  # the three cross-entropy runs ran side by side for 10 s, with SEAL seed 0 (20 s) around them
+        r["timings"]["wall_s"] = 10.0
+    recs[3]["timings"]["wall_s"] = 20.0
     _write_records(results, recs)
     out = tmp_path / "docs" / "results.md"
     argv = ["--results", str(results), "--out", str(out), "--no-plots"]
@@ -298,7 +301,7 @@ def test_report_table_values(tmp_path, capsys):
     text = out.read_text()
     assert f"seal report --results {results} --out {out} --no-plots" in text
     assert "sample** standard deviation (ddof=1)" in text
-    assert "SECONDARY source" in text and "iterative-stratified 10 folds" in text and "empty prediction scores 1.0" in text
+    assert "SECONDARY source" in text and "iterative-stratified 10 folds" in text and "empty prediction scoring 1.0" in text
     assert "Variants here: `cpu`: CPU-sized: fewer loss-net steps S" in text and "`cpu-t`" not in text
     assert "**s / epoch**: wall-clock seconds of one training epoch including its validation pass" in text
     row = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | cross-entropy |"))
@@ -310,7 +313,11 @@ def test_report_table_values(tmp_path, capsys):
     assert "## Extra MLC datasets" in text and "| yeast | official | cross-entropy |" in text
     # the other-metrics table: means x100 and timings
     other = [ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | cross-entropy | 3 |")]
-    assert other and "| 50.00 | 25.00 | 60.00 | 1.250 | 10.0 | 7.0 | 1.20 | 12.0 | 50,000 |" in other[0]
+    # runs at once: each CE run overlaps the other two and SEAL seed 0 -> 4.0; SEAL seed 0: (20 + 3 x 10) / 20 = 2.5
+    assert other and "| 50.00 | 25.00 | 60.00 | 1.250 | 10.0 | 7.0 | 1.20 | 4.0 | 12.0 | 50,000 |" in other[0]
+    nce_other = next(ln for ln in text.splitlines() if ln.startswith("| bibtex | paper | seal-dynamic-nce (cpu) | 3 |"))
+    assert "| 1.20 | 2.5 | 12.0 |" in nce_other  # seeds 1-2 have no wall time: the mean of the one known
+    assert "**runs at once** is the time-averaged number of recorded runs on the same host" in text
     # no verdict line because CE and SEAL rows have different variants; ours have separate cells
     assert text.index("## Feature-based MLC") < text.index("## Extra MLC datasets")
     assert paper_number("cross-entropy", "bibtex") == (42.40, False)
@@ -454,6 +461,60 @@ def test_report_ordering_table_adds_the_best_validation_seal_dynamic_variant(tmp
     assert lines[start + 10] == "| ordering holds (ours, that variant) | **yes** | same |"
 
 
+def test_report_does_not_judge_the_ordering_with_a_variant_trained_on_other_data_or_network(tmp_path):
+    recs = [_record("reuters21578", m, 0, f1, variant="cpu") for m, f1 in
+            (("nce-gbi", 0.84), ("seal-static-nce", 0.85), ("seal-dynamic-nce", 0.86))]
+    recs += [_record("reuters21578", "seal-dynamic-nce", 0, 0.90, variant="cpu-top1-w1", val=0.95)]
+    recs[2]["config"] = {"data": {"max_length": 512, "cache_dir": "a"}, "model": {"trainable_layers": 0, "lr": 1e-3}}
+    recs[3]["config"] = {"data": {"max_length": 128, "cache_dir": "b"},
+                         "model": {"task_net": {"trainable_layers": 1}, "optimizer": {"lr": 1e-4}}}
+    lines = _report_text(tmp_path, recs).splitlines()
+    start = lines.index("**NCE ranking** (nce-gbi / seal-static-nce / seal-dynamic-nce)")
+    assert lines[start + 7] == "| ordering holds (ours) | **yes** |"
+    assert lines[start + 9] == "| SEAL-dynamic, best validation variant: seal-dynamic-nce | 90.00 (n=1) [cpu-top1-w1] |"
+    # where the files are (cache_dir) and the optimizer are not compared; what is trained on and the network are
+    assert lines[start + 10] == (
+        "| ordering holds (ours, that variant) | not judged: trained otherwise than the [cpu] run above "
+        "(data.max_length 128 vs 512; model.task_net.trainable_layers 1 vs 0) |"
+    )
+
+
+def test_report_marks_a_paper_ordering_verdict_that_rests_on_flagged_cells(tmp_path):
+    # F.2, cal500 NCE: nce-gbi 33.89 < seal-static-nce 37.82 (flagged) < seal-dynamic-nce 41.62 (flagged)
+    recs = [_record("cal500", m, 0, f1, variant="cpu") for m, f1 in
+            (("nce-gbi", 0.30), ("seal-static-nce", 0.31), ("seal-dynamic-nce", 0.32))]
+    lines = _report_text(tmp_path, recs).splitlines()
+    start = lines.index("**NCE ranking** (nce-gbi / seal-static-nce / seal-dynamic-nce)")
+    assert lines[start + 8] == "| ordering holds (paper) | **yes** ⚠ (uses a flagged cell) |"
+
+
+def test_report_notes_seal_scores_equal_to_the_control_seed_by_seed(tmp_path):
+    recs = [_record("genbase", "cross-entropy", s, 0.9869, variant="cpu-t") for s in (0, 1)]
+    recs += [_record("genbase", "seal-dynamic-nce", s, 0.9869, variant="cpu-t") for s in (0, 1)]
+    line = next(ln for ln in _report_text(tmp_path, recs).splitlines() if ln.startswith("- **genbase**"))
+    assert "ties with cross-entropy 98.69 ± 0.00 (n=2) (cpu-t) (Δ +0.00), every seed's test score equal to the " \
+           "control's of the same seed," in line
+    recs[3]["metrics"]["test"]["example_f1"] = 0.9870  # one seed differs: no such note
+    line = next(ln for ln in _report_text(tmp_path, recs).splitlines() if ln.startswith("- **genbase**"))
+    assert "equal to the control's" not in line
+
+
+def test_report_srl_goals_take_the_matched_control_of_a_seal_only_variant(tmp_path):
+    def srl(method, f1, ucr, variant):
+        return _record("up_english_ewt", method, 0, 0.0, variant=variant, protocol="official", labeled_f1=f1,
+                       ucr_violation_rate=ucr)
+
+    recs = [srl("cross-entropy", 0.45, 0.066, "cpu"), srl("crf", 0.52, 0.077, "cpu"),
+            srl("seal-dynamic-nce", 0.48, 0.094, "cpu-ws01")]
+    text = _report_text(tmp_path, recs)
+    goal = next(ln for ln in text.splitlines() if ln.startswith("- **up_english_ewt** (seal-dynamic-nce (cpu-ws01))"))
+    assert goal.endswith(
+        "vs cross-entropy (cpu): F1 48.00 vs 45.00 (**higher**), UCR 9.40 % vs 6.60 % (not lower); "
+        "vs crf (cpu): F1 48.00 vs 52.00 (not higher), UCR 9.40 % vs 7.70 % (not lower)"
+    )
+    assert "for SRL: a fresh 1-layer transformer top" in text  # the cpu legend covers SRL
+
+
 def test_report_tally_of_seal_dynamic_nce_against_cross_entropy_and_paper(tmp_path):
     recs = [_record("bibtex", "cross-entropy", 0, 0.43), _record("genbase", "cross-entropy", 0, 0.97)]
     recs += [_record("bibtex", "seal-dynamic-nce", 0, 0.405, variant="cpu"), _record("genbase", "seal-dynamic-nce", 0, 0.98, variant="cpu")]
@@ -528,6 +589,20 @@ def test_grid_restriction_outside_the_grid_is_rejected(workdir, capsys, flag, va
     assert experiment_main([str(grid), flag, value]) == 2
     assert msg in capsys.readouterr().err
     assert not (workdir / "results" / "runs.jsonl").exists()
+
+
+def test_runs_at_once_by_hand():
+    from seal.experiments.report import runs_at_once
+
+    def rec(end_s, wall, host="a"):
+        end = f"2026-01-01T00:00:{end_s:02d}+00:00"
+        return {"finished_at": end, "timings": {"wall_s": wall}, "env": {"hostname": host}}
+
+    recs = [rec(10, 10), rec(10, 5), rec(20, 10), rec(10, 10, host="b"), {"finished_at": "2026-01-01T00:00:00+00:00"},
+            rec(10, 0)]
+    # run 0 [0, 10]: itself 10 + run 1 [5, 10] 5 + run 2 [10, 20] 0 -> 1.5; run 1: 5 + 5 -> 2.0; run 2: 10 / 10 -> 1.0;
+    # run 3 is on another host -> 1.0; no wall time or a zero one -> None
+    assert runs_at_once(recs) == [1.5, 2.0, 1.0, 1.0, None, None]
 
 
 def test_report_goal_for_a_flagged_paper_cell_uses_the_regression_number(tmp_path):

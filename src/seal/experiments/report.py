@@ -442,11 +442,20 @@ def _provenance(records: Sequence[dict]) -> list[str]:
 #: control has no loss-net, so SEAL variants that differ only in loss-net settings share one control run
 #: (``cpu-full``, genbase: the paper's S and K with T and the task-net of ``cpu-t``; its 40-epoch cap vs the
 #: control's 50 does not bind, the genbase controls early-stopped by epoch 21)
-CONTROL_VARIANT: dict[str, str] = {"cpu-s3": "cpu-t", "cpu-full": "cpu-t", "cpu-w1": "cpu", "cpu-top1-w1": "cpu-top1"}
+CONTROL_VARIANT: dict[str, str] = {
+    "cpu-s3": "cpu-t", "cpu-full": "cpu-t", "cpu-w1": "cpu", "cpu-ws01": "cpu", "cpu-top1-w1": "cpu-top1",
+}
 
 
 def _control_variant(variant: str | None) -> str | None:
     return CONTROL_VARIANT.get(variant, variant) if variant else variant
+
+
+def reference_variants(variant: str | None) -> tuple[str | None, ...]:
+    """The variants, in order of preference, whose baseline run (cross-entropy, the CRF tagger) a SEAL ``variant`` is
+    compared with: the same variant, its matched control (:data:`CONTROL_VARIANT`), the paper config (``None``),
+    the standard CPU-sized ``cpu``."""
+    return (variant, _control_variant(variant), None, "cpu")
 
 
 def _ce_reference(ce_by_variant: dict, variant: str | None):
@@ -454,10 +463,41 @@ def _ce_reference(ce_by_variant: dict, variant: str | None):
     its matched control (a cross-entropy run of the same variant when there is one, else the variant
     :data:`CONTROL_VARIANT` names), else the paper-config row, else the standard CPU-sized one (e.g. a ``cpu-w`` SEAL
     variant, which changes only SEAL settings, against CE ``cpu``)."""
-    for want in (variant, _control_variant(variant), None, "cpu"):
+    for want in reference_variants(variant):
         if want in ce_by_variant:
             return ce_by_variant[want]
     return None
+
+
+#: the key under which :func:`render_report` attaches :func:`runs_at_once` to (copies of) the records
+RUNS_AT_ONCE = "_runs_at_once"
+
+
+def runs_at_once(records: Sequence[dict]) -> list[float | None]:
+    """For each record, the time-averaged number of recorded runs executing on the same host while it ran, itself
+    included: ``Σ_s |I_r ∩ I_s| / |I_r|`` over the records ``s`` of its host, with ``I = [finished_at − wall_s,
+    finished_at]``. A lower bound on the machine's load (test suites and runs without a record are not counted);
+    ``None`` where a record lacks ``finished_at`` or ``timings.wall_s``."""
+    spans: list[tuple[float, float, object] | None] = []
+    for r in records:
+        try:
+            end = _dt.datetime.fromisoformat(str(r["finished_at"])).timestamp()
+            wall = float(r["timings"]["wall_s"])
+        except (KeyError, TypeError, ValueError):
+            spans.append(None)
+            continue
+        host = (r.get("env") or {}).get("hostname") if isinstance(r.get("env"), dict) else None
+        spans.append((end - wall, end, host) if math.isfinite(wall) and wall > 0 else None)
+    out: list[float | None] = []
+    for span in spans:
+        if span is None:
+            out.append(None)
+            continue
+        a, b, host = span
+        total = sum(max(0.0, min(b, d) - max(a, c)) for other in spans if other is not None
+                    for c, d, h in [other] if h == host)
+        out.append(total / (b - a))
+    return out
 
 
 def _relative_epoch_time(g: Group, groups: list[Group]) -> str:
@@ -492,8 +532,9 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
         "### Other test metrics and timings (means over seeds)",
         "",
         "| dataset | split | method | n | " + " | ".join(h for _, h, _, _ in fam.other_metrics) + " | epochs | best epoch "
-        "| s / epoch |" + (" s / epoch ÷ CE |" if fam.relative_time else "") + " train s | inference ex/s |",
-        "|---|---|---|---|" + "---|" * len(fam.other_metrics) + "---|---|---|" + ("---|" if fam.relative_time else "") + "---|---|",
+        "| s / epoch | runs at once |" + (" s / epoch ÷ CE |" if fam.relative_time else "") + " train s | inference ex/s |",
+        "|---|---|---|---|" + "---|" * len(fam.other_metrics) + "---|---|---|---|" + ("---|" if fam.relative_time else "")
+        + "---|---|",
     ]
     for g in groups:
         cells = [_fmt_mean(g.values("metrics", "test", k), digits=d, scale=sc) for k, _, d, sc in fam.other_metrics]
@@ -501,6 +542,7 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
             _fmt_mean(g.values("epochs"), digits=1),
             _fmt_mean(g.values("best_epoch"), digits=1),
             _fmt_mean(g.values("timings", "epoch_s_mean"), digits=2),
+            _fmt_mean(g.values(RUNS_AT_ONCE), digits=1),
         ]
         if fam.relative_time:
             cells.append(_relative_epoch_time(g, groups))
@@ -553,11 +595,57 @@ def _best_validation_group(groups: Sequence[Group], metric: str) -> Group | None
     return max(scored, key=lambda mg: mg[0])[1] if scored else None
 
 
+#: ``data`` keys that say where files are or how evaluation is batched, not what a model is trained on
+_DATA_KEYS_IGNORED = frozenset({"data_dir", "cache_dir", "eval_batch_size", "num_workers", "feature_batch_size"})
+
+
+def _task_net_fields() -> frozenset[str]:
+    """The task-net architecture fields of every task (:mod:`seal.training.hparams`, which imports no torch)."""
+    from dataclasses import fields
+
+    from seal.training import hparams as hp
+
+    classes = (hp.MLCTaskNetHParams, hp.TextTaskNetHParams, hp.SRLTaskNetHParams)
+    return frozenset(f.name for c in classes for f in fields(c))
+
+
+def _setting_differences(a: Group, b: Group) -> list[str]:
+    """The ``data`` settings (what is trained on: e.g. ``max_train_instances``, ``max_length``) and task-net
+    architecture settings (``model.task_net``) in which the first records of ``a`` and ``b`` differ, as
+    ``"key a-value vs b-value"``; keys present in one config only are skipped. Empty when the records hold no
+    config."""
+    ca, cb = (g.records[0].get("config") if g.records else None for g in (a, b))
+    if not isinstance(ca, dict) or not isinstance(cb, dict):
+        return []
+    def task_net(cfg: dict) -> dict | None:
+        # the grouped ``model.task_net``; a record from before the grouping has the task-net's fields flat in ``model``
+        model = cfg.get("model") if isinstance(cfg.get("model"), dict) else {}
+        if isinstance(model.get("task_net"), dict):
+            return model["task_net"]
+        return {k: v for k, v in model.items() if k in _task_net_fields()}
+
+    out = []
+    for section, ignored in (("data", _DATA_KEYS_IGNORED), ("task_net", frozenset())):
+        sa = ca.get(section) if section == "data" else task_net(ca)
+        sb = cb.get(section) if section == "data" else task_net(cb)
+        if not isinstance(sa, dict) or not isinstance(sb, dict):
+            continue
+        for key in sa.keys() & sb.keys() - ignored:
+            if sa[key] != sb[key]:
+                out.append(f"{'data' if section == 'data' else 'model.task_net'}.{key} {sa[key]} vs {sb[key]}")
+    return sorted(out)
+
+
 def _best_validation_rows(
-    by: dict, datasets: list, method: str, prefer: dict, ours_means: dict, metric: str
+    by: dict, datasets: list, methods: Sequence[str], prefer: dict, ours_means: dict, metric: str
 ) -> list[str]:
     """The two extra rows of :func:`_ordering_tables` for the SEAL-dynamic variant with the best mean
-    validation score, or nothing when that is the variant already compared in every column."""
+    validation score, or nothing when that is the variant already compared in every column. Where that variant
+    trains on other data or with another task-net than the SEAL-dynamic variant compared above (the energy
+    network's variant; :func:`_setting_differences`), the ordering is not judged: it would rank the energy network
+    and SEAL-static against a model trained on other data or with another network, not against another SEAL-dynamic
+    setting (schedule, samples, objective weights)."""
+    method = methods[-1]
     cells, verdicts, differs = [], [], False
     for d in datasets:
         shown = _pick_group(by.get((d, method), []), prefer[d])
@@ -569,6 +657,11 @@ def _best_validation_rows(
         differs = True
         vals = best.values("metrics", "test", metric)
         cells.append((_fmt_mean_std(vals) if vals else _NONE) + f" [{best.variant}]")
+        other = _setting_differences(best, shown)
+        if other:
+            verdicts.append(f"not judged: trained otherwise than the [{shown.variant or 'paper config'}] run "
+                            f"above ({'; '.join(other)})")
+            continue
         means = list(ours_means[d][:-1]) + [100 * statistics.fmean(vals) if vals else None]
         verdicts.append(_order_verdict(means))
     if not differs:
@@ -617,6 +710,7 @@ def _ordering_tables(
         lines += ["| | " + " | ".join(heads) + " |", "|---|" + "---|" * len(datasets)]
         ours_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
         paper_means: dict[tuple[str, str], list[float | None]] = {d: [] for d in datasets}
+        paper_flagged: dict[tuple[str, str], bool] = {d: False for d in datasets}
         # per column, the variant compared: the energy network's (see the docstring)
         prefer = {d: getattr(_pick_group(by.get((d, methods[0]), []), None), "variant", None) for d in datasets}
         for stage, method in zip(_STAGES, methods):
@@ -627,6 +721,7 @@ def _ordering_tables(
                 ours_means[d].append(100 * statistics.fmean(vals) if vals else None)
                 paper, warn = paper_number(method, d[0]) if metric == "example_f1" else (None, False)
                 paper_means[d].append(paper)
+                paper_flagged[d] = paper_flagged[d] or (paper is not None and warn)
                 cell = _fmt_mean_std(vals) if vals else _NONE
                 if g is not None and g.variant and vals:
                     cell += f" [{g.variant}]"
@@ -636,10 +731,14 @@ def _ordering_tables(
             lines.append(f"| {stage}: {method} | " + " | ".join(cells) + " |")
         lines.append("| ordering holds (ours) | " + " | ".join(_order_verdict(ours_means[d]) for d in datasets) + " |")
         if metric == "example_f1":
+            verdicts = [_order_verdict(paper_means[d]) for d in datasets]
             lines.append(
-                "| ordering holds (paper) | " + " | ".join(_order_verdict(paper_means[d]) for d in datasets) + " |"
+                "| ordering holds (paper) | "
+                + " | ".join(v + (" ⚠ (uses a flagged cell)" if paper_flagged[d] and v != _NONE else "")
+                             for v, d in zip(verdicts, datasets))
+                + " |"
             )
-        lines += _best_validation_rows(by, datasets, methods[-1], prefer, ours_means, metric)
+        lines += _best_validation_rows(by, datasets, methods, prefer, ours_means, metric)
     return lines
 
 
@@ -692,6 +791,15 @@ def _best_variant_tally(cells: dict, metric: str) -> list[str]:
     return [line + "."]
 
 
+def _same_per_seed(a: Group, b: Group, metric: str) -> bool:
+    """True when ``a`` and ``b`` have test ``metric`` values for the same seeds and they are equal seed by seed."""
+    def by_seed(g: Group) -> dict:
+        return {r.get("seed"): ((r.get("metrics") or {}).get("test") or {}).get(metric) for r in g.records}
+
+    sa, sb = by_seed(a), by_seed(b)
+    return bool(sa) and sa == sb and all(isinstance(v, (int, float)) for v in sa.values())
+
+
 def _verdicts(groups: list[Group], metric: str) -> list[str]:
     """One line per (dataset, split, SEAL variant) that has a cross-entropy row and at least one SEAL row.
 
@@ -731,6 +839,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
                     f"cross-entropy {ce_s} (Δ {_fmt_signed(d)})"
                 )
+                if _same_per_seed(nce, ce, metric):
+                    line += ", every seed's test score equal to the control's of the same seed"
                 if len(nce_vals) > 1 and len(ce_vals) > 1:
                     spread = max(statistics.stdev(nce_vals), statistics.stdev(ce_vals))
                     line += (f", |Δ| {'exceeds' if abs(d) > spread else 'is within'} the seed spread "
@@ -823,7 +933,9 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
 VARIANT_LEGEND: dict[str, str] = {
     "cpu": "CPU-sized: fewer loss-net steps S and (SEAL-dynamic, SEAL-static) task-net steps T, fewer GBI steps "
     "for the Weizmann DVN, at most 30-50 epochs (40-100 on Weizmann), mostly with early-stopping patience 10; for "
-    "text MLC: the encoder frozen in the task-net too (cached mean-pooled features), head-only lr 1e-3",
+    "text MLC: the encoder frozen in the task-net too (cached mean-pooled features), head-only lr 1e-3; for SRL: a "
+    "fresh 1-layer transformer top over cached frozen MiniLM layer-5 states (lr 1e-3), K 50, at most 4 epochs "
+    "(patience 2) on 10,000 of the 40,335 train instances",
     "cpu-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu` with w_s 3 -> 1; its control is cross-entropy `cpu`",
     "cpu-top1": "text MLC: the top encoder layer trains over a cached frozen bottom, max length 128",
     "cpu-top1-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu-top1` with w_s 3 -> 1, S 3 -> 1, K 600 -> 200; its "
@@ -882,6 +994,7 @@ def render_report(
         now: the generation time (default: now, UTC).
     """
     now = now or _dt.datetime.now(_dt.timezone.utc)
+    records = [dict(r, **{RUNS_AT_ONCE: c}) if c is not None else r for r, c in zip(records, runs_at_once(records))]
     groups = group_records(records)
     lines = [
         "# Results",
@@ -891,12 +1004,13 @@ def render_report(
         "",
         "## Conventions",
         "",
-        "- **Main metric**: test example-F1 in %, at threshold 0.5, averaged over test examples; an example with "
-        "empty gold and empty prediction scores 1.0. mAP is per-example average precision with undefined rows "
-        "(no positive label) left out. micro-/macro-F1 also at 0.5; Hamming loss shown ×100.",
+        "- **Main metric**: each section names its own (multi-label classification: test example-F1 in %, at "
+        "threshold 0.5, averaged over test examples, an example with empty gold and empty prediction scoring 1.0; "
+        "mAP is per-example average precision with undefined rows (no positive label) left out; micro-/macro-F1 also "
+        "at 0.5; Hamming loss shown ×100).",
         "- **Cells** are `mean ± std (n=…)` over training seeds; std is the **sample** standard deviation "
         "(ddof=1); with n=1 no std is shown. Each run is evaluated on the test split at the epoch of best "
-        "validation example-F1.",
+        "validation score in its section's main metric.",
         "- **Paper numbers** come from a **SECONDARY source** (a third-party results file quoting the paper; "
         "`docs/seal-method.md` F.2), unverified and without standard deviations; ⚠ marks cells F.2 flags as "
         "suspicious (likely transcription errors). Methods absent from F.2 (e.g. seal-dynamic-ranking) show —.",
@@ -908,9 +1022,12 @@ def render_report(
         "not the paper's setting. A method shown without a variant used the paper's config. Variants here: "
         + _variant_legend(records),
         "- **s / epoch**: wall-clock seconds of one training epoch including its validation pass, mean over the "
-        "run's epochs. Grids ran up to two single-threaded runs at once on a 2-core machine (three to four for "
-        "the `cpu-s3` and `cpu-lr` rows, whose s / epoch is therefore inflated by up to about 2x), so these are "
-        "indicative; the speed ratios in `docs/benchmarks.md` come from one process per measurement.",
+        "run's epochs. The runs were single-threaded on a 2-core machine shared with other runs: **runs at once** "
+        "is the time-averaged number of recorded runs on the same host while a row's runs ran (itself included; a "
+        "lower bound, test suites and unrecorded jobs are not counted). Above 2, a row's s / epoch (and its ratio to "
+        "cross-entropy, when the two were measured under different loads) is inflated by roughly that number / 2, "
+        "so these times are indicative; the speed ratios in `docs/benchmarks.md` come from one process per "
+        "measurement.",
         "",
         "## Provenance",
         "",
