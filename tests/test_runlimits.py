@@ -96,3 +96,18 @@ def test_mistyped_config_key_is_one_error_and_one_hint(tmp_path, capsys, config,
     assert ei.value.code == 2
     key = {"d": "data.labelz", "t": "trainer.max_stepz", "z": "zzz"}[config[0]]
     assert capsys.readouterr().err == f"seal fit: error: Subcommand 'fit' does not accept option '{key}'\n{hint}\n"
+
+
+@pytest.mark.parametrize(
+    "argv, hint",
+    [
+        (["--data.labelz", "x"], "hint: did you mean 'data.labels'? (run `seal fit --help` for the accepted options)"),
+        (["--trainer.max_stepz=3"], "hint: did you mean 'trainer.max_steps'? (run `seal fit --help` for the accepted options)"),
+        (["--zzz", "1"], "hint: run `seal fit --help` for the accepted options"),
+    ],
+)
+def test_mistyped_command_line_option_gets_the_same_hint(capsys, argv, hint):
+    with pytest.raises(SystemExit) as ei:
+        main(["fit", *argv])
+    assert ei.value.code == 2
+    assert capsys.readouterr().err == f"seal fit: error: unrecognized arguments: {' '.join(argv)}\n{hint}\n"

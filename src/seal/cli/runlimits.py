@@ -83,6 +83,8 @@ def run_counts(trainer, model) -> dict:
 
 
 _UNKNOWN = re.compile(r"(?:does not accept option|Key|key|argument|option)\s+'([^']+)'")
+#: a mistyped command-line option: ``unrecognized arguments: --data.labelz x``
+_UNRECOGNIZED = re.compile(r"unrecognized arguments:\s+--([^\s=]+)")
 
 
 class HintingParser(LightningArgumentParser):
@@ -98,7 +100,7 @@ class HintingParser(LightningArgumentParser):
         prog = parser.prog.replace(" [options]", "")
         first = message.strip().splitlines()[0] if message.strip() else message
         hint = f"run `{prog} --help` for the accepted options"
-        m = _UNKNOWN.search(message)
+        m = _UNKNOWN.search(message) or _UNRECOGNIZED.search(message)
         if m is not None:
             close = difflib.get_close_matches(m.group(1), _option_names(parser), n=1, cutoff=0.6)
             if close:
