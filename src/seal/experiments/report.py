@@ -938,7 +938,7 @@ VARIANT_LEGEND: dict[str, str] = {
     "(patience 2) on 10,000 of the 40,335 train instances",
     "cpu-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu` with w_s 3 -> 1; its control is cross-entropy `cpu`",
     "cpu-top1": "text MLC: the top encoder layer trains over a cached frozen bottom, max length 128",
-    "cpu-top1-w1": "text MLC (Reuters) SEAL-dynamic NCE `cpu-top1` with w_s 3 -> 1, S 3 -> 1, K 600 -> 200; its "
+    "cpu-top1-w1": "text MLC SEAL-dynamic NCE `cpu-top1` with w_s 3 -> 1 (Reuters also S 3 -> 1, K 600 -> 200); its "
     "control is cross-entropy `cpu-top1`",
     "cpu-ws01": "SRL SEAL-dynamic NCE `cpu` with w_s 0.5 -> 0.1 (the released SRL configs' value); its control is "
     "cross-entropy `cpu`",
