@@ -13,6 +13,7 @@ Nothing here imports torch; matplotlib is imported only when a plot is drawn.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import importlib
 import math
 import os
@@ -599,6 +600,7 @@ def _best_validation_group(groups: Sequence[Group], metric: str) -> Group | None
 _DATA_KEYS_IGNORED = frozenset({"data_dir", "cache_dir", "eval_batch_size", "num_workers", "feature_batch_size"})
 
 
+@functools.lru_cache(maxsize=1)
 def _task_net_fields() -> frozenset[str]:
     """The task-net architecture fields of every task (:mod:`seal.training.hparams`, which imports no torch)."""
     from dataclasses import fields
@@ -617,6 +619,7 @@ def _setting_differences(a: Group, b: Group) -> list[str]:
     ca, cb = (g.records[0].get("config") if g.records else None for g in (a, b))
     if not isinstance(ca, dict) or not isinstance(cb, dict):
         return []
+
     def task_net(cfg: dict) -> dict | None:
         # the grouped ``model.task_net``; a record from before the grouping has the task-net's fields flat in ``model``
         model = cfg.get("model") if isinstance(cfg.get("model"), dict) else {}
