@@ -5,6 +5,7 @@ CLI, the catalogue code or the report."""
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import pytest
 
@@ -18,7 +19,7 @@ from seal.data.catalogue import (
     register_dataset,
     unregister_dataset,
 )
-from seal.tasks import TASKS, ReportFamily, Task, task_for_dataset, task_of_kind
+from seal.tasks import TASKS, ReportFamily, Task, task_for_dataset, task_net_fields, task_of_kind
 
 TOY_FAMILIES = (
     ReportFamily(
@@ -34,6 +35,14 @@ TOY_FAMILIES = (
 )
 
 
+@dataclass(frozen=True)
+class ToyTaskNetHParams:
+    """The toy task's task-net settings."""
+
+    toy_window: int = 3
+    hidden: int = 8
+
+
 def toy_extra_lines(groups) -> list[str]:
     """The toy task's lines after its second table: the number of groups and their datasets."""
     return ["", f"toy groups: {len(groups)} ({', '.join(sorted({g.dataset for g in groups}))})"]
@@ -46,7 +55,7 @@ def toy_task(monkeypatch):
         dataset_tasks=("toy-kind",), loaders=("toy-loader",),
         data_list=(("features", "{spec.n_features} words"), ("labels", "tags")),
         summary_metrics=(("toy_acc", "toy-acc"),),
-        report="test_task_hooks:TOY_FAMILIES",
+        report="test_task_hooks:TOY_FAMILIES", task_net_hparams="test_task_hooks:ToyTaskNetHParams",
     )  # fmt: skip
     monkeypatch.setitem(TASKS, task.name, task)
     names = []
@@ -182,3 +191,22 @@ def test_experiment_metrics_table_adds_the_task_columns(toy_task):
     assert format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8)]).splitlines()[2].split()[-3:] == [
         "toy-acc", "epochs", "s/epoch"
     ]
+
+
+def test_task_net_fields_are_those_the_registered_tasks_name(toy_task, monkeypatch):
+    assert toy_task.task_net_field_names() == {"toy_window", "hidden"}
+    assert {"toy_window", "hidden", "trainable_layers", "pooling", "dropout"} <= task_net_fields()
+    assert TASKS["segmentation"].task_net_field_names() == frozenset()  # no task-net settings class
+    monkeypatch.delitem(TASKS, toy_task.name)
+    assert "toy_window" not in task_net_fields()
+
+
+def test_report_compares_a_flat_task_net_setting_of_a_registered_task(toy_task):
+    from seal.experiments.report import Group, _setting_differences
+
+    def group(window):
+        return Group("toy_words_a", "seal-dynamic-nce", "cpu", "random",
+                     records=[{"config": {"data": {}, "model": {"toy_window": window, "lr": 0.1 * window}}}])
+
+    # a record from before ``model.task_net`` was grouped: the toy task's field is found, the optimizer's is not
+    assert _setting_differences(group(3), group(5)) == ["model.task_net.toy_window 3 vs 5"]

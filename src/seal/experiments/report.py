@@ -13,7 +13,6 @@ Nothing here imports torch; matplotlib is imported only when a plot is drawn.
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import importlib
 import math
 import os
@@ -600,17 +599,6 @@ def _best_validation_group(groups: Sequence[Group], metric: str) -> Group | None
 _DATA_KEYS_IGNORED = frozenset({"data_dir", "cache_dir", "eval_batch_size", "num_workers", "feature_batch_size"})
 
 
-@functools.lru_cache(maxsize=1)
-def _task_net_fields() -> frozenset[str]:
-    """The task-net architecture fields of every task (:mod:`seal.training.hparams`, which imports no torch)."""
-    from dataclasses import fields
-
-    from seal.training import hparams as hp
-
-    classes = (hp.MLCTaskNetHParams, hp.TextTaskNetHParams, hp.SRLTaskNetHParams)
-    return frozenset(f.name for c in classes for f in fields(c))
-
-
 def _setting_differences(a: Group, b: Group) -> list[str]:
     """The ``data`` settings (what is trained on: e.g. ``max_train_instances``, ``max_length``) and task-net
     architecture settings (``model.task_net``) in which the first records of ``a`` and ``b`` differ, as
@@ -620,12 +608,16 @@ def _setting_differences(a: Group, b: Group) -> list[str]:
     if not isinstance(ca, dict) or not isinstance(cb, dict):
         return []
 
+    from seal.tasks import task_net_fields
+
+    names = task_net_fields()
+
     def task_net(cfg: dict) -> dict | None:
         # the grouped ``model.task_net``; a record from before the grouping has the task-net's fields flat in ``model``
         model = cfg.get("model") if isinstance(cfg.get("model"), dict) else {}
         if isinstance(model.get("task_net"), dict):
             return model["task_net"]
-        return {k: v for k, v in model.items() if k in _task_net_fields()}
+        return {k: v for k, v in model.items() if k in names}
 
     out = []
     for section, ignored in (("data", _DATA_KEYS_IGNORED), ("task_net", frozenset())):

@@ -23,6 +23,7 @@ __all__ = [
     "get_task",
     "register_task",
     "task_for_dataset",
+    "task_net_fields",
     "task_of_checkpoint",
     "task_of_kind",
     "task_of_record",
@@ -105,6 +106,10 @@ class Task:
             to the parser: ``function(parser) -> None`` (an argument group; keep its module cheap to import, it runs
             for ``seal predict --help``). ``seal predict`` refuses an option of one task given for another task's
             checkpoint, with one line naming both.
+        task_net_hparams: optional ``"package.module:Class"`` of the frozen dataclass of its task-net architecture
+            settings (``model.task_net``; keep its module free of torch). ``seal report`` reads the field names to
+            find a task-net setting in records written before ``model.task_net`` was grouped
+            (:func:`task_net_fields`).
     """
 
     name: str
@@ -122,6 +127,7 @@ class Task:
     summary_metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     report: str = ""
     predict_options: str = ""
+    task_net_hparams: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -151,6 +157,14 @@ class Task:
     def predict_options_function(self):
         """The hook that adds the task's ``seal predict`` options, or ``None``."""
         return self._load(self.predict_options) if self.predict_options else None
+
+    def task_net_field_names(self) -> frozenset[str]:
+        """The field names of the task's task-net settings dataclass (imported on first use), or empty."""
+        if not self.task_net_hparams:
+            return frozenset()
+        from dataclasses import fields
+
+        return frozenset(f.name for f in fields(self._load(self.task_net_hparams)))
 
     def report_families(self) -> tuple[ReportFamily, ...]:
         """The task's ``seal report`` sections (imported on first use), or ``()``."""
@@ -216,6 +230,11 @@ def task_of_record(doc: dict) -> Task:
         except (ValueError, KeyError, LookupError):
             pass
     return next(iter(TASKS.values()))
+
+
+def task_net_fields() -> frozenset[str]:
+    """The task-net setting names of every registered task (:attr:`Task.task_net_hparams`), united."""
+    return frozenset().union(*(task.task_net_field_names() for task in TASKS.values()))
 
 
 def task_of_checkpoint(checkpoint: dict) -> Task:

@@ -18,4 +18,5 @@ register_task(Task(
     description="feature-based multi-label classification (ARFF / catalogue datasets)",
     predict="seal.tasks.mlc_features.predict:run_predict",
     report="seal.tasks.mlc_features.report:REPORT_FAMILIES",
+    task_net_hparams="seal.training.hparams:MLCTaskNetHParams",
 ))

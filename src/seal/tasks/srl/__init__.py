@@ -30,5 +30,6 @@ register_task(Task(
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",
     report="seal.tasks.srl.report:REPORT_FAMILIES",
+    task_net_hparams="seal.training.hparams:SRLTaskNetHParams",
     predict_options="seal.tasks.srl:add_predict_options",
 ))

@@ -31,5 +31,6 @@ register_task(Task(
     describe="seal.tasks.text_mlc.data:describe_dataset",
     predict="seal.tasks.text_mlc.predict:run_predict",
     report="seal.tasks.text_mlc.report:REPORT_FAMILIES",
+    task_net_hparams="seal.training.hparams:TextTaskNetHParams",
     predict_options="seal.tasks.text_mlc:add_predict_options",
 ))
