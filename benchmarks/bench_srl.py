@@ -10,7 +10,8 @@ ratios of per-batch cost; the first two batches of each method are a warm-up and
 
 Prints one line per measurement and the three requested numbers:
 SEAL-dynamic NCE epoch ÷ cross-entropy epoch, CRF epoch ÷ cross-entropy epoch, inference sentences / s
-(task-net argmax vs CRF Viterbi vs GBI with ``--gbi-steps`` mirror-descent steps).
+(task-net argmax vs CRF Viterbi vs GBI with ``--gbi-steps`` mirror-descent steps); with ``--share-task-forward``
+also SEAL-dynamic NCE with ``schedule.share_task_forward`` (one task-net forward per batch for both steps).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--attention-dim", type=int, default=64)
     ap.add_argument("--gbi-steps", type=int, default=20)
     ap.add_argument("--d-model", type=int, default=256)
+    ap.add_argument("--share-task-forward", action="store_true",
+                    help="also time SEAL-dynamic NCE with schedule.share_task_forward (one task-net forward per batch)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     from seal.tasks.srl.data import SRLDataModule
@@ -47,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 
     def build(method: str, **kw) -> SRLModule:
         torch.manual_seed(0)
-        return SRLModule(method=method, **common, **kw)
+        return SRLModule.from_hparams({**common, "method": method, **kw})  # flat names
 
     def train_time(m: SRLModule) -> float:
         opt_t = m.task_optimizer.build(m.task_parameters())
@@ -57,15 +60,23 @@ def main(argv: list[str] | None = None) -> int:
             if i == 2:
                 t0 = time.perf_counter()
             x, y, mask = unpack_batch(b)
+            if opt_s is not None and m.schedule.share_task_forward:  # one task-net forward for both steps
+                z = m.task_net(x)
+                m.loss_net_step(opt_s, x, y, z.detach(), mask)
+                m.task_net_step(opt_t, x, y, mask, z=z)
+                continue
             if opt_s is not None:
                 m.loss_net_step(opt_s, x, y, None, mask)
             m.task_net_step(opt_t, x, y, mask)
         return (time.perf_counter() - t0) / args.batches
 
     per_batch = {}
-    for method in ("cross-entropy", "crf", "seal-dynamic-nce"):
-        per_batch[method] = train_time(build(method))
-        print(f"train {method}: {1000 * per_batch[method]:.1f} ms / batch -> {per_batch[method] * n_train_batches:.0f} s "
+    arms = {"cross-entropy": {}, "crf": {}, "seal-dynamic-nce": {}}
+    if args.share_task_forward:
+        arms["seal-dynamic-nce shared"] = {"share_task_forward": True}
+    for arm, kw in arms.items():
+        per_batch[arm] = train_time(build(arm.split()[0], **kw))
+        print(f"train {arm}: {1000 * per_batch[arm]:.1f} ms / batch -> {per_batch[arm] * n_train_batches:.0f} s "
               f"/ epoch ({n_train_batches} batches of 16)", flush=True)
 
     def infer(m: SRLModule) -> float:
@@ -78,13 +89,16 @@ def main(argv: list[str] | None = None) -> int:
         return n / (time.perf_counter() - t0)
 
     ce, crf = build("cross-entropy"), build("crf")
-    gbi = SRLModule(method="nce-gbi", task_checkpoint="unused", gbi_steps=args.gbi_steps, **common)
+    gbi = SRLModule.from_hparams({**common, "method": "nce-gbi", "task_checkpoint": "unused", "gbi_steps": args.gbi_steps})
     rates = {"task-net (argmax)": infer(ce), "CRF Viterbi": infer(crf), f"GBI ({args.gbi_steps} mirror steps)": infer(gbi)}
     for k, v in rates.items():
         print(f"inference {k}: {v:.0f} predicate instances / s", flush=True)
     ce_b = per_batch["cross-entropy"]
     print(f"SEAL-dynamic NCE epoch / cross-entropy epoch: {per_batch['seal-dynamic-nce'] / ce_b:.2f}x "
           f"(K {args.num_samples}, attention_dim {args.attention_dim}; target <= 1.5x)")
+    if "seal-dynamic-nce shared" in per_batch:
+        print(f"SEAL-dynamic NCE with schedule.share_task_forward epoch / cross-entropy epoch: "
+              f"{per_batch['seal-dynamic-nce shared'] / ce_b:.2f}x")
     print(f"CRF epoch / cross-entropy epoch: {per_batch['crf'] / ce_b:.2f}x")
     print("inference sentences/s (predicate instances): " + ", ".join(f"{k} {v:.0f}" for k, v in rates.items()))
     return 0

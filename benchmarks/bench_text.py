@@ -5,7 +5,9 @@ Both methods train the same TextMLCModule task-net (all-MiniLM-L6-v2 by default)
 maximum length, random word-piece ids of full length); the loss-net's encoder is the frozen, cached copy (its
 pooled features come precomputed, as in training), so a SEAL step costs the task-net step plus the small loss-net
 heads. An "epoch" here is ``--batches`` batches (after one warm-up batch), timed with the real schedule
-(``training_step``: T x (S loss-net steps + 1 task-net step)).
+(``training_step``: T x (S loss-net steps + 1 task-net step)); the methods train interleaved, batch by batch.
+``--share-task-forward`` adds SEAL-dynamic NCE with ``schedule.share_task_forward`` (S = 1: one task-net forward
+per T-iteration for the loss-net's samples and the task-net step).
 
 Printed: seconds per epoch of both, the ratio (target <= 1.5x), the task-net encoder's training throughput in
 tokens/s, its achieved FLOP/s (6 x trainable encoder parameters x tokens / s; attention score products not
@@ -13,6 +15,7 @@ counted) and that as a share of a measured float32 matmul peak (1024 x 1024 matm
 
     OMP_NUM_THREADS=1 PYTHONPATH=src python benchmarks/bench_text.py --trainable-layers 1 --max-length 128
     python benchmarks/bench_text.py --trainable-layers null   # full fine-tuning
+    python benchmarks/bench_text.py --num-samples 200 --loss-net-steps 1 --share-task-forward --threads 1
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def main() -> None:
     ap.add_argument("--num-samples", type=int, default=600)
     ap.add_argument("--loss-net-steps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--share-task-forward", action="store_true",
+                    help="also time SEAL-dynamic NCE with schedule.share_task_forward (needs --loss-net-steps 1)")
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -79,11 +84,16 @@ def main() -> None:
             x[f"hidden_{layer}"] = bottom[i].float()
         return {"x": x, "y": y[i]}
 
-    results = {}
-    for method in ("cross-entropy", "seal-dynamic-nce"):
+    # the arms train interleaved, batch by batch, so that load on a shared machine hits them alike
+    arms = ["cross-entropy", "seal-dynamic-nce"] + (["seal-dynamic-nce shared"] if args.share_task_forward else [])
+    modules = {}
+    for arm in arms:
+        method = arm.split()[0]
         torch.manual_seed(0)
         kw = dict(score_loss_weight=3.0, num_samples=args.num_samples, loss_net_steps=args.loss_net_steps,
                   global_hidden=600) if method != "cross-entropy" else {}
+        if arm.endswith("shared"):
+            kw["share_task_forward"] = True
         m = TextMLCModule.from_hparams(dict(num_labels=args.labels, method=method, encoder=args.encoder,
                                             trainable_layers=tl, **kw))  # flat names
         m.train()
@@ -91,12 +101,15 @@ def main() -> None:
         named = dict(zip(m.optimizer_roles(), opts))
         m.named_optimizers = lambda named=named: named
         m.training_step(batch(0), 0)  # warm-up
-        t = time.perf_counter()
-        for i in range(1, nb):
-            m.training_step(batch(i), i)
-        results[method] = time.perf_counter() - t
+        modules[arm] = m
         if method == "cross-entropy":
             enc_params = sum(p.numel() for n, p in m.task_net.body.named_parameters() if "embeddings" not in n)
+    results = dict.fromkeys(arms, 0.0)
+    for i in range(1, nb):
+        for arm, m in modules.items():
+            t = time.perf_counter()
+            m.training_step(batch(i), i)
+            results[arm] += time.perf_counter() - t
     tokens = args.batches * B * T
     ce, nce = results["cross-entropy"], results["seal-dynamic-nce"]
     tps = tokens / ce
@@ -108,6 +121,10 @@ def main() -> None:
     print(f"  seal-dynamic-nce   {nce / args.batches:.3f} s/batch, {nce:.2f} s/epoch (K={args.num_samples}, "
           f"S={args.loss_net_steps}, T=1, loss-net encoder frozen and cached)")
     print(f"  SEAL-dynamic NCE epoch / cross-entropy epoch = {nce / ce:.2f}x (target <= 1.5x)")
+    if "seal-dynamic-nce shared" in results:
+        sh = results["seal-dynamic-nce shared"]
+        print(f"  seal-dynamic-nce with schedule.share_task_forward: {sh / args.batches:.3f} s/batch, {sh:.2f} s/epoch; "
+              f"/ cross-entropy epoch = {sh / ce:.2f}x")
     print(f"  encoder training throughput (cross-entropy step, trainable encoder part {enc_params / 1e6:.2f} M "
           f"parameters): {tps:,.0f} tokens/s, {flops / 1e9:.1f} GFLOP/s = {100 * flops / peak:.0f}% of the measured "
           f"float32 matmul peak {peak / 1e9:.1f} GFLOP/s")

@@ -447,6 +447,7 @@ _COMMON = {
     "loss_net_steps": ("schedule", "loss_net_steps"),
     "task_net_steps": ("schedule", "task_net_steps"),
     "batch_task_forward": ("schedule", "batch_task_forward"),
+    "share_task_forward": ("schedule", "share_task_forward"),
     "score_loss_weight": ("objective", "score_loss_weight"),
     "ce_weight": ("objective", "ce_weight"),
     "inference_score_weight": ("objective", "inference_score_weight"),

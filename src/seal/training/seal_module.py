@@ -10,7 +10,8 @@ and the evaluation differ. :class:`SEALModule` holds everything that is shared:
   - cross-entropy and SEAL-static: ``T`` task-net steps;
   - SEAL-dynamic (``inner_mode="score_nn"``): ``T x (S loss-net steps, then one task-net step)`` on the same
     batch, samples redrawn at every loss-net step; the ``S`` no-grad task-net passes of one T-iteration are
-    computed in one call (``batch_task_forward``);
+    computed in one call (``batch_task_forward``); with ``S = 1``, ``share_task_forward`` runs one task-net
+    forward per T-iteration for both steps;
   - the margin / InfNet form (``inner_mode="task_nn"``): ``S x (T task-net steps, then one loss-net step)``;
   - the energy-network baselines: ``S`` loss-net steps (the task-net, if any, is fixed);
 
@@ -62,11 +63,19 @@ class Schedule:
         task_net_steps: ``T >= 1``.
         batch_task_forward: compute the ``S`` no-grad task-net passes of one T-iteration in one call (same
             distribution as ``S`` sequential passes, since the task-net does not change in between).
+        share_task_forward: SEAL-dynamic with ``S = 1`` only: run the task-net forward once per T-iteration, with
+            gradients, and use it twice: detached, as the loss-net step's noise distribution (NCE / ranking
+            samples, or the relaxed output the regression loss-net scores), then, after the loss-net update, in the
+            task-net loss. Same parameters and the same forward as the default, one forward fewer per T-iteration;
+            what changes is that in train mode the two uses share one dropout mask, where the default draws two
+            independent ones (so the random stream, and with it every value, differs from the default's). Off by
+            default (the paper's schedule, A.6).
     """
 
     loss_net_steps: int = 1
     task_net_steps: int = 1
     batch_task_forward: bool = True
+    share_task_forward: bool = False
 
     def __post_init__(self) -> None:
         for name in ("loss_net_steps", "task_net_steps"):
@@ -74,6 +83,13 @@ class Schedule:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 label = {"loss_net_steps": "loss_net_steps (S)", "task_net_steps": "task_net_steps (T)"}[name]
                 raise ValueError(f"{label} must be an integer >= 1, got {value!r}")
+        if not isinstance(self.share_task_forward, bool):
+            raise ValueError(f"schedule.share_task_forward must be true or false, got {self.share_task_forward!r}")
+        if self.share_task_forward and self.loss_net_steps != 1:
+            raise ValueError(
+                "schedule.share_task_forward needs loss_net_steps (S) = 1: with S > 1 the loss-net steps of one "
+                f"T-iteration draw from S task-net passes, got loss_net_steps={self.loss_net_steps}"
+            )
 
 
 @dataclass(frozen=True)
@@ -266,6 +282,14 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
         self.score_optimizer = score_optimizer
         self.plateau = (int(plateau_patience), float(plateau_factor), bool(plateau_on_all))
         self.dvn_sampler = dvn_sampler
+        if schedule.share_task_forward and not (
+            spec.trains_task_net and spec.loss_net_objective is not None and not spec.frozen_score_net
+            and spec.inner_mode == "score_nn" and dvn_sampler is None
+        ):
+            raise ValueError(
+                f"schedule.share_task_forward applies to SEAL-dynamic methods whose loss-net samples from the "
+                f"task-net (loss-net steps first, then the task-net step); method {spec.name!r} has no such step"
+            )
         if task_net is not None and not spec.trains_task_net:
             task_net.requires_grad_(False)
         if score_net is not None and spec.frozen_score_net:
@@ -389,10 +413,15 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
                 return self.space.relax(self.task_net(x), mask)
         return self.dvn_sampler(self.score_net, x, y, task_relaxed=task_relaxed, mask=mask)
 
-    def task_net_step(self, opt_t, x: Any, y: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """One task-net update (the loss-net's parameters frozen for its duration). Returns the detached loss."""
+    def task_net_step(
+        self, opt_t, x: Any, y: torch.Tensor, mask: torch.Tensor | None = None, z: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """One task-net update (the loss-net's parameters frozen for its duration) on the task-net's logits ``z``
+        (a forward with gradients; computed here when not given). Returns the detached loss."""
+        if z is None:
+            z = self.task_net(x)
         with self._frozen(self.score_net):
-            loss = self.task_loss(self.score_net, x, y, self.task_net(x), **self._mask_kw(mask))
+            loss = self.task_loss(self.score_net, x, y, z, **self._mask_kw(mask))
         self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
         return loss.detach()
 
@@ -416,6 +445,11 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
         elif opt_s is None:  # cross-entropy or SEAL-static: task-net steps only
             for _ in range(T):
                 loss_t = self.task_net_step(opt_t, x, y, mask)
+        elif self.spec.inner_mode == "score_nn" and self.schedule.share_task_forward:  # S = 1 (Schedule checks)
+            for _ in range(T):
+                z = self.task_net(x)  # with gradients: the noise distribution (detached), then the task-net loss
+                loss_s = self.loss_net_step(opt_s, x, y, z.detach(), mask)
+                loss_t = self.task_net_step(opt_t, x, y, mask, z=z)
         elif self.spec.inner_mode == "score_nn":
             for _ in range(T):
                 z_all = self.task_outputs(x, S) if batched else None

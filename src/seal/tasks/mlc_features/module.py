@@ -445,12 +445,13 @@ class MultilabelModule(SEALModule):
         samples = self.dvn_samples_for(x, y)
         return self.loss_net_loss(self.score_net, x, y, None, samples=samples)
 
-    def task_net_step(self, opt_t, x, y, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """One task-net update; the margin form scores the cost-augmented output too (InfNet task loss)."""
+    def task_net_step(self, opt_t, x, y, mask: torch.Tensor | None = None, z: torch.Tensor | None = None) -> torch.Tensor:
+        """One task-net update on the task-net's logits ``z`` (computed here when not given); the margin form
+        scores the cost-augmented output too (InfNet task loss)."""
         if self.cost_augmented is None:
-            return super().task_net_step(opt_t, x, y, mask)
+            return super().task_net_step(opt_t, x, y, mask, z=z)
         with self._frozen(self.score_net):
-            z = self.task_net(x)
+            z = self.task_net(x) if z is None else z
             y_ca = self.cost_augmented(torch.sigmoid(z), y)
             loss = self.task_loss(self.score_net, x, y, z, y_ca)
         self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
