@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real data and the shared cases live.
+"""Shared fixtures: where the real data and the shared cases live; one torch thread for tiny networks.
 
 Real data is read in place from ``SEAL_DATA_DIR`` (default: ``../shared/data`` next to the checkout);
 tests that need it are skipped when it is absent. The shared cases live in ``../shared/cases``.
@@ -37,3 +37,14 @@ def cases_dir() -> Path:
     if not CASES_DIR.is_dir():
         pytest.skip(f"shared cases not found at {CASES_DIR} (set SEAL_CASES_DIR)")
     return CASES_DIR
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny networks: a second OpenMP thread only adds synchronisation (and stalls on a loaded machine)."""
+    import torch
+
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)

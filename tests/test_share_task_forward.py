@@ -14,14 +14,6 @@ from seal.training.seal_module import Schedule
 D, L, B = 12, 9, 8
 
 
-@pytest.fixture
-def one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _data():
     rng = np.random.default_rng(0)
     X = torch.tensor(rng.normal(size=(B * 4, D)), dtype=torch.float32)

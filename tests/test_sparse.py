@@ -19,15 +19,6 @@ from seal.samplers.mlc import bernoulli_samples_sparse
 from seal.task_nets.mlc import MLCTaskNet
 
 
-@pytest.fixture
-def one_thread():
-    """Tiny networks: a second OpenMP thread only adds synchronisation (and stalls on a loaded machine)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 def _cands(B, K, L, density=0.3, seed=0, special=True):
     g = torch.Generator().manual_seed(seed)
     y = (torch.rand(B, K, L, generator=g) < density).float()
