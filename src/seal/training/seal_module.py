@@ -418,9 +418,9 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
     ) -> torch.Tensor:
         """One task-net update (the loss-net's parameters frozen for its duration) on the task-net's logits ``z``
         (a forward with gradients; computed here when not given). Returns the detached loss."""
-        if z is None:
-            z = self.task_net(x)
         with self._frozen(self.score_net):
+            if z is None:
+                z = self.task_net(x)
             loss = self.task_loss(self.score_net, x, y, z, **self._mask_kw(mask))
         self._step(opt_t, loss, self.task_parameters(), self.task_optimizer.grad_clip, "task-net")
         return loss.detach()
@@ -447,7 +447,8 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
                 loss_t = self.task_net_step(opt_t, x, y, mask)
         elif self.spec.inner_mode == "score_nn" and self.schedule.share_task_forward:  # S = 1 (Schedule checks)
             for _ in range(T):
-                z = self.task_net(x)  # with gradients: the noise distribution (detached), then the task-net loss
+                with self._frozen(self.score_net):  # as in task_net_step: no gradient into the loss-net
+                    z = self.task_net(x)  # with gradients: the noise distribution (detached), then the task-net loss
                 loss_s = self.loss_net_step(opt_s, x, y, z.detach(), mask)
                 loss_t = self.task_net_step(opt_t, x, y, mask, z=z)
         elif self.spec.inner_mode == "score_nn":
