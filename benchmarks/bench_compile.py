@@ -17,7 +17,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_train import build  # noqa: E402
+from bench_train import build, interleaved_medians, ready_for_steps  # noqa: E402
 
 
 def compare(dataset: str, method: str, n_batches: int) -> dict:
@@ -54,26 +53,18 @@ def compare(dataset: str, method: str, n_batches: int) -> dict:
     arms = {"eager": eager, "compiled": compiled}
     warm = {}
     for name, m in arms.items():
-        m.train()
-        opts, _ = m.configure_optimizers()
-        m.optimizers = (lambda o: (lambda: o))(opts)
+        ready_for_steps(m)
         torch.manual_seed(99)
         t = time.perf_counter()
         m.training_step(batches[0], 0)  # warm-up; the compiled arm compiles here
         warm[name] = time.perf_counter() - t
-    times = {k: [] for k in arms}
-    for i, b in enumerate(batches[1:]):
-        for name, m in arms.items():
-            torch.manual_seed(i)
-            t = time.perf_counter()
-            m.training_step(b, i)
-            times[name].append(time.perf_counter() - t)
+    med = interleaved_medians(arms, batches[1:])
     diff = max((p - q).abs().max().item() for p, q in zip(eager.parameters(), compiled.parameters()))
     hp = eager.flat_hparams
     return {
         "dataset": dataset, "method": method,
         "stk": f"{hp['loss_net_steps']}/{hp['task_net_steps']}/{hp['num_samples']}",
-        "eager": statistics.median(times["eager"]), "compiled": statistics.median(times["compiled"]),
+        "eager": med["eager"], "compiled": med["compiled"],
         "compile_s": warm["compiled"] - warm["eager"], "graphs": explained.graph_count,
         "breaks": explained.graph_break_count, "diff": diff,
     }  # fmt: skip

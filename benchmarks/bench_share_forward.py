@@ -14,12 +14,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import sys
 from pathlib import Path
 
 import torch
 import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_train import interleaved_medians, ready_for_steps  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,9 +38,7 @@ def compare(config: str, n_batches: int) -> tuple[float, float, str]:
         model = dict(cfg["model"])
         model["schedule"] = {**model.get("schedule", {}), "share_task_forward": share}
         m = MultilabelModule.from_hparams({**model, "in_features": dm.num_features, "num_labels": dm.num_labels})
-        m.train()
-        opts, _ = m.configure_optimizers()
-        m.optimizers = (lambda o: (lambda: o))(opts)
+        ready_for_steps(m)
         mods["shared" if share else "default"] = m
     batches = []
     for b in dm.train_dataloader():
@@ -47,15 +47,9 @@ def compare(config: str, n_batches: int) -> tuple[float, float, str]:
             break
     for m in mods.values():
         m.training_step(batches[0], 0)  # warm-up
-    times = {k: [] for k in mods}
-    for i, b in enumerate(batches[1:]):
-        for k, m in mods.items():
-            torch.manual_seed(i)
-            t = time.perf_counter()
-            m.training_step(b, i)
-            times[k].append(time.perf_counter() - t)
+    med = interleaved_medians(mods, batches[1:])
     hp = mods["default"].flat_hparams
-    return statistics.median(times["default"]), statistics.median(times["shared"]), f"S={hp['loss_net_steps']}, T={hp['task_net_steps']}"
+    return med["default"], med["shared"], f"S={hp['loss_net_steps']}, T={hp['task_net_steps']}"
 
 
 def main(argv=None) -> int:

@@ -15,16 +15,14 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sparse import _warm_task_net  # noqa: E402
-from bench_train import build  # noqa: E402
+from bench_train import build, interleaved_medians, ready_for_steps  # noqa: E402
 
 
 def compare(dataset: str, method: str, n_batches: int, warm: int) -> tuple:
@@ -43,21 +41,13 @@ def compare(dataset: str, method: str, n_batches: int, warm: int) -> tuple:
     stacked.task_net.forward_repeated = None  # task_outputs falls back to the stacked batch
     mods = {"stacked": stacked, "once": once}
     for m in mods.values():
-        m.train()
-        opts, _ = m.configure_optimizers()
-        m.optimizers = (lambda o: (lambda: o))(opts)
+        ready_for_steps(m)
         torch.manual_seed(99)
         m.training_step(batches[0], 0)  # warm-up
-    times = {k: [] for k in mods}
-    for i, b in enumerate(batches):
-        for k, m in mods.items():
-            torch.manual_seed(i)
-            t = time.perf_counter()
-            m.training_step(b, i)
-            times[k].append(time.perf_counter() - t)
+    med = interleaved_medians(mods, batches)
     same = all(torch.equal(p, q) for p, q in zip(stacked.parameters(), once.parameters()))
     hp = once.flat_hparams
-    s, o = statistics.median(times["stacked"]), statistics.median(times["once"])
+    s, o = med["stacked"], med["once"]
     return dataset, method, f"{hp['loss_net_steps']}/{hp['task_net_steps']}/{hp['num_samples']}", s, o, len(loader), same
 
 

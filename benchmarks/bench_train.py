@@ -87,15 +87,34 @@ def count_updates(module) -> tuple[int, int]:
     return S, S * T
 
 
+def ready_for_steps(module) -> None:
+    """Train mode and the module's optimizers attached, so that ``module.training_step`` runs outside a Trainer."""
+    module.train()
+    opts, _ = module.configure_optimizers()
+    module.optimizers = lambda: opts  # the module's training_step asks Lightning for its optimizers
+
+
+def interleaved_medians(arms: dict, batches: list) -> dict[str, float]:
+    """Median seconds per training batch of each arm (name -> module made ready by :func:`ready_for_steps`). Each
+    batch ``i`` runs through every arm in turn, each under ``torch.manual_seed(i)``, so that load on a shared
+    machine hits the arms alike."""
+    times = {k: [] for k in arms}
+    for i, b in enumerate(batches):
+        for k, m in arms.items():
+            torch.manual_seed(i)
+            t = time.perf_counter()
+            m.training_step(b, i)
+            times[k].append(time.perf_counter() - t)
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def time_batches(module, dm, n_batches: int, device: torch.device = torch.device("cpu")) -> tuple[float, int, float]:
     """Run ``n_batches`` training batches outside Lightning on ``device`` (batches moved there before the
     clock starts); returns (seconds, batches, GFLOP per batch)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     module.to(device)
-    module.train()
-    opts, _ = module.configure_optimizers()
-    module.optimizers = lambda: opts  # the module's training_step asks Lightning for its optimizers
+    ready_for_steps(module)
     loader = dm.train_dataloader()
     batches = []
     for b in loader:
