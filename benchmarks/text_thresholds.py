@@ -8,6 +8,10 @@ probabilities once and prints, per run and as mean ± sample std per (dataset, m
 ties towards 0.5), and micro-F1 likewise (global threshold).
 
     PYTHONPATH=src SEAL_DATA_DIR=... python benchmarks/text_thresholds.py [--results results/runs.jsonl]
+        [--datasets reuters21578] [--variants cpu-top1 cpu-top1-w1]
+
+Each run is evaluated at the maximum length of its own config (``data.max_length`` of the record), so a variant-B
+run reads the cache it was trained on.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ def per_label_thresholds(pv: torch.Tensor, yv: torch.Tensor) -> torch.Tensor:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--results", default="results/runs.jsonl")
+    ap.add_argument("--datasets", nargs="*", help="only these datasets (default: every text-MLC record)")
+    ap.add_argument("--variants", nargs="*", help="only these config variants (default: all)")
     args = ap.parse_args()
     torch.set_num_threads(1)
     from seal.metrics.functional import macro_f1, micro_f1
@@ -59,6 +65,8 @@ def main() -> None:
         r = json.loads(line)
         if task_of_record(r).name != "text-mlc":
             continue
+        if (args.datasets and r["dataset"] not in args.datasets) or (args.variants and r.get("variant") not in args.variants):
+            continue
         found = sorted(Path(r["run_dir"]).glob("lightning_logs/version_*/checkpoints/best.ckpt"))
         if found:
             r["best_checkpoint"] = str(found[-1])
@@ -66,11 +74,12 @@ def main() -> None:
     dms: dict = {}
     rows = defaultdict(list)
     for r in records:
-        model = TextMLCModule.load_from_checkpoint(r["best_checkpoint"], map_location="cpu", weights_only=False)
+        model = TextMLCModule.load_from_checkpoint(r["best_checkpoint"])
         model.eval()
-        key = (r["dataset"], tuple(model.input_keys()))
+        max_length = int(((r.get("config") or {}).get("data") or {}).get("max_length") or 512)
+        key = (r["dataset"], tuple(model.input_keys()), max_length)
         if key not in dms:
-            dm = TextMLCDataModule(r["dataset"], batch_size=256, max_length=512, input_keys=list(key[1]))
+            dm = TextMLCDataModule(r["dataset"], batch_size=256, max_length=max_length, input_keys=list(key[1]))
             dm.setup("test")
             dms[key] = dm
         dm = dms[key]

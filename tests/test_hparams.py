@@ -174,6 +174,44 @@ def test_an_old_flat_checkpoint_still_rebuilds_for_predict(tmp_path):
     assert rebuilt.sampler_settings.num_samples == 7
 
 
+
+def test_load_from_checkpoint_maps_flat_hyper_parameters_instead_of_dropping_them(tmp_path):
+    """Lightning's loader passes the saved hyper-parameters to __init__ and silently drops the keys it does not
+    take: a flat (pre-grouping) checkpoint would come back with the default threshold, w_s, K ... The module's
+    ``load_from_checkpoint`` rebuilds through ``from_hparams``; a grouped checkpoint round-trips too."""
+    torch.manual_seed(0)
+    m = MultilabelModule.from_hparams({**FLAT, "threshold": 0.3}).eval()
+    m.val_history = [{"epoch": 0, "example_f1": 0.25}]
+    flat_hp = {**flatten(dict(m.hparams)), "label_names": None}
+    for key in ("optimizer.kind", "loss_net_optimizer.kind"):  # not in the flat layout
+        flat_hp.pop(key)
+    seal_state = {"batches_seen": 12, "val_history": m.val_history, "epoch_times": [1.5]}
+    old = tmp_path / "old.ckpt"
+    # LightningCLI wrote "_instantiator" into the hyper-parameters of the checkpoints of its runs
+    torch.save({"hyper_parameters": {**flat_hp, "_instantiator": "lightning.pytorch.cli.instantiate_module"},
+                "state_dict": m.state_dict(), "seal": seal_state}, old)
+    new = tmp_path / "new.ckpt"
+    torch.save({"hyper_parameters": dict(m.hparams), "state_dict": m.state_dict(), "seal": seal_state}, new)
+    x = torch.rand(3, 6)
+    for path in (old, new):
+        loaded = MultilabelModule.load_from_checkpoint(path).eval()
+        assert dict(loaded.hparams) == dict(m.hparams)
+        assert loaded.hparams["threshold"] == 0.3 and loaded.task_loss.score_weight == 5.51
+        assert loaded.loss_net_loss.num_samples == 7 and loaded.schedule.loss_net_steps == 3
+        torch.testing.assert_close(loaded(x), m(x), rtol=0, atol=0)
+        assert loaded.batches_seen == 12 and loaded.val_history == [{"epoch": 0, "example_f1": 0.25}]
+    assert MultilabelModule.load_from_checkpoint(old, num_samples=3).loss_net_loss.num_samples == 3
+    bad = tmp_path / "bad.ckpt"
+    torch.save({"hyper_parameters": {**flat_hp, "no_such_key": 1}, "state_dict": m.state_dict()}, bad)
+    with pytest.raises(ValueError, match=r"unknown hyper-parameter\(s\) \['no_such_key'\]"):
+        MultilabelModule.load_from_checkpoint(bad)
+    with pytest.raises(ValueError, match="weights_only=True only"):
+        MultilabelModule.load_from_checkpoint(new, weights_only=False)
+    wrong = tmp_path / "wrong.ckpt"
+    torch.save({"hyper_parameters": {**flat_hp, "hidden": 9}, "state_dict": m.state_dict()}, wrong)
+    with pytest.raises(RuntimeError, match="size mismatch"):
+        MultilabelModule.load_from_checkpoint(wrong)
+
 def test_migrate_config_text_groups_the_model_block_and_keeps_the_header():
     text = "# header line\n# Run: seal fit\nmodel:\n  method: cross-entropy\n  hidden: 8\n  lr: 0.01\ndata:\n  dataset: genbase\n"
     new, moved, dropped = migrate_config_text(text)

@@ -231,7 +231,8 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
     def from_hparams(cls, hparams: Mapping[str, Any], **overrides: Any):
         """The module built from a checkpoint's (or a config's) hyper-parameters, grouped or flat (written before the
         grouping: mapped by :func:`seal.training.hparams.nest_flat`), with ``overrides`` (grouped or flat names, e.g.
-        ``num_samples=5``) replacing single fields. Keys this class does not take are refused.
+        ``num_samples=5``) replacing single fields. Keys this class does not take are refused, except
+        ``_instantiator``, which LightningCLI adds to the checkpoints it writes.
 
         Raises:
             ValueError: an unknown key (named), or a value the module refuses.
@@ -240,12 +241,54 @@ class SEALModule(AlternatingUpdates, L.LightningModule):
 
         from seal.training.hparams import merge_nested, nest_flat
 
-        nested = merge_nested(nest_flat(dict(hparams), cls.hparams_task), nest_flat(overrides, cls.hparams_task))
+        # LightningCLI's own bookkeeping in checkpoints it wrote (the class that instantiated the module), not a
+        # hyper-parameter
+        hparams = {k: v for k, v in dict(hparams).items() if k != "_instantiator"}
+        nested = merge_nested(nest_flat(hparams, cls.hparams_task), nest_flat(overrides, cls.hparams_task))
         accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
         unknown = sorted(set(nested) - accepted)
         if unknown:
             raise ValueError(f"{cls.__name__}: unknown hyper-parameter(s) {unknown}")
         return cls(**nested)
+
+    @classmethod
+    def load_from_checkpoint(  # type: ignore[override]
+        cls, checkpoint_path, map_location: Any = "cpu", hparams_file: Any = None, strict: bool | None = None,
+        weights_only: bool | None = None, **overrides: Any,
+    ):
+        """Lightning's ``Module.load_from_checkpoint`` for seal checkpoints: the module rebuilt by
+        :meth:`from_hparams` from the checkpoint's hyper-parameters (grouped, or flat from before the grouping),
+        then its weights (strict by default) and seal's state (:meth:`on_load_checkpoint`).
+
+        Lightning's own loader passes the saved hyper-parameters to ``__init__`` and silently drops the keys the
+        signature does not take, which for a flat (pre-grouping) checkpoint were most of them (the trainable encoder
+        layers, the threshold, ...); here they are mapped, and a key this class does not know is an error. The file
+        is read with :func:`seal.training.checkpoint.load_checkpoint` (``weights_only`` unpickling and the checksum
+        check, always: ``weights_only=False`` is refused).
+
+        Args:
+            checkpoint_path: the ``.ckpt`` file.
+            map_location: as :func:`torch.load` (default ``"cpu"``).
+            strict: weights must match the rebuilt module exactly (default ``True``).
+            overrides: hyper-parameters replacing the checkpoint's (grouped or flat names).
+
+        Raises:
+            ValueError: ``hparams_file`` or ``weights_only=False`` given; an unknown hyper-parameter.
+            FileNotFoundError, seal.training.checkpoint.CheckpointError, UnsafeCheckpointError: as
+                :func:`~seal.training.checkpoint.load_checkpoint`.
+            RuntimeError: the weights do not fit the hyper-parameters (with ``strict``).
+        """
+        from seal.training.checkpoint import load_checkpoint
+
+        if hparams_file is not None:
+            raise ValueError(f"{cls.__name__}.load_from_checkpoint: hparams_file is not supported; pass overrides")
+        if weights_only is False:
+            raise ValueError(f"{cls.__name__}.load_from_checkpoint: seal checkpoints load with weights_only=True only")
+        ckpt = load_checkpoint(checkpoint_path, map_location)
+        module = cls.from_hparams(ckpt.get("hyper_parameters") or {}, **overrides)
+        module.load_state_dict(ckpt["state_dict"], strict=True if strict is None else bool(strict))
+        module.on_load_checkpoint(ckpt)
+        return module
 
     # ------------------------------------------------------------------ assembly
     def setup_seal(
