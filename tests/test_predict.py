@@ -218,6 +218,10 @@ def test_checkpoint_and_option_errors(toy, data, tmp_path, capsys):
     _assert_error(capsys, "format")
     assert cli.main(["--ckpt_path", str(path), "--input", str(tmp_path / "nope.arff"), "--output", out]) == 2
     _assert_error(capsys, "input file not found")
+    docs = tmp_path / "docs.jsonl"
+    docs.write_text('{"text": "a", "labels": []}\n')
+    assert cli.main(["--ckpt_path", str(path), "--input", str(docs), "--output", out]) == 2
+    _assert_error(capsys, f"--input {docs}: JSON lines are text documents, and {path} is a feature-based checkpoint")
     assert not Path(out).exists()
     assert cli.main(["--ckpt_path", str(path), "--output", out]) == 2  # neither --dataset nor --input (argparse)
     assert cli.main(["--help"]) == 0

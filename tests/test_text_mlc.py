@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import tarfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -400,6 +401,7 @@ def test_read_text_jsonl_values_and_errors(tmp_path):
     src = tdata.read_text_jsonl(p, ["pos", "neg", "market"], name="train")
     assert src.texts == ["good news", "oil", "the"] and src.ids == ["1", "3", "4"]  # line numbers; blank line 2 skipped
     assert src.Y.tolist() == [[1, 0, 0], [0, 1, 1], [0, 0, 0]] and src.labelled.tolist() == [True, True, True]
+    assert src.label_ids == 1  # the 2 of line 3
     assert tdata.text_file_label_names(_write_jsonl(tmp_path / "n.jsonl", [{"text": "x", "labels": ["b", "a"]},
                                                                              {"text": "y", "labels": ["c"]}])) == ["a", "b", "c"]
     cases = [
@@ -485,6 +487,20 @@ def test_fit_and_predict_on_own_jsonl_files(tiny_bert, tmp_path, capsys):
     assert out.read_bytes() == before
     assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", str(tmp_path / "x.csv"), "--output", str(out)]) == 2
     assert "text checkpoints read JSON lines" in capsys.readouterr().err
+    # JSON lines under another extension: --input-format jsonl; integer label ids are said to index the checkpoint's
+    # labels (market, neg, pos), not read silently
+    as_txt = tmp_path / "test_as.txt"
+    as_txt.write_bytes(Path(test).read_bytes())
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", str(as_txt), "--input-format", "jsonl",
+                      "--output", str(out)]) == 0
+    assert f"4 documents from {as_txt}" in capsys.readouterr().out
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", str(as_txt), "--input-format", "csv",
+                      "--output", str(out)]) == 2
+    assert "--input-format csv does not apply to text checkpoints" in capsys.readouterr().err
+    ids = _write_jsonl(tmp_path / "ids.jsonl", [{"text": "good news", "labels": [2]}, {"text": "oil", "labels": [0, 1]}])
+    assert seal_main(["predict", "--ckpt_path", str(ckpt), "--input", ids, "--output", str(out)]) == 0
+    assert (f"3 label entries of {ids} are integer ids, read as indices into the checkpoint's 3 labels "
+            "(market, neg, pos)") in capsys.readouterr().err
 
 
 def test_predict_catalogue_split_equals_test_probabilities(toy_dataset, tiny_bert, tmp_path, capsys):
@@ -630,6 +646,47 @@ def test_text_datamodule_refuses_file_options_without_train():
 
     with pytest.raises(ValueError, match="need --data.train"):
         TextMLCDataModule("goemotions", text_field="body")
+
+
+def test_data_info_labels_option_format_option_and_seed(toy_dataset, tmp_path, capsys, monkeypatch):
+    from seal.cli.main import main as seal_main
+
+    train, _, _ = _own_files(tmp_path)
+    # --labels: a,b,c or the bracket form of --data.labels, blanks and quotes stripped; names in label-id order
+    for given in ("pos,neg,market", "[pos, neg, market]", "['pos', 'neg', 'market']"):
+        assert seal_main(["data", "info", train, "--labels", given, "--json"]) == 0
+        assert json.loads(capsys.readouterr().out)["label_names"] == ["pos", "neg", "market"]
+    assert seal_main(["data", "info", train, "--labels", "pos,neg,market,pos"]) == 1
+    assert "--labels 'pos,neg,market,pos': label name(s) given twice: pos" in capsys.readouterr().err
+    assert seal_main(["data", "info", train, "--labels", "pos,,neg"]) == 1
+    assert "--labels 'pos,,neg': an empty label name" in capsys.readouterr().err
+    ids = _write_jsonl(tmp_path / "ids.jsonl", [{"text": "a", "labels": [1]}])
+    assert seal_main(["data", "info", ids]) == 1
+    assert "seal data info: --labels name0,name1,...)" in capsys.readouterr().err
+    # JSON lines named .txt: read as LibSVM by the extension, with a hint; --format jsonl reads them
+    as_txt = tmp_path / "train_as.txt"
+    as_txt.write_bytes(Path(train).read_bytes())
+    assert seal_main(["data", "info", str(as_txt)]) == 1
+    err = capsys.readouterr().err
+    assert f"{as_txt}, line 1" in err and "starts with '{' like a JSON object" in err and "--format jsonl" in err
+    assert seal_main(["data", "info", str(as_txt), "--format", "jsonl", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["documents"] == 10
+    # an explicit --format wins over the .jsonl extension (here: not a CSV file with the label columns)
+    assert seal_main(["data", "info", train, "--format", "csv", "--labels", "pos"]) == 1
+    assert "documents" not in capsys.readouterr().out
+    # --seed reaches the text datasets' hook (the validation carve of Reuters) ...
+    seen = {}
+
+    def fake_describe(name, data_dir=None, *, max_length=None, split_seed=0, stats=None, **kw):
+        seen["split_seed"] = split_seed
+        return "described"
+
+    monkeypatch.setattr(tdata, "describe", fake_describe)
+    assert seal_main(["data", "info", "toy_text", "--data-dir", toy_dataset, "--seed", "3"]) == 0
+    assert seen == {"split_seed": 3} and "described" in capsys.readouterr().out
+    # ... and is refused where the hook has no carve to seed (segmentation: fixed split files)
+    assert seal_main(["data", "info", "weizmann_horse", "--seed", "3"]) == 2
+    assert "--seed does not apply to 'weizmann_horse'" in capsys.readouterr().err
 
 
 def test_data_info_and_predict_take_other_json_fields(tiny_bert, tmp_path, capsys):

@@ -75,7 +75,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "protocol (or only --protocol). Nothing is downloaded unless --download is given.",
     )
     sp.add_argument("name", help="dataset name (see `seal data list`), or the path of your own data file "
-                    "(.arff/.zip, .svm/.libsvm/.svmlight/.txt, .csv, .tsv)")
+                    "(.arff/.zip, .svm/.libsvm/.svmlight/.txt, .csv, .tsv; text: .jsonl/.jsonl.gz)")
     add_data_dir(sp)
     sp.add_argument("--protocol", choices=PROTOCOLS, default=None, help="only this split protocol")
     sp.add_argument("--seed", type=int, default=0, help="split seed (folds / validation carve); default 0")
@@ -83,11 +83,13 @@ def _build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--download", action="store_true", help="download missing files into the cache")
     sp.add_argument("--json", action="store_true", help="print JSON instead of text")
     own = sp.add_argument_group("your own file (NAME is a path)")
-    own.add_argument("--format", choices=("arff", "libsvm", "csv", "tsv"), default=None,
-                     help="file format (default: from the extension)")
+    own.add_argument("--format", choices=("arff", "libsvm", "csv", "tsv", "jsonl"), default=None,
+                     help="file format (default: from the extension; jsonl: a text multi-label file of JSON lines)")
     own.add_argument("--label-count", "--label_count", dest="label_count", type=int, default=None,
                      help="the first N attributes/columns are the labels (-N: the last N); wins over a MEKA -C header")
-    own.add_argument("--labels", default=None, help="comma-separated names of the label attributes/columns")
+    own.add_argument("--labels", default=None,
+                     help="label names, comma-separated (a,b,c or [a, b, c]): the label attributes/columns of a feature "
+                     "file, or a text file's label vocabulary in label-id order")
     own.add_argument("--xml", default=None, help="MULAN XML label file (ARFF)")
     own.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default="auto",
                      help="LibSVM feature indices (default auto: 0-based with a header line or an index 0)")
@@ -222,19 +224,43 @@ def _is_user_file(name: str) -> bool:
     return Path(name).suffix.lower() in EXTENSIONS or Path(name).is_file() or "/" in name
 
 
+def _label_list(text: str | None) -> list[str] | None:
+    """``--labels`` as a list of names: ``a,b,c`` or the YAML-like ``[a, b, c]`` (blanks and quotes around a name
+    are stripped), ``None`` when not given.
+
+    Raises:
+        ValueError: an empty name or a name given twice (both named).
+    """
+    if text is None:
+        return None
+    body = text.strip()
+    if body.startswith("[") and body.endswith("]"):
+        body = body[1:-1]
+    names = [n.strip().strip("'\"").strip() for n in body.split(",")]
+    if any(not n for n in names):
+        raise ValueError(f"--labels {text!r}: an empty label name (names are separated by single commas)")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"--labels {text!r}: label name(s) given twice: {', '.join(twice)}")
+    return names
+
+
 def _cmd_info_file(args) -> int:
     from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
 
     if args.protocol or args.drop_empty or args.download:
         raise ValueError("--protocol/--drop-empty/--download apply to catalogue datasets, not to a file")
-    is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or args.format == "jsonl"
-    if is_text or detect_format(args.name, args.format) == "jsonl":  # a text multi-label file: the text task's
+    if args.format is None:
+        is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or detect_format(args.name, None) == "jsonl"
+    else:
+        is_text = args.format == "jsonl"  # an explicit --format wins over the extension
+    labels = _label_list(args.labels)
+    if is_text:  # a text multi-label file: the text task's
         from seal.tasks.text_mlc.data import describe_text_file, format_text_file_description
 
         if args.label_count is not None or args.xml or args.zero_based != "auto":
             raise ValueError("--label-count/--xml/--zero-based do not apply to a .jsonl text file")
-        labels = [s for s in args.labels.split(",") if s] if args.labels else None
         info = describe_text_file(args.name, labels=labels, text_field=args.text_field, labels_field=args.labels_field,
                                   val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
                                   split_seed=args.seed)
@@ -243,7 +269,6 @@ def _cmd_info_file(args) -> int:
     if args.text_field != "text" or args.labels_field != "labels":
         raise ValueError("--text-field/--labels-field apply to JSON-lines text files (.jsonl, .jsonl.gz)")
     zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
-    labels = [s for s in args.labels.split(",") if s] if args.labels else None
     info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,
                          zero_based=zb, split_seed=args.seed,
                          **({} if args.val_fraction is None else {"val_fraction": args.val_fraction}))
@@ -317,8 +342,17 @@ def _cmd_info(args) -> int:
         described = None
         hook = _describe_hook(spec.name)
         if hook is not None:
+            import inspect
+
+            seed_kw = {}
+            if "split_seed" in inspect.signature(hook).parameters:
+                seed_kw = {"split_seed": args.seed}
+            elif args.seed != 0:
+                print(f"{PROG}: error: --seed does not apply to {spec.name!r}: its splits are fixed files, no carve is "
+                      "seeded", file=sys.stderr)
+                return 2
             try:
-                described = hook(spec.name, data_dir=args.data_dir, download=args.download)
+                described = hook(spec.name, data_dir=args.data_dir, download=args.download, **seed_kw)
                 report["protocol_stats"]["official"] = described.get("stats", {})
             except DatasetNotFoundError as e:
                 report["protocol_stats"]["official"]["error"] = str(e)

@@ -15,7 +15,7 @@ _COMMANDS = {
     "data": ("seal.cli.data", "main", "dataset registry: list, info, verify, fetch"),
     "fit": ("seal.cli.lightning", "fit_main", "train a model from a YAML config (LightningCLI)"),
     "test": ("seal.cli.lightning", "test_main", "evaluate a checkpoint on the test split"),
-    "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for a data file (ARFF, LibSVM, CSV/TSV) or dataset split"),
+    "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for a data file (ARFF, LibSVM, CSV/TSV, text JSONL) or dataset split"),
     "experiment": ("seal.cli.experiment", "main", "run a grid of datasets x methods x seeds (resumable)"),
     "report": ("seal.cli.report", "main", "render docs/results.md from results/runs.jsonl"),
     "migrate-config": ("seal.cli.migrate", "main", "rewrite config files with flat model: keys into the grouped form"),

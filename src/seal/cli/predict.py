@@ -1,4 +1,4 @@
-"""``seal predict``: write a trained model's predictions for a dataset split or an ARFF file.
+"""``seal predict``: write a trained model's predictions for a dataset split or a data file.
 
 ::
 
@@ -72,7 +72,8 @@ class PredictError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seal predict",
-        description="Write a trained model's label predictions for a dataset split or an ARFF file.",
+        description="Write a trained model's predictions for a dataset split or a data file (feature checkpoints: "
+        "ARFF, LibSVM, CSV/TSV; text checkpoints: JSON lines; see each task's docs for the others).",
     )
     p.add_argument("--ckpt_path", "--ckpt-path", dest="ckpt_path", required=True, help="checkpoint (.ckpt) to load")
     src = p.add_mutually_exclusive_group(required=True)
@@ -81,7 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
                      ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent. Text "
                      "checkpoints: JSON lines (.jsonl, .jsonl.gz), the label field optional")
     p.add_argument("--input-format", "--input_format", dest="input_format", default=None,
-                   choices=("arff", "libsvm", "csv", "tsv"), help="with --input: its format (default: from the extension)")
+                   choices=("arff", "libsvm", "csv", "tsv", "jsonl"),
+                   help="with --input: its format (default: from the extension; jsonl: JSON lines, text checkpoints)")
     p.add_argument("--labels", default=None,
                    help="with --input (ARFF, CSV/TSV): comma-separated names of the label attributes/columns")
     p.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default=None,

@@ -172,6 +172,11 @@ def _scan_libsvm(path: str) -> _RawLibsvm:
                 toks = s.split()
                 if not seen_first:
                     seen_first = True
+                    if s.lstrip().startswith("{"):
+                        raise FormatError(
+                            "the line starts with '{' like a JSON object, but the file is read as LibSVM (its "
+                            "extension); for JSON lines name it .jsonl, or say --format jsonl (seal data info) / "
+                            "--input-format jsonl (seal predict)", path=path, line=lineno)
                     if len(toks) == 3 and all(_INT.match(t) for t in toks) and ":" not in s:
                         header = (int(toks[0]), int(toks[1]), int(toks[2]))
                         continue

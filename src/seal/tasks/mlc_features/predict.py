@@ -172,6 +172,9 @@ def _file_inputs(args, dm_hp: dict, hp):
     if not Path(path).is_file():
         raise PredictError(f"input file not found: {path}")
     fmt = detect_format(path, args.input_format)
+    if fmt == "jsonl":
+        raise PredictError(f"--input {path}: JSON lines are text documents, and {args.ckpt_path} is a feature-based "
+                           "checkpoint (it reads ARFF, LibSVM/SVMlight or CSV/TSV feature files)")
     if fmt != "arff":
         return _other_file_inputs(args, fmt, dm_hp, hp)
     spec = None

@@ -78,6 +78,7 @@ class TextSource:
         Y: ``(N, L)`` uint8 gold label matrix.
         labelled: ``(N,)`` bool, which documents carry a label field (prediction input may omit it; their rows of
             ``Y`` are 0); ``None``: all of them.
+        label_ids: how many label entries were integer ids (into the label list) rather than names.
     """
 
     name: str
@@ -87,6 +88,7 @@ class TextSource:
     ids: list[str]
     Y: np.ndarray
     labelled: np.ndarray | None = None
+    label_ids: int = 0
 
 
 @dataclass
@@ -389,7 +391,8 @@ def text_file_label_names(path: str | os.PathLike, *, text_field: str = "text", 
         for lab in labs:
             if not isinstance(lab, str) or not lab:
                 raise TextDataError(f"{path}, line {lineno}, field {labels_field!r}: label {lab!r} is not a label name; "
-                                    "integer label ids need the label list (--data.labels '[name0, name1, ...]')")
+                                    "integer label ids need the label list (seal fit: --data.labels '[name0, name1, ...]'; "
+                                    "seal data info: --labels name0,name1,...)")
             names.add(lab)
     if not n:
         raise TextDataError(f"{path}: no documents (the file is empty)")
@@ -432,6 +435,7 @@ def read_text_jsonl(
     index = {n: i for i, n in enumerate(label_names)}
     L = len(label_names)
     texts, ids, rows, labelled = [], [], [], []
+    n_ids = 0
     for lineno, text, labs in _jsonl_records(path, text_field, labels_field, labels_optional):
         row = np.zeros(L, dtype=np.uint8)
         for lab in labs or ():
@@ -447,6 +451,7 @@ def read_text_jsonl(
                 if not 0 <= lab < L:
                     raise TextDataError(f"{where}: label id {lab} is outside [0, {L})")
                 k = lab
+                n_ids += 1
             if row[k]:
                 raise TextDataError(f"{where}: label {lab!r} is listed twice")
             row[k] = 1
@@ -457,7 +462,7 @@ def read_text_jsonl(
     if not texts:
         raise TextDataError(f"{path}: no documents (the file is empty)")
     key = _texts_key(sha256_of(path), texts)
-    return TextSource(name, str(path), key, texts, ids, np.stack(rows), np.array(labelled, dtype=bool))
+    return TextSource(name, str(path), key, texts, ids, np.stack(rows), np.array(labelled, dtype=bool), n_ids)
 
 
 def check_carve(path, n: int, val_fraction: float) -> None:
@@ -505,7 +510,7 @@ def load_text_files(
     if labels is not None:
         labels = [str(n) for n in labels]
         if not labels or any(not n for n in labels) or len(set(labels)) != len(labels):
-            raise TextDataError(f"--data.labels must be distinct non-empty names, got {labels}")
+            raise TextDataError(f"the label list (--data.labels / --labels) must be distinct non-empty names, got {labels}")
         label_names, origin = labels, "given"
     else:
         label_names = text_file_label_names(train, text_field=text_field, labels_field=labels_field)
@@ -518,7 +523,7 @@ def load_text_files(
         except TextDataError as exc:
             if labels is None and name != "train" and "not in the label vocabulary" in str(exc):
                 raise TextDataError(f"{exc}; the vocabulary is the label names used in {train}: list every label "
-                                    "with --data.labels") from None
+                                    "with --data.labels (seal fit) or --labels (seal data info)") from None
             raise
 
     sources = {"train": read(train, "train")}
@@ -794,9 +799,10 @@ def describe(
     return "\n".join(out)
 
 
-def describe_dataset(name: str, *, data_dir=None, download: bool = False) -> dict:
+def describe_dataset(name: str, *, data_dir=None, download: bool = False, split_seed: int = 0) -> dict:
     """``seal data info`` for a text dataset (the text-mlc task's ``describe`` hook): :func:`describe` at 512
     word-pieces with the default encoder's tokenizer (statistics without truncation when it is not installed).
+    ``split_seed`` seeds the validation carve of a dataset without an official validation split (Reuters).
 
     Returns:
         ``{"text": the summary, "stats": its numbers}``.
@@ -806,5 +812,5 @@ def describe_dataset(name: str, *, data_dir=None, download: bool = False) -> dic
             ignored); TextDataError: bad content (file and line).
     """
     stats: dict = {}
-    text = describe(name, data_dir, max_length=512, stats=stats)
+    text = describe(name, data_dir, max_length=512, split_seed=split_seed, stats=stats)
     return {"text": text, "stats": stats}

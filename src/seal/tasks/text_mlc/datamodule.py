@@ -118,19 +118,27 @@ class TextMLCDataModule(SplitLoadersMixin, L.LightningDataModule):
         batch_size: training batch size (the paper's text configs: 16).
         eval_batch_size: validation / test batch size (default: ``batch_size``).
         max_length: word-pieces kept per document, special tokens included (the paper: 512).
-        val_fraction, split_seed: Reuters validation carve (:func:`seal.tasks.text_mlc.data.load_text_dataset`).
+        val_fraction: share of the training documents carved as validation where a dataset has no validation
+            split (Reuters, or your own ``train`` file without ``val``), by iterative stratification
+            (:func:`seal.tasks.text_mlc.data.load_text_dataset`); default 0.1.
+        split_seed: seed of that validation carve; default 0.
         data_dir: where the files are (default ``$SEAL_DATA_DIR``, then the cache).
         cache_dir: token / feature cache (default ``$SEAL_CACHE_DIR`` or ``~/.cache/seal``).
         feature_batch_size: documents per frozen-encoder pass when building the feature cache.
         num_workers: DataLoader workers.
-        encoder, input_keys: normally taken from the attached module (:meth:`TextMLCModule.input_keys`) in
-            :meth:`setup`; give them to use the DataModule alone.
-        train, val, test: your own JSON-lines files instead of a catalogue dataset
-            (:func:`seal.tasks.text_mlc.data.load_text_files`): without ``val`` a validation split is carved from
-            ``train`` (``val_fraction``, ``split_seed``), without ``test`` there is no test split. Read here, so
-            that the label count reaches the model; the sizes are printed.
-        labels: with ``train``: the label names in label-index order (default: the sorted names in ``train``).
-        text_field, labels_field: with ``train``: the JSON fields of the text and of the label list.
+        encoder: Hugging Face encoder path or name; normally taken from the attached module's ``model.encoder``
+            in :meth:`setup`; give it to use the DataModule alone.
+        input_keys: the batch keys to build (:meth:`TextMLCModule.input_keys`); normally taken from the attached
+            module; give them to use the DataModule alone.
+        train: your own training file of JSON lines (``{"text": ..., "labels": [...]}`` per line), read instead
+            of a catalogue dataset (:func:`seal.tasks.text_mlc.data.load_text_files`); the sizes are printed.
+        val: your own validation file (JSON lines); without it a validation split is carved from ``train``
+            (``val_fraction``, ``split_seed``).
+        test: your own test file (JSON lines); without it there is no test split.
+        labels: with ``train``: the label names in label-index order (default: the sorted names in ``train``);
+            required when the files give labels as integer ids.
+        text_field: with ``train``: the JSON field of the text (default ``text``).
+        labels_field: with ``train``: the JSON field of the label list (default ``labels``).
 
     Raises:
         ValueError: an unknown dataset, an unknown input key, ``val`` / ``test`` / ``labels`` without ``train``;

@@ -80,7 +80,10 @@ def run_predict(args, ckpt: dict) -> str:
     from seal.tasks.text_mlc.datamodule import TextSplit, source_inputs
     from seal.text.encoder import load_tokenizer
 
-    for opt, value in (("--input-format", args.input_format), ("--labels", args.labels),
+    if args.input_format not in (None, "jsonl"):
+        raise PredictError(f"--input-format {args.input_format} does not apply to text checkpoints (they read JSON "
+                           "lines: --input-format jsonl, or a .jsonl / .jsonl.gz file)")
+    for opt, value in (("--labels", args.labels),
                        ("--label-count", args.label_count), ("--xml", args.xml), ("--zero-based", args.zero_based),
                        ("--protocol", args.protocol), ("--drop-empty", args.drop_empty)):
         if value is not None:
@@ -102,11 +105,15 @@ def run_predict(args, ckpt: dict) -> str:
     labels_field = getattr(args, "labels_field", None) or dm_hp.get("labels_field", "labels")
     batch_size = args.batch_size or int(dm_hp.get("eval_batch_size") or dm_hp.get("batch_size") or 16)
     if args.input is not None:
-        if not str(args.input).endswith((".jsonl", ".jsonl.gz")):
-            raise PredictError(f"--input {args.input}: text checkpoints read JSON lines (.jsonl or .jsonl.gz), one "
-                               f"{{{text_field!r}: ..., {labels_field!r}: [...]}} object per line")
+        if args.input_format != "jsonl" and not str(args.input).endswith((".jsonl", ".jsonl.gz")):
+            raise PredictError(f"--input {args.input}: text checkpoints read JSON lines (.jsonl or .jsonl.gz, or "
+                               f"--input-format jsonl), one {{{text_field!r}: ..., {labels_field!r}: [...]}} object "
+                               "per line")
         src = read_text_jsonl(args.input, names, name="input", text_field=text_field, labels_field=labels_field,
                               labels_optional=True)
+        if src.label_ids:
+            _log(f"{src.label_ids} label entries of {args.input} are integer ids, read as indices into "
+                 f"the checkpoint's {len(names)} labels ({', '.join(names[:6])}{', ...' if len(names) > 6 else ''})")
         rows, where, dataset_name = np.arange(len(src.texts), dtype=np.int64), args.input, Path(args.input).name
         gold = src.Y if src.labelled is not None and bool(src.labelled.all()) else None
     else:
