@@ -109,3 +109,69 @@ def test_ddp_two_cpu_processes_agree_with_single_process(data_dir, tmp_path):
     assert abs(s["example_f1"] - d["example_f1"]) < 0.02
     assert abs(s["map"] - d["map"]) < 0.02
     assert s["example_f1"] > 0.9
+
+
+@pytest.mark.parametrize(
+    "option, value, expected",
+    [
+        ("--trainer.default_root_dir", "afile", "--trainer.default_root_dir {tmp}/afile: is an existing file, not a directory"),
+        ("--trainer.default_root_dir", "afile/sub", "--trainer.default_root_dir {tmp}/afile/sub: {tmp}/afile is a file, not a directory"),
+        ("--metrics_file", "adir", "--metrics_file {tmp}/adir: is an existing directory, not a file"),
+        ("--metrics_file", "afile/m.json", "--metrics_file {tmp}/afile/m.json: {tmp}/afile is a file, not a directory"),
+    ],
+)
+def test_an_output_path_blocked_by_a_file_or_directory_is_one_error_before_training(data_dir, tmp_path, option, value, expected):
+    (tmp_path / "afile").write_text("not a directory")
+    (tmp_path / "adir").mkdir()
+    root = ["--trainer.default_root_dir", str(tmp_path / "root")] if option != "--trainer.default_root_dir" else []
+    r = _run_cli(
+        ["fit", "--config", GENBASE_CE, "--trainer.max_epochs", "1", *root, option, str(tmp_path / value)],
+        {"SEAL_DATA_DIR": str(data_dir)},
+    )
+    assert r.returncode == 2
+    assert "Traceback" not in r.stderr
+    assert [ln for ln in r.stderr.splitlines() if ln.startswith("seal")] == ["seal: error: " + expected.format(tmp=tmp_path)]
+    assert (tmp_path / "afile").read_text() == "not a directory" and list((tmp_path / "adir").iterdir()) == []
+    assert not list(tmp_path.glob("**/*.ckpt")) and not (tmp_path / "root").exists()
+
+
+def test_fit_replaces_an_existing_metrics_file_saying_so_and_prints_its_tasks_conventions(data_dir, tmp_path):
+    from seal.metrics import MULTILABEL_CONVENTIONS
+
+    metrics = tmp_path / "m.json"
+    args = ["fit", "--config", GENBASE_CE, "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false",
+            "--trainer.default_root_dir", str(tmp_path), "--metrics_file", str(metrics)]  # fmt: skip
+    first = _run_cli(args, {"SEAL_DATA_DIR": str(data_dir)})
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "replaced existing" not in first.stderr
+    assert first.stdout.rstrip("\n").splitlines()[-1] == MULTILABEL_CONVENTIONS  # not segmentation's too
+    metrics.write_text('{"from": "an older run"}')
+    second = _run_cli(args, {"SEAL_DATA_DIR": str(data_dir)})
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert [ln for ln in second.stderr.splitlines() if ln.startswith("seal")] == [
+        f"seal: replaced existing metrics file {metrics}"
+    ]
+    assert json.loads(metrics.read_text())["epochs"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["lightning_logs", "m.json"]  # no temporary file left
+
+
+def test_metrics_file_write_is_atomic(tmp_path, monkeypatch, capsys):
+    from seal.cli import lightning
+
+    metrics = tmp_path / "m.json"
+    metrics.write_text("old")
+    with pytest.raises(TypeError):  # not JSON: nothing is written
+        lightning.write_metrics_file(metrics, {"x": object()})
+
+    def fail(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(OSError, match="disk full"):
+        lightning.write_metrics_file(metrics, {"epochs": 1})
+    assert metrics.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["m.json"]
+    assert capsys.readouterr().err == ""
+    monkeypatch.undo()
+    lightning.write_metrics_file(metrics, {"epochs": 1})
+    assert json.loads(metrics.read_text()) == {"epochs": 1}
+    assert capsys.readouterr().err == f"seal: replaced existing metrics file {metrics}\n"

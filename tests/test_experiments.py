@@ -716,3 +716,146 @@ def test_report_rates_below_ten_keep_two_significant_digits():
     assert _fmt_mean([16.4], digits=0, thousands=True) == "16"
     assert _fmt_mean([12345.0], digits=0, thousands=True) == "12,345"
     assert _fmt_mean([0.0], digits=0) == "0"
+
+
+# ------------------------------------------------------------------------------- overrides in a run's identity
+
+
+def test_override_identity_leaves_out_cosmetic_options_and_the_chain_argument():
+    from seal.experiments.runner import COSMETIC_OPTIONS, override_identity
+
+    assert COSMETIC_OPTIONS == {"trainer.enable_progress_bar", "trainer.enable_model_summary", "trainer.log_every_n_steps"}
+    assert override_identity(["--trainer.enable_progress_bar=false"]) == ()
+    assert override_identity([]) == ()
+    assert override_identity(
+        ["--trainer.enable_progress_bar", "false", "--data.max_train_instances", "64", "--trainer.init_args.max_epochs=1",
+         "--trainer.log_every_n_steps=5", "--no_test"]
+    ) == ("--data.max_train_instances=64", "--trainer.max_epochs=1", "--no_test")  # fmt: skip
+    # the checkpoint argument the runner appends to a chained run is not part of it
+    assert override_identity(["--trainer.enable_progress_bar=false", "--model.task_checkpoint=/r/best.ckpt"],
+                             "model.task_checkpoint") == ()
+    assert override_identity(["--model.task_checkpoint=/r/best.ckpt"]) == ("--model.task_checkpoint=/r/best.ckpt",)
+
+
+def test_a_run_recorded_with_other_overrides_refuses_the_grid(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", overrides=["--trainer.max_epochs=3", "--data.max_train_instances=64"])
+    results = workdir / "results" / "runs.jsonl"
+    assert experiment_main([str(grid)]) == 0
+    capsys.readouterr()
+    before = results.read_bytes()
+    assert len(_lines(results)) == 8
+
+    _write_grid(workdir / "grid.yaml", overrides=["--trainer.max_epochs=3", "--data.max_train_instances=128"])
+    expected = (
+        "seal experiment: error: results/runs.jsonl: bibtex/cross-entropy (cpu) seed 0 [split paper] is recorded "
+        "with overrides [--trainer.max_epochs=3 --data.max_train_instances=64] but this grid runs it with "
+        "[--trainer.max_epochs=3 --data.max_train_instances=128] (and 7 more runs of this grid likewise); not taking "
+        "one for the other nor running over it: give this grid its own --results and --runs-dir (overrides compared "
+        "without --trainer.enable_model_summary, --trainer.enable_progress_bar, --trainer.log_every_n_steps)"
+    )
+    for extra in (["--dry-run"], []):
+        assert experiment_main([str(grid), *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.splitlines() == [expected]
+        assert captured.out == ""
+    assert results.read_bytes() == before
+
+    # a smoke run does not pass for the real one either: the grid without the limit is refused as well
+    _write_grid(workdir / "grid.yaml", overrides=["--trainer.max_epochs=3"], seeds=[1])
+    assert experiment_main([str(grid), "--datasets", "genbase", "--methods", "cross-entropy"]) == 2
+    assert capsys.readouterr().err.splitlines() == [(
+        "seal experiment: error: results/runs.jsonl: genbase/cross-entropy seed 1 [split paper] is recorded with "
+        "overrides [--trainer.max_epochs=3 --data.max_train_instances=64] but this grid runs it with "
+        "[--trainer.max_epochs=3]; not taking one for the other nor running over it: give this grid its own "
+        "--results and --runs-dir (overrides compared without --trainer.enable_model_summary, "
+        "--trainer.enable_progress_bar, --trainer.log_every_n_steps)"
+    )]
+
+    # in its own results file and run root the other grid runs, and its records keep their overrides
+    assert experiment_main([str(grid), "--results", "smoke/runs.jsonl", "--runs-dir", "smoke/runs"]) == 0
+    smoke = [json.loads(ln) for ln in _lines(workdir / "smoke" / "runs.jsonl")]
+    assert len(smoke) == 4 and {tuple(r["overrides"]) for r in smoke} == {
+        ("--trainer.max_epochs=3",), ("--trainer.max_epochs=3", "--model.schedule.loss_net_steps=3")
+    }
+    assert results.read_bytes() == before
+
+
+def test_cosmetic_overrides_and_their_spelling_keep_a_recorded_run_done(workdir, capsys):
+    grid = _write_grid(workdir / "grid.yaml", overrides=["--trainer.max_epochs=3"])
+    results = workdir / "results" / "runs.jsonl"
+    assert experiment_main([str(grid)]) == 0
+    before = results.read_bytes()
+    capsys.readouterr()
+    _write_grid(workdir / "grid.yaml", overrides=[
+        "--trainer.enable_progress_bar=false", "--trainer.max_epochs", "3", "--trainer.log_every_n_steps=1",
+        "--trainer.enable_model_summary", "true",
+    ])  # fmt: skip
+    assert experiment_main([str(grid)]) == 0
+    out = capsys.readouterr().out
+    assert "8 runs planned, 8 already in results/runs.jsonl, 0 to run" in out
+    assert results.read_bytes() == before
+
+
+def test_records_without_overrides_are_done_for_a_grid_with_only_cosmetic_ones(workdir, capsys):
+    # records written before overrides were recorded (as the first cross-entropy records of results/runs.jsonl)
+    results = workdir / "results" / "runs.jsonl"
+    for seed in (0, 1):
+        append_result(results, {"dataset": "genbase", "method": "cross-entropy", "variant": None, "seed": seed,
+                                "split_protocol": "paper", "metrics": {"test": {"example_f1": 0.5}}})
+    grid = _write_grid(workdir / "grid.yaml", overrides=["--trainer.enable_progress_bar=false"], datasets=["genbase"],
+                       methods=["cross-entropy"])  # fmt: skip
+    assert experiment_main([str(grid), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "2 runs planned, 2 already in results/runs.jsonl, 0 to run" in out
+    assert out.count("(already recorded)") == 2
+
+
+def test_recorded_run_tells_done_from_conflict(workdir):
+    from seal.experiments.runner import recorded_run
+
+    grid = load_grid(_write_grid(workdir / "grid.yaml", overrides=["--trainer.max_epochs=3"], datasets=["genbase"],
+                                 methods=["cross-entropy"], seeds=[0]))  # fmt: skip
+    (spec,) = plan_runs(grid)
+    base = {"dataset": "genbase", "method": "cross-entropy", "variant": None, "seed": 0, "split_protocol": "paper"}
+    other = dict(base, overrides=["--trainer.max_epochs=5"])
+    same = dict(base, overrides=["--trainer.enable_progress_bar=false", "--trainer.max_epochs=3"])
+    assert recorded_run([], spec) == (None, None)
+    assert recorded_run([other], spec) == ("conflict", other)
+    assert recorded_run([other, same], spec) == ("done", same)  # one record with the same overrides is enough
+    assert recorded_run([dict(same, seed=1)], spec) == (None, None)
+
+
+MEDDLING_FIT = textwrap.dedent(
+    """
+    import json, runpy, sys
+    # another grid records this run and the next one with other overrides while this one trains
+    with open("results/runs.jsonl", "a") as fh:
+        for method in ("cross-entropy", "seal-dynamic-nce"):
+            fh.write(json.dumps({"dataset": "genbase", "method": method, "variant": None, "seed": 0,
+                                 "split_protocol": "paper", "overrides": ["--trainer.max_epochs=9"]}) + "\\n")
+    sys.argv = ["fake_fit.py", *sys.argv[1:]]
+    runpy.run_path("fake_fit.py", run_name="__main__")
+    """
+)
+
+
+def test_a_run_recorded_meanwhile_with_other_overrides_is_not_recorded_again(workdir, capsys):
+    (workdir / "meddling_fit.py").write_text(MEDDLING_FIT)
+    grid = _write_grid(workdir / "grid.yaml", datasets=["genbase"], seeds=[0], per_run_overrides={},
+                       command=[sys.executable, "meddling_fit.py", "{config}", "{seed}", "{run_dir}", "{metrics_file}"])
+    results = workdir / "results" / "runs.jsonl"
+    results.parent.mkdir()
+    assert experiment_main([str(grid)]) == 1
+    out = capsys.readouterr().out
+    conflict = (
+        "results/runs.jsonl: genbase/{method} seed 0 [split paper] is recorded with overrides [--trainer.max_epochs=9] "
+        "but this grid runs it with [--trainer.max_epochs=3]; not taking one for the other nor running over it: give "
+        "this grid its own --results and --runs-dir (overrides compared without --trainer.enable_model_summary, "
+        "--trainer.enable_progress_bar, --trainer.log_every_n_steps)"
+    )
+    assert "FAILED genbase/cross-entropy seed 0 after" in out
+    assert f": not recorded: {conflict.format(method='cross-entropy')}" in out
+    assert f"[2/2] FAILED genbase/seal-dynamic-nce seed 0: not started: {conflict.format(method='seal-dynamic-nce')}" in out
+    assert "summary: 0 ok, 2 failed" in out
+    assert [json.loads(ln)["overrides"] for ln in _lines(results)] == [["--trainer.max_epochs=9"]] * 2
+    assert not (workdir / "runs" / "genbase" / "seal-dynamic-nce").exists()

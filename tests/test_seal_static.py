@@ -225,6 +225,30 @@ def test_grid_chains_runs_through_best_checkpoints(chain_dir, capsys):
     assert "2 already in" in out and "1 to run" in out
 
 
+def test_chained_records_with_their_checkpoint_argument_count_as_done(chain_dir, capsys):
+    # the runner appends --model.task_checkpoint / --model.score_checkpoint to a chained run's overrides; a rerun
+    # of the same grid takes those records as its runs (the argument is not part of the comparison), a grid with
+    # another override does not
+    grid = _grid(chain_dir / "grid.yaml", datasets=["genbase"], overrides=["--trainer.enable_progress_bar=false"])
+    results = chain_dir / "results" / "runs.jsonl"
+    assert experiment_main([str(grid)]) == 0
+    before = results.read_bytes()
+    capsys.readouterr()
+    assert experiment_main([str(grid)]) == 0
+    assert "3 runs planned, 3 already in results/runs.jsonl, 0 to run" in capsys.readouterr().out
+    assert results.read_bytes() == before
+    grid = _grid(chain_dir / "grid.yaml", datasets=["genbase"], overrides=["--trainer.max_epochs=2"])
+    assert experiment_main([str(grid), "--methods", "seal-static-nce", "--dry-run"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[:2] == ["seal experiment: nce-gbi added: seal-static-nce starts from its checkpoints",
+                       "seal experiment: cross-entropy added: seal-static-nce starts from its checkpoints"]
+    assert err[2].startswith(
+        "seal experiment: error: results/runs.jsonl: genbase/seal-static-nce seed 0 [split paper] is recorded with "
+        "overrides [] (none) but this grid runs it with [--trainer.max_epochs=2] (and 2 more runs of this grid "
+        "likewise); "
+    ) and len(err) == 3
+
+
 def test_failed_parent_fails_its_chain_without_starting_it(chain_dir, capsys):
     grid = _grid(chain_dir / "grid.yaml")
     assert experiment_main([str(grid)]) == 1

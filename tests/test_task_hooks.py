@@ -176,21 +176,91 @@ def test_validation_curves_follow_the_task_metric(toy_task, tmp_path):
     assert (figs / "val_f1_toy_words_a_first_seed.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_experiment_metrics_table_adds_the_task_columns(toy_task):
+def test_experiment_metrics_table_has_the_columns_of_the_runs_tasks(toy_task, monkeypatch):
+    from dataclasses import replace
+
     from seal.experiments.runner import format_metrics_table
+    from seal.metrics import SEGMENTATION_CONVENTIONS
 
     seg = {"dataset": "weizmann_horse", "method": "cross-entropy", "seed": 0, "epochs": 2,
            "metrics": {"test": {"mean_iou": 0.61, "pixel_accuracy": 0.875}}}  # fmt: skip
     lines = format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8), seg]).splitlines()
-    header = lines[2].split()
-    assert header == ["run", "ex-F1", "micro-F1", "macro-F1", "mAP", "Hamming", "toy-acc", "mIoU", "pix-acc", "epochs",
-                      "s/epoch"]  # fmt: skip
+    # registry order: segmentation, then the toy task (registered last); no multi-label columns without such runs
+    assert lines[2].split() == ["run", "mIoU", "pix-acc", "toy-acc", "epochs", "s/epoch"]
     toy_row, seg_row = lines[3].split(), lines[4].split()
-    assert toy_row[0] == "toy_words_a/cross-entropy" and toy_row[-5:] == ["80.00", "-", "-", "3", "1.00"]
-    assert seg_row[-5:] == ["-", "61.00", "87.50", "2", "-"]
-    assert format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8)]).splitlines()[2].split()[-3:] == [
-        "toy-acc", "epochs", "s/epoch"
+    assert toy_row == ["toy_words_a/cross-entropy", "seed", "0", "-", "-", "80.00", "3", "1.00"]
+    assert seg_row == ["weizmann_horse/cross-entropy", "seed", "0", "61.00", "87.50", "-", "2", "-"]
+    assert lines[5:] == [SEGMENTATION_CONVENTIONS]  # the toy task states no conventions
+    assert format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8)]).splitlines()[2].split() == [
+        "run", "toy-acc", "epochs", "s/epoch"
     ]
+    # a task that names no columns gets one of its main metric
+    monkeypatch.setitem(TASKS, toy_task.name, replace(toy_task, summary_metrics=()))
+    assert format_metrics_table([_record("toy_words_a", "cross-entropy", 0, 0.8)]).splitlines()[2:4] == [
+        "run                               toy acc  epochs  s/epoch",
+        "toy_words_a/cross-entropy seed 0    80.00       3     1.00",
+    ]
+
+
+def _srl_record(method: str, seed: int, labeled: float, unlabeled: float, ucr: float) -> dict:
+    """A record as SRL runs write them to results/runs.jsonl (no ``task`` key: the dataset's kind says srl)."""
+    test = {"f1/ARG0": 0.42, "instances": 4798.0, "labeled_f1": labeled, "labeled_precision": 0.63,
+            "labeled_recall": 0.33, "ucr_violation_rate": ucr, "ucr_violation_rate_gold": 0.0158,
+            "unlabeled_f1": unlabeled}  # fmt: skip
+    return {"dataset": "up_english_ewt", "split_protocol": "official", "method": method, "variant": "cpu",
+            "seed": seed, "metrics": {"test": test, "val": {"labeled_f1": labeled}}, "epochs": 12,
+            "timings": {"epoch_s_mean": 30.0}}  # fmt: skip
+
+
+def test_experiment_summary_of_srl_runs_shows_srl_metrics_and_conventions():
+    from seal.experiments.runner import format_comparison, format_metrics_table
+    from seal.metrics import SRL_CONVENTIONS
+
+    records = [_srl_record("cross-entropy", 0, 0.4377, 0.5137, 0.0529), _srl_record("crf", 0, 0.5177, 0.6090, 0.0852)]
+    assert format_metrics_table(records).splitlines() == [
+        "",
+        "test metrics (x100):",
+        "run                                        labeled-F1  unlabeled-F1  UCR-viol  epochs  s/epoch",
+        "up_english_ewt/cross-entropy (cpu) seed 0       43.77         51.37      5.29      12    30.00",
+        "up_english_ewt/crf (cpu) seed 0                 51.77         60.90      8.52      12    30.00",
+        SRL_CONVENTIONS,
+    ]
+    assert "multi-label" not in format_metrics_table(records)
+    assert format_comparison(records).splitlines()[2:] == [
+        "  up_english_ewt  cross-entropy (cpu)  labeled F1  43.77 ± 0.00  (1 seed)",
+        ("  up_english_ewt  crf (cpu)            labeled F1  51.77 ± 0.00  (1 seed)  +8.00 vs cross-entropy (cpu): one "
+         "seed each: no spread to compare with"),
+    ]
+
+
+def test_every_task_states_its_summary_metrics_and_conventions():
+    from seal.metrics import MULTILABEL_CONVENTIONS, SEGMENTATION_CONVENTIONS, SRL_CONVENTIONS
+
+    multilabel = (("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"),
+                  ("hamming_loss", "Hamming"))  # fmt: skip
+    assert {name: (t.summary_metrics, t.conventions_text()) for name, t in TASKS.items()} == {
+        "multilabel": (multilabel, MULTILABEL_CONVENTIONS),
+        "text-mlc": (multilabel, MULTILABEL_CONVENTIONS),
+        "segmentation": ((("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")), SEGMENTATION_CONVENTIONS),
+        "srl": ((("labeled_f1", "labeled-F1"), ("unlabeled_f1", "unlabeled-F1"), ("ucr_violation_rate", "UCR-viol")),
+                SRL_CONVENTIONS),
+    }
+    assert "multi-label" not in SRL_CONVENTIONS and "segmentation" not in MULTILABEL_CONVENTIONS
+    assert "V and the null tag O are not arguments" in SRL_CONVENTIONS
+
+
+def test_fit_prints_the_conventions_of_its_task():
+    from seal.cli.lightning import format_metrics
+    from seal.metrics import MULTILABEL_CONVENTIONS, SRL_CONVENTIONS
+
+    # each task's `seal fit` CLI names its task, whose paragraph after_fit prints under the test metrics
+    assert {name: t.cli_class().task_name for name, t in TASKS.items()} == {n: n for n in TASKS}
+    assert format_metrics({"labeled_f1": 0.5, "instances": 3.0}, "test metrics (crf)", SRL_CONVENTIONS).splitlines() == [
+        "test metrics (crf)", "------------------", "labeled_f1             0.5000", "instances              3.0000",
+        SRL_CONVENTIONS,
+    ]  # fmt: skip
+    assert format_metrics({"example_f1": 0.25}).splitlines()[-1] == MULTILABEL_CONVENTIONS
+    assert format_metrics({"example_f1": 0.25}, conventions="").splitlines() == ["metrics", "-------", "example_f1             0.2500"]
 
 
 def test_task_net_fields_are_those_the_registered_tasks_name(toy_task, monkeypatch):

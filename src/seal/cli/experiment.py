@@ -1,7 +1,8 @@
 """``seal experiment GRID.yaml``: run a grid of datasets x methods x seeds, resumably.
 
 Each run is a ``seal fit`` subprocess writing to ``runs/<dataset>/<method>[.<variant>]/seed<seed>``; each
-successful run appends one JSON line to ``results/runs.jsonl``; runs already recorded there are skipped.
+successful run appends one JSON line to ``results/runs.jsonl``; runs already recorded there (same key and
+overrides) are skipped, and a run recorded there with other overrides refuses the grid.
 See :mod:`seal.experiments.runner` for the grid format.
 """
 
@@ -13,12 +14,19 @@ import sys
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``seal experiment``."""
+    from seal.experiments.runner import COSMETIC_OPTIONS
+
+    cosmetic = ", ".join(f"--{name}" for name in sorted(COSMETIC_OPTIONS))
     parser = argparse.ArgumentParser(
         prog="seal experiment",
         description=(
             "Run datasets x methods x seeds from a grid YAML as `seal fit` subprocesses. Runs whose key "
-            "(dataset, method, variant, seed, split protocol) is already in the results file are skipped, so "
-            "an interrupted grid resumes where it stopped. Exit status 1 if any run failed."
+            "(dataset, method, variant, seed, split protocol) is already in the results file with the same "
+            "overrides are skipped, so an interrupted grid resumes where it stopped. Overrides are compared "
+            f"without the cosmetic ones ({cosmetic}) and without the checkpoint argument `after` appends; a run "
+            "recorded only with other overrides (e.g. a smoke run with --data.max_train_instances=64) refuses the grid "
+            "before anything runs (exit 2, one line naming both override lists): give such a grid its own "
+            "--results and --runs-dir. Exit status 1 if any run failed."
         ),
         epilog=(
             "grid keys: datasets, methods, seeds, variant, config_dir, overrides, per_run_overrides, threads, "

@@ -36,8 +36,6 @@ from lightning.pytorch.cli import LightningCLI
 from seal.cli.runlimits import HintingParser, apply_run_limits, run_counts
 from seal.training.checkpoint import AtomicCheckpointIO
 
-from seal.metrics import CONVENTIONS
-
 
 def _task_names() -> tuple[str, ...]:
     from seal.tasks import TASKS
@@ -125,6 +123,14 @@ class SEALCLI(LightningCLI):
                 self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path)
         super()._parse_ckpt_path()
 
+    def before_instantiate_classes(self) -> None:
+        """Check the output paths of the command line (:func:`check_output_paths`) before the data is loaded
+        and anything is trained, so that a wrong one is one clear error (exit 2), not a traceback at the end."""
+        config = self.config[self.subcommand] if self.subcommand else self.config
+        trainer = config.get("trainer") or {}
+        metrics_file = config.get("metrics_file") if self.subcommand == "fit" else None
+        check_output_paths(trainer.get("default_root_dir"), metrics_file)
+
     def before_fit(self) -> None:
         self._fit_t0 = time.perf_counter()
 
@@ -171,11 +177,12 @@ class SEALCLI(LightningCLI):
         if trainer.is_global_zero:
             out = config.get("metrics_file") or (os.path.join(trainer.log_dir, "metrics.json") if trainer.log_dir else None)
             if out:
-                from seal.io import atomic_write_text
-
-                atomic_write_text(out, json.dumps(self.results, indent=2))
+                write_metrics_file(out, self.results)
             if test:
-                print(format_metrics(test, title=f"test metrics ({model.hparams.method})"))
+                from seal.tasks import get_task
+
+                conventions = get_task(self.task_name).conventions_text()
+                print(format_metrics(test, title=f"test metrics ({model.hparams.method})", conventions=conventions))
 
     def extra_test_metrics(self, model) -> dict:
         """Metrics added to the test results after fit (multi-label: example-F1 at a tuned threshold)."""
@@ -190,6 +197,54 @@ def __getattr__(name: str):
 
         return SegmentationCLI
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _file_on_the_way(path: Path) -> Path | None:
+    """The first existing component of ``path`` (itself included) that is not a directory, else ``None``."""
+    for part in reversed((path, *path.parents)):
+        if part.exists() and not part.is_dir():
+            return part
+    return None
+
+
+def check_output_paths(default_root_dir: str | os.PathLike | None, metrics_file: str | os.PathLike | None) -> None:
+    """Refuse output paths that training could only fail on after the fact: a ``--trainer.default_root_dir``
+    that is (or lies under) an existing file, a ``--metrics_file`` that is an existing directory or lies under
+    an existing file. Remote paths (``scheme://``) are left to Lightning.
+
+    Raises:
+        ValueError: one line naming the option and the path.
+    """
+    if default_root_dir and "://" not in str(default_root_dir):
+        root = Path(default_root_dir)
+        blocker = _file_on_the_way(root)
+        if blocker == root:
+            raise ValueError(f"--trainer.default_root_dir {root}: is an existing file, not a directory")
+        if blocker is not None:
+            raise ValueError(f"--trainer.default_root_dir {root}: {blocker} is a file, not a directory")
+    if metrics_file and "://" not in str(metrics_file):
+        out = Path(metrics_file)
+        if out.is_dir():
+            raise ValueError(f"--metrics_file {out}: is an existing directory, not a file")
+        blocker = _file_on_the_way(out.parent)
+        if blocker is not None:
+            raise ValueError(f"--metrics_file {out}: {blocker} is a file, not a directory")
+
+
+def write_metrics_file(path: str | os.PathLike, results: dict) -> Path:
+    """Write ``results`` as JSON to ``path`` atomically (:func:`seal.io.atomic_write_text`: a temporary file beside
+    it, then a rename, so a failure leaves no half-written file and any older file as it was). An existing file
+    (e.g. from an earlier run into the same directory) is replaced, which is said on stderr:
+    ``seal: replaced existing metrics file PATH``."""
+    from seal.io import atomic_write_text
+
+    path = Path(path)
+    text = json.dumps(results, indent=2)
+    existed = path.is_file()
+    atomic_write_text(path, text)
+    if existed:
+        print(f"seal: replaced existing metrics file {path}", file=sys.stderr, flush=True)
+    return path
 
 
 def config_files(argv: list[str]) -> list[tuple[str, object]]:
@@ -434,14 +489,20 @@ def _tuned_threshold(model, datamodule) -> dict:
     return {"threshold_tuned": float(t), "example_f1_tuned": float(example_f1(pt, yt, t))}
 
 
-def format_metrics(metrics: dict, title: str = "metrics") -> str:
+def format_metrics(metrics: dict, title: str = "metrics", conventions: str | None = None) -> str:
+    """``metrics`` one per line (the multi-label ones first, in their usual order, then the others as given),
+    followed by ``conventions``: the task's metric-conventions paragraph (:meth:`seal.tasks.Task.conventions_text`;
+    ``None``: the multi-label one; ``""``: none)."""
+    if conventions is None:
+        from seal.metrics import MULTILABEL_CONVENTIONS as conventions
     keys = ["example_f1", "micro_f1", "macro_f1", "hamming_loss", "map", "map_label", "example_f1_tuned", "threshold_tuned"]
     lines = [title, "-" * len(title)]
     for k in keys + [k for k in metrics if k not in keys]:
         if k in metrics:
             v = metrics[k]
             lines.append(f"{k:<22} {v:.4f}" if isinstance(v, float) and not k.endswith("left_out") else f"{k:<22} {v}")
-    lines.append(CONVENTIONS)
+    if conventions:
+        lines.append(conventions)
     return "\n".join(lines)
 
 

@@ -33,8 +33,17 @@ seed<seed>``. The command template can be replaced by the grid's ``command`` fie
 the environment variable ``SEAL_EXPERIMENT_COMMAND`` (a shell-quoted string); both are formatted with the
 placeholders ``{python} {config} {seed} {run_dir} {metrics_file} {dataset} {method} {variant} {threads}``.
 
-A run is identified by its key ``(dataset, method, variant, seed, split_protocol)``. A run whose key already
-has a line in the results file is skipped, so a long grid resumes where it stopped. A successful run appends
+A run is identified by its key ``(dataset, method, variant, seed, split_protocol)`` and its overrides (the grid's
+``overrides`` then its ``per_run_overrides``). Overrides that only change how a run shows progress or logs
+(:data:`COSMETIC_OPTIONS`: ``--trainer.enable_progress_bar``, ``--trainer.enable_model_summary``,
+``--trainer.log_every_n_steps``) and the checkpoint argument the runner itself appends to a chained run are left
+out of the comparison (:func:`override_identity`); every other override changes what is trained. A run whose key
+already has a line in the results file with the same other overrides is skipped, so a long grid resumes where it
+stopped. When the key is recorded only with other overrides (e.g. a smoke run with ``--data.max_train_instances=64``
+and a grid with 128, or none), the grid is refused before anything runs, with one line naming the run and both
+override lists: a run with other settings is neither taken for this grid's run nor run over it in the same run
+directory and results file; give such a grid its own ``--results`` and ``--runs-dir`` (or ``results`` /
+``runs_dir`` keys). A successful run appends
 exactly one JSON object line to the results file (``O_APPEND``, one ``write``, ``flush`` + ``fsync``; the
 file is never rewritten or truncated). A failed run is reported (exit code, last lines of its log) and not
 recorded; the grid carries on, and the command's exit status is non-zero.
@@ -83,6 +92,7 @@ import yaml
 
 __all__ = [
     "COMMAND_ENV",
+    "COSMETIC_OPTIONS",
     "DEFAULT_COMMAND",
     "Grid",
     "GridError",
@@ -91,11 +101,14 @@ __all__ = [
     "RunSpec",
     "append_result",
     "build_command",
+    "conflict_message",
     "load_grid",
+    "override_identity",
     "plan_runs",
     "read_results",
     "record_key",
     "record_key_str",
+    "recorded_run",
     "restrict_grid",
     "run_grid",
 ]
@@ -403,6 +416,91 @@ def record_key(record: dict) -> RunKey:
 def record_key_str(record: dict) -> str:
     """``dataset/method/variant/seed`` (variant ``default`` when none), the form ``seal report --plot`` matches."""
     return f"{record.get('dataset')}/{record.get('method')}/{record.get('variant') or 'default'}/{record.get('seed')}"
+
+
+#: ``seal fit`` options that change how a run shows its progress or logs, not what it trains: a grid's
+#: ``overrides`` / ``per_run_overrides`` that set only these are the same run as one without them (existing grids
+#: pass ``--trainer.enable_progress_bar=false``). Every other override is part of the run's identity
+#: (:func:`override_identity`).
+COSMETIC_OPTIONS: frozenset[str] = frozenset({
+    "trainer.enable_progress_bar", "trainer.enable_model_summary", "trainer.log_every_n_steps",
+})  # fmt: skip
+
+
+def _option_name(flag: str) -> str:
+    """``--trainer.init_args.max_epochs`` -> ``trainer.max_epochs``."""
+    return ".".join(part for part in flag.lstrip("-").split(".") if part != "init_args")
+
+
+def override_identity(overrides: Sequence[str], chain_argument: str | None = None) -> tuple[str, ...]:
+    """The part of a run's CLI overrides that changes what is trained, as compared between a planned run and a
+    record: each option as ``--name=value`` (``--name value`` joined, ``init_args`` dropped from the name), in
+    the given order, without the :data:`COSMETIC_OPTIONS`.
+
+    ``chain_argument`` (e.g. ``"model.task_checkpoint"``): that option is left out too. The runner appends it to
+    a chained run (``after``) when the run starts, so the record of a chained run has it and the planned run
+    does not; being last, it is the value the run used, whatever the overrides gave before it.
+    """
+    items: list[tuple[str | None, str]] = []  # (option name or None for a bare word, normalised text)
+    args = [str(a) for a in overrides]
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("--") or arg == "--":
+            items.append((None, arg))
+            continue
+        flag, eq, value = arg.partition("=")
+        if not eq and i < len(args) and not args[i].startswith("--"):
+            value, eq = args[i], "="
+            i += 1
+        name = _option_name(flag)
+        items.append((name, f"--{name}={value}" if eq else f"--{name}"))
+    left_out = COSMETIC_OPTIONS | ({_option_name(chain_argument)} if chain_argument else set())
+    return tuple(text for name, text in items if name not in left_out)
+
+
+def _spec_identity(spec: RunSpec) -> tuple[str, ...]:
+    return override_identity(spec.overrides, spec.after[1] if spec.after else None)
+
+
+def _record_identity(record: dict, spec: RunSpec) -> tuple[str, ...]:
+    overrides = record.get("overrides") if isinstance(record.get("overrides"), list) else []
+    return override_identity(overrides, spec.after[1] if spec.after else None)
+
+
+def recorded_run(records: Sequence[dict], spec: RunSpec) -> tuple[str | None, dict | None]:
+    """Whether ``spec`` is in ``records``: ``("done", record)`` when a record has its key and the same
+    :func:`override_identity`; ``("conflict", record)`` when records have its key but all with other
+    (non-cosmetic) overrides (the last such record); ``(None, None)`` when none has its key."""
+    found = None
+    identity = _spec_identity(spec)
+    for rec in records:
+        try:
+            if record_key(rec) != spec.key:
+                continue
+        except (TypeError, ValueError):
+            continue
+        if _record_identity(rec, spec) == identity:
+            return "done", rec
+        found = rec
+    return ("conflict", found) if found is not None else (None, None)
+
+
+def _fmt_overrides(identity: Sequence[str]) -> str:
+    return "[" + " ".join(identity) + "]" if identity else "[] (none)"
+
+
+def conflict_message(results: str | os.PathLike, spec: RunSpec, record: dict, more: int = 0) -> str:
+    """One line: ``spec`` is recorded in ``results`` only with other overrides than the grid's, both lists named
+    (as compared: without the :data:`COSMETIC_OPTIONS`); ``more``: how many other runs of the grid are alike."""
+    others = f" (and {more} more run{'s' if more != 1 else ''} of this grid likewise)" if more else ""
+    return (
+        f"{results}: {spec.label} [split {spec.split_protocol}] is recorded with overrides "
+        f"{_fmt_overrides(_record_identity(record, spec))} but this grid runs it with {_fmt_overrides(_spec_identity(spec))}"
+        f"{others}; not taking one for the other nor running over it: give this grid its own --results and "
+        f"--runs-dir (overrides compared without {', '.join('--' + o for o in sorted(COSMETIC_OPTIONS))})"
+    )
 
 
 def _config_section(config: dict | None, name: str) -> dict:
@@ -800,7 +898,7 @@ class GridSummary:
 
     Attributes:
         planned: every run of the grid.
-        skipped: runs whose key was already recorded.
+        skipped: runs already recorded (same key and overrides, :func:`recorded_run`).
         results: outcomes of the runs executed (empty for a dry run).
         missing_config: runs without a config file (counted as failed).
         problems: unparsable lines found in the results file.
@@ -1258,12 +1356,20 @@ def format_comparison(records: Sequence[dict]) -> str:
 
 
 def format_metrics_table(records: Sequence[dict]) -> str:
-    """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath."""
-    from seal.tasks import task_of_record
+    """Side-by-side test metrics (x100) of finished runs, with the metric conventions underneath.
 
-    cols = [("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"), ("hamming_loss", "Hamming")]
-    for rec in records:  # the columns the runs' tasks add (segmentation: mIoU, pix-acc)
-        cols += [c for c in task_of_record(rec).summary_metrics if c not in cols]
+    The columns and the conventions paragraph come from each run's task (:func:`seal.tasks.task_of_record`;
+    :attr:`~seal.tasks.Task.summary_metrics`, :meth:`~seal.tasks.Task.conventions_text`): runs of several tasks
+    get every task's columns (registry order, ``-`` where a run has no such metric) and each task's paragraph; a
+    task without ``summary_metrics`` gets a column of its main metric.
+    """
+    from seal.tasks import TASKS, task_of_record
+
+    present = {task_of_record(rec).name for rec in records}
+    tasks = [t for t in TASKS.values() if t.name in present]
+    cols: list[tuple[str, str]] = []
+    for task in tasks:  # a task that names no columns gets its main metric
+        cols += [c for c in task.summary_metrics or ((task.main_metric, task.metric_label),) if c not in cols]
     rows = []
     for rec in records:
         label = f"{rec['dataset']}/{rec['method']}" + (f" ({rec['variant']})" if rec.get("variant") else "") + f" seed {rec['seed']}"
@@ -1276,12 +1382,9 @@ def format_metrics_table(records: Sequence[dict]) -> str:
     lines = ["", "test metrics (x100):", "  ".join(h.ljust(w) if i == 0 else h.rjust(w) for i, (h, w) in enumerate(zip(header, widths)))]
     for r in rows:
         lines.append("  ".join(str(v).ljust(w) if i == 0 else str(v).rjust(w) for i, (v, w) in enumerate(zip(r, widths))))
-    try:
-        from seal.metrics import CONVENTIONS
-
-        lines.append(CONVENTIONS)
-    except ImportError:  # pragma: no cover
-        pass
+    for paragraph in dict.fromkeys(task.conventions_text() for task in tasks):
+        if paragraph:
+            lines.append(paragraph)
     return "\n".join(lines)
 
 
@@ -1332,6 +1435,9 @@ def run_grid(
 ) -> GridSummary:
     """Run (or, with ``dry_run``, list) the grid's runs, skipping those already in ``results``.
 
+    A planned run whose key ``results`` holds only with other overrides (:func:`recorded_run`) refuses the whole
+    grid before anything runs, dry run included (:class:`GridError`, one line naming both override lists).
+
     Up to ``jobs`` runs execute at once, each as a separate process with ``grid.threads`` torch threads
     (``OMP_NUM_THREADS`` etc. set in its environment). Every finished run prints a line with its elapsed
     time and test example-F1; successful runs are appended to ``results``; failed ones are reported with
@@ -1342,6 +1448,9 @@ def run_grid(
 
     Returns:
         a :class:`GridSummary`; its ``exit_code`` is non-zero if any run failed.
+
+    Raises:
+        GridError: a planned run is recorded with other overrides (see above).
     """
     out = out or sys.stdout
     jobs = max(1, int(jobs))
@@ -1356,11 +1465,15 @@ def run_grid(
     existing = read_results(results)
     for p in existing.problems:
         say(f"warning: {p}")
-    done = existing.keys()
     planned = plan_runs(grid, runs_dir)
-    skipped = [s for s in planned if s.key in done]
-    missing = [s for s in planned if s.key not in done and s.config_file is None]
-    todo = [s for s in planned if s.key not in done and s.config_file is not None]
+    recorded = {s: recorded_run(existing.records, s) for s in planned}
+    conflicts = [(s, rec) for s, (state, rec) in recorded.items() if state == "conflict"]
+    if conflicts:  # a recorded run with other overrides is neither this grid's run nor to be run over
+        raise GridError(conflict_message(results, *conflicts[0], more=len(conflicts) - 1))
+    done = {s for s, (state, _) in recorded.items() if state == "done"}
+    skipped = [s for s in planned if s in done]
+    missing = [s for s in planned if s not in done and s.config_file is None]
+    todo = [s for s in planned if s not in done and s.config_file is not None]
     summary = GridSummary(planned, skipped, [], missing, list(existing.problems))
     grid_name = grid.path.name if grid.path else "grid"
     say(
@@ -1416,12 +1529,9 @@ def run_grid(
     def chained(index: int, spec: RunSpec, parent: RunSpec) -> RunSpec | None:
         """``spec`` with ``--ARG=<parent's best checkpoint>`` appended, or ``None`` (reported as failed)."""
         run_dir = parent.run_dir
-        for rec in read_results(results).records:
-            try:
-                if record_key(rec) == parent.key and rec.get("run_dir"):
-                    run_dir = Path(rec["run_dir"])
-            except (TypeError, ValueError):
-                continue
+        state, rec = recorded_run(read_results(results).records, parent)
+        if state == "done" and rec.get("run_dir"):
+            run_dir = Path(rec["run_dir"])
         ckpt = best_checkpoint_of(run_dir)
         if ckpt is None:
             fail_unstarted(index, spec, f"no best checkpoint found for {parent.label} under {run_dir}")
@@ -1543,7 +1653,14 @@ def run_grid(
             for line in tail:
                 say(f"    | {line}")
             return False
-        if record_key(record) in read_results(results).keys():
+        state, other = recorded_run(read_results(results).records, spec)
+        if state == "conflict":  # another grid recorded this key with other overrides meanwhile
+            status[spec.key] = "failed"
+            why = f"not recorded: {conflict_message(results, spec, other)}"
+            summary.results.append(RunResult(spec, False, rc, wall, why, None))
+            say(f"{head} FAILED {spec.label} after {wall:.1f}s: {why}")
+            return False
+        if state == "done":
             say(f"{head} note: {spec.label} was recorded meanwhile by another process; not appending again")
         else:
             append_result(results, record)
@@ -1575,10 +1692,15 @@ def run_grid(
                             fail_unstarted(index, spec, "the run it starts from never finished")
                     break
                 index, spec, parent = picked
-                if spec.key in read_results(results).keys():  # another grid may have done it meanwhile
+                # another grid may have done it meanwhile, or recorded its key with other overrides
+                state, other = recorded_run(read_results(results).records, spec)
+                if state == "done":
                     summary.skipped.append(spec)
                     status[spec.key] = "ok"
                     say(f"[{index}/{total}] skip  {spec.label}: recorded meanwhile")
+                    continue
+                if state == "conflict":
+                    fail_unstarted(index, spec, conflict_message(results, spec, other))
                     continue
                 if parent is not None:
                     spec = chained(index, spec, parent)

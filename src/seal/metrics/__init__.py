@@ -5,7 +5,9 @@ Multi-label (:mod:`seal.metrics.multilabel`): :class:`ExampleF1` (the SEAL paper
 the paper's "MAP", or per label) and :class:`MultilabelMetrics` (all of them in one collection).
 Segmentation (:mod:`seal.metrics.segmentation`): :class:`MeanIoU`, :class:`PixelAccuracy`,
 :class:`SegmentationMetrics`. The maths and conventions live in :mod:`seal.metrics.functional`;
-:data:`CONVENTIONS` is a printable summary to show next to results.
+The one-paragraph statements of the conventions, printed next to results, are :data:`MULTILABEL_CONVENTIONS`,
+:data:`SEGMENTATION_CONVENTIONS` and :data:`SRL_CONVENTIONS` (each task names its own in the task registry,
+:attr:`seal.tasks.Task.conventions`; :data:`CONVENTIONS` is the older multi-label + segmentation paragraph).
 """
 
 from __future__ import annotations
@@ -36,7 +38,35 @@ from seal.metrics.multilabel import (
 )
 from seal.metrics.segmentation import MeanIoU, PixelAccuracy, SegmentationMetrics
 
-#: One-paragraph statement of the metric conventions, to print where results are printed.
+#: The multi-label metric conventions (feature and text multi-label classification), printed under their results.
+MULTILABEL_CONVENTIONS = (
+    "Metric conventions: multi-label predictions are prob >= 0.5; example-F1 is averaged over rows and a "
+    "row with empty gold and empty prediction scores 1.0 (sklearn f1_score average='samples', "
+    "zero_division=1); micro/macro-F1 give a label (or dataset) with no gold and no predicted positive "
+    "the value 1.0; map = per-example mAP (the SEAL paper's MAP), map_label = per-label macro mAP, and "
+    "rows/labels without any positive are left out of those means and counted in map_rows_left_out / "
+    "map_labels_left_out."
+)
+
+#: The segmentation metric conventions (Weizmann horses), printed under its results.
+SEGMENTATION_CONVENTIONS = (
+    "Metric conventions: segmentation predictions are the foreground probabilities of the 36 crops averaged "
+    "over the full 32x32 image; foreground is prob > 0.5 (0.5 is background), IoU is per image averaged over "
+    "images, and an empty gold mask with an empty prediction scores 1.0."
+)
+
+#: The SRL metric conventions (``seal.tasks.srl.metrics``), printed under its results.
+SRL_CONVENTIONS = (
+    "Metric conventions: an SRL argument is a (predicate instance, head word, role) triple; the predicate's own "
+    "V and the null tag O are not arguments (C-V is); labeled_f1 / labeled_precision / labeled_recall need the "
+    "same head and role, unlabeled_f1 only the same head; all are micro-averaged over the argument triples of "
+    "every predicate instance, and an empty prediction on an empty gold scores 1.0; ucr_violation_rate is the "
+    "share of predicate instances whose predicted roles put one of ARG0-ARG5 on two or more words (C-/R- roles "
+    "do not count), ucr_violation_rate_gold the gold's own rate; f1/<role> is the labeled F1 of one role."
+)
+
+#: Multi-label and segmentation conventions in one paragraph, as results were annotated before each task stated
+#: its own (:attr:`seal.tasks.Task.conventions`); kept for the callers that print it.
 CONVENTIONS = (
     "Metric conventions: multi-label predictions are prob >= 0.5; example-F1 is averaged over rows and a "
     "row with empty gold and empty prediction scores 1.0 (sklearn f1_score average='samples', "
@@ -49,6 +79,9 @@ CONVENTIONS = (
 
 __all__ = [
     "CONVENTIONS",
+    "MULTILABEL_CONVENTIONS",
+    "SEGMENTATION_CONVENTIONS",
+    "SRL_CONVENTIONS",
     "ExampleF1",
     "HammingLoss",
     "MacroF1",

@@ -4,10 +4,10 @@ instead of branching on names or guessing from metric keys.
 A :class:`Task` names (by import path, so that ``import seal.tasks`` stays cheap) its LightningModule, its
 DataModule, the ``seal fit`` CLI class, its main metric, the datasets it serves (the catalogue's ``task`` field of
 a dataset, ``seal/data/catalogue.toml``) and their loaders, and its optional hooks (``seal data info`` /
-``seal predict`` / ``seal data list`` / ``seal experiment`` columns / ``seal report`` sections as
-:class:`ReportFamily`). Each application is a folder of this package (``mlc_features``, ``segmentation``,
-``text_mlc``, ``srl``) whose ``__init__`` registers its task with :func:`register_task`; they are imported at the
-end of this module, multi-label first.
+``seal predict`` / ``seal data list`` / ``seal experiment`` columns / metric conventions / ``seal report``
+sections as :class:`ReportFamily`). Each application is a folder of this package (``mlc_features``,
+``segmentation``, ``text_mlc``, ``srl``) whose ``__init__`` registers its task with :func:`register_task`; they are
+imported at the end of this module, multi-label first.
 """
 
 from __future__ import annotations
@@ -98,8 +98,12 @@ class Task:
             ``seal data list`` row of a dataset of this task (columns ``"labels"``, ``"features"``,
             ``"instances"``); the string is formatted with ``spec=`` the dataset's
             :class:`~seal.data.catalogue.DatasetSpec` (e.g. ``("labels", "{spec.n_labels} tags")``).
-        summary_metrics: ``(key in metrics.test, column header)`` pairs that ``seal experiment``'s test-metrics table
-            adds for runs of this task (besides the multi-label columns).
+        summary_metrics: ``(key in metrics.test, column header)`` pairs: the columns of ``seal experiment``'s
+            test-metrics table for runs of this task (a table of several tasks' runs has every task's columns, in
+            registry order, and ``-`` where a run has no such metric); none: one column of :attr:`main_metric`.
+        conventions: ``"package.module:NAME"`` of the task's metric-conventions paragraph (a ``str``, imported on
+            use): printed under the test metrics of ``seal fit`` and under ``seal experiment``'s test-metrics
+            table (:meth:`conventions_text`).
         report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
             ``seal report``, in order.
         predict_options: optional ``"package.module:function"`` that adds the task's own ``seal predict`` options
@@ -125,6 +129,7 @@ class Task:
     predict: str = ""
     data_list: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     summary_metrics: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    conventions: str = ""
     report: str = ""
     predict_options: str = ""
     task_net_hparams: str = ""
@@ -157,6 +162,10 @@ class Task:
     def predict_options_function(self):
         """The hook that adds the task's ``seal predict`` options, or ``None``."""
         return self._load(self.predict_options) if self.predict_options else None
+
+    def conventions_text(self) -> str:
+        """The task's metric-conventions paragraph (:attr:`conventions`, imported on first use), or ``""``."""
+        return str(self._load(self.conventions)) if self.conventions else ""
 
     def task_net_field_names(self) -> frozenset[str]:
         """The field names of the task's task-net settings dataclass (imported on first use), or empty."""

@@ -17,6 +17,9 @@ register_task(Task(
     loaders=("arff",),
     description="feature-based multi-label classification (ARFF / catalogue datasets)",
     predict="seal.tasks.mlc_features.predict:run_predict",
+    summary_metrics=(("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"),
+                     ("hamming_loss", "Hamming")),
+    conventions="seal.metrics:MULTILABEL_CONVENTIONS",
     report="seal.tasks.mlc_features.report:REPORT_FAMILIES",
     task_net_hparams="seal.training.hparams:MLCTaskNetHParams",
 ))

@@ -33,6 +33,7 @@ register_task(Task(
     predict="seal.tasks.segmentation.predict:run_segmentation",
     data_list=(("features", "32x32x3"), ("labels", "mask")),  # RGB 32x32 images, one {0, 1} mask each
     summary_metrics=(("mean_iou", "mIoU"), ("pixel_accuracy", "pix-acc")),
+    conventions="seal.metrics:SEGMENTATION_CONVENTIONS",
     report="seal.tasks.segmentation.report:REPORT_FAMILIES",
     predict_options="seal.tasks.segmentation:add_predict_options",
 ))
