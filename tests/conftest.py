@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parents[1]
 def _default_data_dir() -> Path:
     env = os.environ.get("SEAL_DATA_DIR")
     if env:
-        return Path(env)
+        return Path(env).resolve()  # absolute: some tests change directory
     return REPO.parent / "shared" / "data"
 
 

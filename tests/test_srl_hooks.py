@@ -1,5 +1,6 @@
-"""The SRL task through the shared CLI: `seal predict` on an SRL checkpoint (task hook) writes the same frames as
-the library call and prints one frame; options that do not apply are refused."""
+"""The SRL task through the shared CLI: `seal predict --input FILE` on an SRL checkpoint (task hook) writes the same
+frames as the library call and prints one frame; options that do not apply are refused (more in
+test_srl_own_files.py)."""
 
 from __future__ import annotations
 
@@ -49,8 +50,7 @@ def test_seal_predict_on_an_srl_checkpoint(trained, tmp_path, capsys):
 
     model, dm, ckpt = trained
     out = tmp_path / "frames.jsonl"
-    rc = predict_cli.main(["--ckpt_path", str(ckpt), "--dataset", "up_english_ewt", "--split", "val",
-                           "--output", str(out), "--frame", "1"])
+    rc = predict_cli.main(["--ckpt_path", str(ckpt), "--input", str(FILES["val"]), "--output", str(out), "--frame", "1"])
     printed = capsys.readouterr().out
     assert rc == 0
     ref = tmp_path / "ref.jsonl"
@@ -58,19 +58,21 @@ def test_seal_predict_on_an_srl_checkpoint(trained, tmp_path, capsys):
     assert [json.loads(x) for x in out.read_text().splitlines()] == [json.loads(x) for x in ref.read_text().splitlines()]
     one = format_frame(frame_at(model, dm, 1, split="val"))
     assert printed.startswith(one + "\n")
-    assert "seal predict: 2 predicate frames of split 'val' written to" in printed
+    assert printed.endswith(f"seal predict: 2 predicate frames of {FILES['val']} written to {out}\n")
 
 
 def test_seal_predict_srl_refusals(trained, tmp_path, capsys):
     _, _, ckpt = trained
     cases = [
         (["--dataset", "up_english_ewt"], "--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)"),
-        (["--dataset", "bibtex", "--frame", "0"], "was trained on 'up_english_ewt'; predict with --dataset up_english_ewt"),
-        (["--dataset", "up_english_ewt", "--frame", "5"], "instance 5 is outside the 1 predicate instances of 'test'"),
+        (["--dataset", "bibtex", "--frame", "0"],
+         "'bibtex' is not an SRL dataset: predict with --dataset up_english_ewt [--split S] or --input FILE.conllu"),
+        (["--input", str(FILES["test"]), "--frame", "5"],
+         "instance 5 is outside the 1 predicate instances of 'test.conllu'"),
         (["--dataset", "up_english_ewt", "--frame", "0", "--png", str(tmp_path / "x.png")],
          f"--png applies to segmentation checkpoints; {ckpt} is a srl checkpoint"),
     ]
     for extra, message in cases:
         assert predict_cli.main(["--ckpt_path", str(ckpt), *extra]) == 2
-        assert message in capsys.readouterr().err
+        assert capsys.readouterr().err.splitlines()[-1] == f"seal predict: error: {message}"
     assert list(tmp_path.iterdir()) == []  # nothing written

@@ -75,7 +75,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "protocol (or only --protocol). Nothing is downloaded unless --download is given.",
     )
     sp.add_argument("name", help="dataset name (see `seal data list`), or the path of your own data file "
-                    "(.arff/.zip, .svm/.libsvm/.svmlight/.txt, .csv, .tsv; text: .jsonl/.jsonl.gz)")
+                    "(.arff/.zip, .svm/.libsvm/.svmlight/.txt, .csv, .tsv; text: .jsonl/.jsonl.gz; "
+                    "SRL: .conllu, .conll, .conll.zip)")
     add_data_dir(sp)
     sp.add_argument("--protocol", choices=PROTOCOLS, default=None, help="only this split protocol")
     sp.add_argument("--seed", type=int, default=0, help="split seed (folds / validation carve); default 0")
@@ -220,8 +221,9 @@ def _is_user_file(name: str) -> bool:
     from pathlib import Path
 
     from seal.data.formats import EXTENSIONS
+    from seal.tasks.srl.hooks import is_srl_file
 
-    return Path(name).suffix.lower() in EXTENSIONS or Path(name).is_file() or "/" in name
+    return Path(name).suffix.lower() in EXTENSIONS or is_srl_file(name) or Path(name).is_file() or "/" in name
 
 
 def _label_list(text: str | None) -> list[str] | None:
@@ -248,9 +250,19 @@ def _label_list(text: str | None) -> list[str] | None:
 def _cmd_info_file(args) -> int:
     from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
+    from seal.tasks.srl.hooks import describe_srl_file, is_srl_file
 
     if args.protocol or args.drop_empty or args.download:
         raise ValueError("--protocol/--drop-empty/--download apply to catalogue datasets, not to a file")
+    if is_srl_file(args.name) and args.format is None:  # an SRL file (.conllu, .conll, .conll.zip): the SRL task's
+        if (args.label_count is not None or args.labels is not None or args.xml or args.zero_based != "auto"
+                or args.val_fraction is not None or args.text_field != "text" or args.labels_field != "labels"
+                or args.seed != 0):
+            raise ValueError("--seed/--label-count/--labels/--xml/--zero-based/--val-fraction/--text-field/"
+                             "--labels-field do not apply to an SRL file")
+        info = describe_srl_file(args.name)
+        print(json.dumps(info["stats"], indent=2) if args.json else info["text"])
+        return 0
     if args.format is None:
         is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or detect_format(args.name, None) == "jsonl"
     else:

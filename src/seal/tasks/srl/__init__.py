@@ -12,9 +12,14 @@ from seal.tasks import Task, register_task
 
 def add_predict_options(parser) -> None:
     """``seal predict`` options of SRL checkpoints (the task's ``predict_options`` hook)."""
-    srl = parser.add_argument_group("SRL checkpoints")
+    srl = parser.add_argument_group(
+        "SRL checkpoints",
+        "predict --dataset up_english_ewt [--split S] (the catalogue split, whatever the checkpoint was trained on) "
+        "or --input FILE (.conllu, .conll, .conllu.zip, .conll.zip; e.g. your own files), whole; --output "
+        "FRAMES.jsonl (JSON lines only); --batch-size applies, --threshold does not")
     srl.add_argument("--frame", type=int, default=None, metavar="N",
-                     help="print the predicted frame of predicate instance N (0-based, file order) of --split readably")
+                     help="print the predicted frame of predicate instance N (0-based, file order) of the --split or "
+                     "--input file readably")
 
 
 register_task(Task(
@@ -29,6 +34,8 @@ register_task(Task(
     description="dependency-head semantic role labeling (UP English-EWT), one instance per predicate",
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",
+    summary_metrics=(("labeled_f1", "labeled-F1"), ("unlabeled_f1", "unlabeled-F1"), ("ucr_violation_rate", "UCR-viol")),
+    conventions="seal.metrics:SRL_CONVENTIONS",
     report="seal.tasks.srl.report:REPORT_FAMILIES",
     task_net_hparams="seal.training.hparams:SRLTaskNetHParams",
     predict_options="seal.tasks.srl:add_predict_options",

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,11 +37,17 @@ __all__ = [
     "EncodedSentences",
     "SRLData",
     "SRLDataModule",
+    "SRLPredictData",
+    "check_instances",
     "collate_instances",
     "describe",
+    "describe_file",
     "encode_sentences",
     "load_srl_splits",
+    "read_report",
 ]
+
+ROLES = ("train", "val", "test")
 
 DATASET = "up_english_ewt"
 NOTE = (
@@ -69,10 +76,21 @@ class SRLData:
 
 def _files(data_dir: str | os.PathLike | None, files: dict | None) -> dict[str, Path]:
     if files is not None:
-        missing = [k for k in ("train", "val", "test") if k not in files]
+        if not isinstance(files, dict):
+            raise ValueError(f"--data.files: expected {{train: PATH, val: PATH, test: PATH}}, got {files!r}")
+        unknown = sorted(str(k) for k in files if k not in ROLES)
+        if unknown:
+            raise ValueError(f"--data.files: unknown role(s) {', '.join(unknown)}; the roles are train, val and test "
+                             "(all three required)")
+        missing = [k for k in ROLES if not files.get(k)]
         if missing:
-            raise ValueError(f"SRL files: need paths for train, val and test (missing {missing})")
-        return {k: Path(files[k]) for k in ("train", "val", "test")}
+            raise ValueError(f"--data.files: need paths for train, val and test (missing {', '.join(missing)})")
+        paths = {k: Path(str(files[k])).expanduser() for k in ROLES}
+        for k, path in paths.items():
+            if not path.is_file():
+                what = "is a directory, not a file" if path.is_dir() else "does not exist"
+                raise FileNotFoundError(f"--data.files: the {k} file {path} {what}")
+        return paths
     from seal.data.catalogue import get_spec
     from seal.data.locate import locate_files
 
@@ -88,10 +106,13 @@ _READ_MEMO: dict[tuple, SRLData] = {}
 def load_srl_splits(data_dir: str | os.PathLike | None = None, files: dict | None = None) -> SRLData:
     """Read the three splits (catalogue dataset ``up_english_ewt``, or explicit ``files`` ``{train, val, test}``).
 
-    Read once per process per (path, size, mtime) triple (the result is shared: do not modify it).
+    Read once per process per (path, size, mtime) triple (the result is shared: do not modify it). A split
+    without predicate instances is read as such (see :func:`check_instances` for the training check).
 
     Raises:
-        FileNotFoundError / seal.data errors: files missing or with another sha256 (catalogue).
+        ValueError: ``files`` without exactly the roles train, val and test (message starts ``--data.files:``).
+        FileNotFoundError: a file of ``files`` that does not exist (its role and path named).
+        seal.data errors: catalogue files missing or with another sha256.
         seal.tasks.srl.reader.SRLFormatError: a malformed block (file and line named).
     """
     paths = _files(data_dir, files)
@@ -119,6 +140,85 @@ def _load_srl_splits(paths: dict[str, Path]) -> SRLData:
         **{f"{k}_sentences": len(v) for k, v in seqs.items()},
     }
     return SRLData(splits, labels, unseen, overlap)
+
+
+def check_instances(data: SRLData) -> None:
+    """Refuse splits without a single predicate instance (``seal fit`` checks this before training starts).
+
+    Raises:
+        ValueError: ``"SRL data: the <role> file <path> has no predicate instances: <why>"`` for the first such
+            split in train, val, test order (why: an empty file, a plain 10-column UD file without predicate
+            columns, sentences without a roleset, or every predicate skipped, with the skip reasons).
+    """
+    for k in ROLES:
+        r = data.splits[k]
+        if not r.instances:
+            raise ValueError(f"SRL data: the {k} file {r.path} has no predicate instances: {r.why_no_instances()}")
+
+
+def read_report(data: SRLData) -> list[str]:
+    """What ``seal fit`` prints (stderr) about the files it read, one line each: per split its file and predicate
+    instances, then indented what was dropped or skipped (count, reason and first place, from
+    :meth:`~seal.tasks.srl.reader.ReadResult.skip_lines`), and the roles seen in val / test but not in train."""
+    out = []
+    for k in ROLES:
+        r = data.splits[k]
+        unit = "blocks" if r.layout == "duplicated" else "sentences"
+        out.append(f"SRL {k} file {r.path}: {len(r.instances)} predicate instances ({r.layout} layout, {r.sentences} "
+                   f"{unit}, {r.sentences_without_predicates} without a predicate)")
+        out += ["  " + line for line in r.skip_lines()]
+    for k in ("val", "test"):
+        c = data.unseen.get(k)
+        if c:
+            out.append(f"SRL roles in the {k} file but not in train (kept in the gold, never predicted): "
+                       + ", ".join(f"{lab} x{n}" for lab, n in sorted(c.items())))
+    return out
+
+
+def describe_file(path: str | os.PathLike) -> dict:
+    """``seal data info FILE.conllu`` (or ``.conll`` / ``.conll.zip``, either layout): what :func:`read_srl_file`
+    makes of one SRL file.
+
+    Returns:
+        ``{"text": str, "stats": dict}``; stats: ``path``, ``layout``, ``sentences`` (blocks in the duplicated
+        layout), ``instances`` (predicate instances read), ``predicates`` (instances + skipped), ``rolesets``
+        (distinct), ``sentences_without_predicates``, ``skipped`` / ``first_skip`` / ``dropped_lines`` (per
+        reason), ``roles`` (label -> occurrences, ``O`` and ``V`` left out), ``columns`` (columns per token line ->
+        lines), ``words_max`` / ``words_mean`` (words per instance), ``usable`` (whether ``seal fit`` accepts the file
+        as a split) and ``why_unusable``.
+
+    Raises:
+        FileNotFoundError: no such file. seal.tasks.srl.reader.SRLFormatError: a malformed block (file, line).
+    """
+    r = read_srl_file(path)
+    roles = Counter(x for i in r.instances for x in i.roles if x not in ("O", "V"))
+    lengths = [len(i.words) for i in r.instances]
+    stats = {
+        "path": str(path), "layout": r.layout, "sentences": r.sentences, "instances": len(r.instances),
+        "predicates": len(r.instances) + sum(r.skipped.values()),
+        "rolesets": len({i.roleset for i in r.instances}),
+        "sentences_without_predicates": r.sentences_without_predicates,
+        "skipped": dict(sorted(r.skipped.items())), "first_skip": dict(sorted(r.first_skip.items())),
+        "dropped_lines": dict(sorted(r.dropped_lines.items())),
+        "roles": dict(sorted(roles.items(), key=lambda kv: (-kv[1], kv[0]))),
+        "columns": {str(k): v for k, v in sorted(r.columns.items())},
+        "words_max": max(lengths) if lengths else 0,
+        "words_mean": round(sum(lengths) / len(lengths), 1) if lengths else 0.0,
+        "usable": bool(r.instances), "why_unusable": r.why_no_instances(),
+    }
+    out = [r.summary().replace(f"{Path(r.path).name}: ", f"{path}: SRL file, ", 1)]
+    out.append(f"predicates: {stats['predicates']} found, {stats['instances']} read as instances, "
+               f"{stats['predicates'] - stats['instances']} skipped; {stats['rolesets']} distinct rolesets")
+    out.append("columns per token line: " + (", ".join(f"{k} ({v})" for k, v in sorted(r.columns.items())) or "none"))
+    if lengths:
+        out.append(f"words per instance: max {stats['words_max']}, mean {stats['words_mean']:.1f}")
+    out.append(f"roles: {len(roles)} besides O and V" + (": " + ", ".join(f"{lab} x{n}" for lab, n in stats["roles"].items())
+                                                        if roles else ""))
+    if r.instances:
+        out.append("usable as --data.files train, val or test of seal fit (all three files are required)")
+    else:
+        out.append(f"not usable by seal fit (--data.files): no predicate instances: {r.why_no_instances()}")
+    return {"text": "\n".join(out), "stats": stats}
 
 
 def describe(name: str = DATASET, data_dir: str | os.PathLike | None = None, files: dict | None = None) -> str:
@@ -325,7 +425,10 @@ class SRLDataModule(SplitLoadersMixin, _Base):
     Args:
         dataset: catalogue name (``up_english_ewt``).
         data_dir: data root (default ``$SEAL_DATA_DIR`` search order).
-        files: explicit ``{train, val, test}`` paths instead of the catalogue (tests, your own files).
+        files: your own SRL files instead of the catalogue: ``{train: PATH, val: PATH, test: PATH}``, all three
+            required, each in either layout (CoNLL-U + PropBank columns, or the duplicated one-block-per-predicate
+            layout); relative paths are read from the working directory. What is skipped while reading is
+            printed on stderr per file and reason; a split without predicate instances is an error.
         encoder: encoder name or folder (default all-MiniLM-L6-v2 from its package).
         layer: hidden-state layer to cache (default -2).
         batch_size, eval_batch_size: instances per batch.
@@ -336,6 +439,12 @@ class SRLDataModule(SplitLoadersMixin, _Base):
 
     Attributes (after :meth:`setup`): ``num_tags``, ``label_names``, ``hidden_size``, ``data`` (:class:`SRLData`),
     ``encoded`` (:class:`EncodedSentences`), ``refused`` (split -> predicates refused for length).
+
+    Raises (at construction, before any training):
+        ValueError: an unknown dataset; ``files`` without exactly train, val and test; a split without predicate
+            instances (:func:`check_instances`: file and reason named).
+        FileNotFoundError: a file of ``files`` that does not exist (role and path named).
+        seal.tasks.srl.reader.SRLFormatError: a malformed block (file and line named).
     """
 
     has_test = True
@@ -365,6 +474,9 @@ class SRLDataModule(SplitLoadersMixin, _Base):
         # cheap part now (the CLI links num_tags / label_names / hidden_size into the model at instantiation):
         # read the files (once per process) and the encoder's config; the encoder runs in setup()
         self.data = load_srl_splits(self.data_dir, self.files)
+        check_instances(self.data)
+        for line in read_report(self.data):  # what was read, dropped and skipped: never silently
+            print(f"seal: {line}", file=sys.stderr, flush=True)
         self.num_tags = len(self.data.labels)
         self.label_names = list(self.data.labels)
         from transformers import AutoConfig
@@ -417,3 +529,61 @@ class SRLDataModule(SplitLoadersMixin, _Base):
             split, batch_size=self.eval_batch_size, shuffle=False,
             collate_fn=lambda idx: collate_instances(self.encoded, split, idx),
         )
+
+
+# ---------------------------------------------------------------------------------------------- seal predict
+class SRLPredictData:
+    """One SRL file's predicate instances, encoded for ``seal predict`` with a checkpoint's role vocabulary.
+
+    Serves what :func:`seal.tasks.srl.predict.iter_frames` reads of a DataModule (``instances``, ``_splits``,
+    ``encoded``, ``label_names``, ``num_tags``, ``eval_batch_size``, :meth:`prepare`) for one split only, the whole
+    file (no ``max_train_instances`` subset): only this file's sentences are encoded.
+
+    Args:
+        read: the file, read by :func:`~seal.tasks.srl.reader.read_srl_file`.
+        split: the name its instances are served under (``"val"``, or the input file's name).
+        labels: the checkpoint's role names in tag-id order. Roles of the file not among them are appended after
+            them (so the gold stays whole; the model never predicts them) and counted in :attr:`unseen`.
+        encoder, layer, cache_dir: those of the checkpoint's training DataModule.
+        eval_batch_size: predicate instances per forward pass.
+        log: receives one line per note (cache builds, instances refused for length).
+
+    Attributes: ``unseen`` (role -> occurrences not among ``labels``), ``refused`` (instances whose sentence is
+    longer than the encoder's position table, after :meth:`prepare`; never truncated).
+
+    Raises:
+        ValueError: the file holds no predicate instance (``"<path> has no predicate instances: <why>"``), or
+            ``labels`` is empty.
+    """
+
+    def __init__(self, read: ReadResult, split: str, labels: list[str], *, encoder: str | None = None,
+                 layer: int = -2, cache_dir: str | None = None, eval_batch_size: int = 64, log=print) -> None:
+        if not read.instances:
+            raise ValueError(f"{read.path} has no predicate instances: {read.why_no_instances()}")
+        if not labels:
+            raise ValueError("SRLPredictData: the checkpoint's role names are empty")
+        self.read, self.split, self.encoder, self.layer, self.cache_dir = read, split, encoder, int(layer), cache_dir
+        self.eval_batch_size, self.log = int(eval_batch_size), log
+        known = set(labels)
+        self.unseen = Counter(r for i in read.instances for r in i.roles if r not in known)
+        self.label_names = [*labels, *sorted(self.unseen)]
+        self.num_tags = len(self.label_names)
+        self.refused = 0
+        self._ready = False
+
+    def prepare(self) -> None:
+        """Encode the file's distinct sentences (cached) and index its instances (once)."""
+        if self._ready:
+            return
+        sentences = sorted({i.words for i in self.read.instances})
+        self.encoded = encode_sentences(sentences, self.encoder, layer=self.layer, cache_dir=self.cache_dir, log=self.log)
+        insts = [i for i in self.read.instances if i.words in self.encoded.index]
+        self.refused = len(self.read.instances) - len(insts)
+        if self.refused:
+            self.log(f"{self.refused} predicate instance(s) of {self.read.path} refused: sentence longer than the "
+                     "encoder's position table (not predicted, never truncated)")
+        idx = {lab: i for i, lab in enumerate(self.label_names)}
+        self.instances = {self.split: insts}
+        self._splits = {self.split: _Split([self.encoded.index[i.words] for i in insts], [i.predicate for i in insts],
+                                           [[idx[r] for r in i.roles] for i in insts])}
+        self._ready = True

@@ -63,7 +63,12 @@ class SRLModule(SEALModule):
 
     Args:
         method: one of :data:`SRL_METHODS`.
-        num_tags, hidden_size, label_names: from the DataModule (linked by the CLI).
+        num_tags: number of role tags C (int; the output layer's width): ``O``, ``V`` and every role of the
+            data. Set from the data by ``seal fit`` (linked from ``data.num_tags``; do not give it).
+        hidden_size: width H of the cached encoder word states (int; the encoder's hidden size, e.g. 384 for
+            MiniLM). Set from the data by ``seal fit`` (linked from ``data.hidden_size``; do not give it).
+        label_names: the C role names in tag-id order (list of str). Set from the data by ``seal fit`` (linked
+            from ``data.label_names``); stored in the checkpoint for ``seal predict``.
         encoder: the encoder, only for ``task_net.top="encoder-layer"`` (its last layer, trained, is the top;
             the word states themselves come cached from the DataModule).
         task_net: the top over the word states (:class:`~seal.training.hparams.SRLTaskNetHParams`).

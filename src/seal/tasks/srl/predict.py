@@ -27,18 +27,24 @@ def iter_frames(model, datamodule, split: str = "test", start: int = 0, stop: in
 
     Args:
         model: an :class:`~seal.tasks.srl.module.SRLModule` (any method; put in eval mode here).
-        datamodule: the :class:`~seal.tasks.srl.data.SRLDataModule` the model was trained with (same labels).
+        datamodule: the :class:`~seal.tasks.srl.data.SRLDataModule` the model was trained with (same labels), or an
+            :class:`~seal.tasks.srl.data.SRLPredictData` whose role names start with the model's (roles the model
+            does not know are appended after its own; it never predicts them).
 
     Raises:
-        ValueError: an unknown split, or a model whose number of tags differs from the data's.
+        ValueError: an unknown split, or data whose role names do not start with the model's ``num_tags`` (and, when
+            the model stores them, its ``label_names``).
     """
     from seal.tasks.srl.data import collate_instances
 
     datamodule.prepare()
     if split not in datamodule.instances:
         raise ValueError(f"unknown split {split!r}; known: {', '.join(datamodule.instances)}")
-    if int(model.hparams.num_tags) != datamodule.num_tags:
-        raise ValueError(f"the model has {model.hparams.num_tags} tags but the data {datamodule.num_tags}")
+    n_model = int(model.hparams.num_tags)
+    names = list(model.hparams.get("label_names") or [])
+    if datamodule.num_tags < n_model or (names and list(datamodule.label_names[:n_model]) != names):
+        raise ValueError(f"the model has {n_model} tags but the data {datamodule.num_tags}"
+                         + (" (other role names)" if datamodule.num_tags >= n_model else ""))
     labels = datamodule.label_names
     insts, sp = datamodule.instances[split], datamodule._splits[split]
     model.eval()

@@ -16,11 +16,23 @@ The layout of a file is decided once: a ``#`` comment or a blank line between se
 duplicated. A file that mixes them (a token ID going back to 1 without a blank line in a CoNLL-U file) is an error.
 
 Multiword-token lines (``1-2``) and empty nodes (``8.1``) are dropped (they carry no roles here). What is skipped
-(malformed sentences and predicates) is counted per reason in :attr:`ReadResult.skipped`, never silently.
+(malformed sentences and predicates) is counted per reason in :attr:`ReadResult.skipped`, with the first place
+of each reason in :attr:`ReadResult.first_skip`, never silently; the callers print these counts
+(:meth:`ReadResult.skip_lines`: ``seal fit`` / ``seal predict`` on stderr, ``seal data info``).
 
-Errors (:class:`SRLFormatError`, naming file and line): a line with fewer than 10 columns or a token ID that is
-not an integer / range / decimal, a duplicated-layout line with more than 12 columns, a role that does not match
-:data:`ROLE_RE`, mixed layouts.
+Skipped, counted per reason (the issue's "malformed sentences and predicates"; the rest of the file is read):
+
+* :data:`SKIP_WRONG_COLUMNS` (CoNLL-U): a sentence with ``P`` rolesets in column 11 whose rows do not all have
+  ``11 + P`` columns (a row one column short or with an extra column): all ``P`` predicates of the sentence;
+* :data:`SKIP_NO_V` (CoNLL-U): a predicate whose own argument column does not mark it ``V``;
+* :data:`SKIP_TWO_V`, :data:`SKIP_V_NO_ROLESET` (duplicated): a block with two ``V``, or a ``V`` on a token without
+  a roleset;
+* :data:`SKIP_EMPTY`: a block holding only multiword-token / empty-node lines.
+
+Errors (:class:`SRLFormatError`, one line naming file and line; nothing is read): a line with fewer than 10
+columns or a token ID that is not an integer / range / decimal, a duplicated-layout line with more than 12 columns,
+a duplicated-layout block mixing rows with and without the argument column, argument columns in a CoNLL-U sentence
+without a predicate, a role that does not match :data:`ROLE_RE`, mixed layouts.
 """
 
 from __future__ import annotations
@@ -32,7 +44,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["ROLE_RE", "ReadResult", "SRLFormatError", "SRLInstance", "read_srl_file", "read_srl_text"]
+__all__ = [
+    "ROLE_RE", "SKIP_EMPTY", "SKIP_NO_V", "SKIP_TWO_V", "SKIP_V_NO_ROLESET", "SKIP_WRONG_COLUMNS", "ReadResult",
+    "SRLFormatError", "SRLInstance", "read_srl_file", "read_srl_text",
+]
 
 #: a role label: optional continuation / reference prefix, then V, a numbered argument (optionally with a
 #: function tag, e.g. ``ARG1-DSP``), ``ARGA`` or an adjunct ``ARGM-XXX``
@@ -81,19 +96,50 @@ class ReadResult:
     sentences_without_predicates: int = 0
     dropped_lines: Counter = field(default_factory=Counter)  # "multiword token" / "empty node" -> lines
     skipped: Counter = field(default_factory=Counter)  # reason -> predicates skipped
+    first_skip: dict = field(default_factory=dict)  # reason -> "file:line" (+ detail) of its first occurrence
+    columns: Counter = field(default_factory=Counter)  # columns per token line -> lines (all token lines)
 
     def summary(self) -> str:
-        """One line per count, for ``seal data info``."""
+        """One line per count, for ``seal data info``: the layout, sentences / blocks, predicate instances, then
+        :meth:`skip_lines` indented."""
         name = Path(self.path).name
         out = [
             f"{name}: {self.layout} layout, {self.sentences} {'blocks' if self.layout == 'duplicated' else 'sentences'}, "
             f"{len(self.instances)} predicate instances, {self.sentences_without_predicates} without a predicate"
         ]
-        for reason, n in sorted(self.dropped_lines.items()):
-            out.append(f"  dropped {n} {reason} line(s)")
-        for reason, n in sorted(self.skipped.items()):
-            out.append(f"  skipped {n} predicate(s): {reason}")
+        out += ["  " + line for line in self.skip_lines()]
         return "\n".join(out)
+
+    def skip_lines(self) -> list[str]:
+        """What was dropped or skipped, one line per reason with its count and first place, e.g.
+        ``"skipped 2 predicate(s): sentence with the wrong number of predicate columns (first at f.conllu:57: 13
+        columns, the sentence's 2 roleset(s) need 13)"``; empty when nothing was."""
+        out = [f"dropped {n} {reason} line(s)" for reason, n in sorted(self.dropped_lines.items())]
+        for reason, n in sorted(self.skipped.items()):
+            where = self.first_skip.get(reason)
+            out.append(f"skipped {n} predicate(s): {reason}" + (f" (first at {where})" if where else ""))
+        return out
+
+    def why_no_instances(self) -> str:
+        """Why :attr:`instances` is empty, in words (for the errors of ``seal fit`` / ``seal predict``); ``""``
+        when there are instances."""
+        if self.instances:
+            return ""
+        if self.sentences == 0:
+            return "the file holds no token lines (it is empty, or has only comments and blank lines)"
+        if self.skipped:
+            n = sum(self.skipped.values())
+            return f"all {n} predicate(s) were skipped (" + "; ".join(self.skip_lines()) + ")"
+        if set(self.columns) == {10}:
+            return (f"its {self.sentences} sentence(s) have only the 10 CoNLL-U columns: no predicate columns (no "
+                    "roleset column 11, no argument columns), a plain UD file rather than an SRL one")
+        return (f"none of its {self.sentences} {'blocks' if self.layout == 'duplicated' else 'sentences'} has a "
+                "predicate (no roleset in column 11" + (" / no V in column 12" if self.layout == "duplicated" else "")
+                + ")")
+
+    def _skip(self, reason: str, n: int, where: str) -> None:
+        self.skipped[reason] += n
+        self.first_skip.setdefault(reason, where)
 
 
 def _open_text(path: Path) -> str:
@@ -176,8 +222,10 @@ def read_srl_text(text: str, name: str = "<text>") -> ReadResult:
             continue
         cols = line.split("\t")
         where = f"{name}:{lineno}"
+        res.columns[len(cols)] += 1
         if len(cols) < 10:
-            raise SRLFormatError(f"{where}: {len(cols)} columns; a token line needs at least the 10 CoNLL-U columns")
+            tabs = " (columns are separated by tabs, not spaces)" if len(cols) == 1 and len(line.split()) >= 10 else ""
+            raise SRLFormatError(f"{where}: {len(cols)} columns; a token line needs at least the 10 CoNLL-U columns{tabs}")
         first, kind = _token_id(cols, where)
         if layout == "duplicated" and len(cols) > 12:
             raise SRLFormatError(f"{where}: {len(cols)} columns; the duplicated layout has at most 12 (one argument column)")
@@ -219,7 +267,7 @@ def _words(block, name, res):
 def _conllu_sentence(block, name, res: ReadResult) -> None:
     rows = _words(block, name, res)
     if not rows:
-        res.skipped[SKIP_EMPTY] += 1
+        res._skip(SKIP_EMPTY, 1, f"{name}:{block[0][0]}")
         return
     src = f"{name}:{rows[0][0]}"
     preds = [i for i, (_, c) in enumerate(rows) if len(c) > 10 and c[10] not in ("_", "")]
@@ -230,8 +278,10 @@ def _conllu_sentence(block, name, res: ReadResult) -> None:
                 raise SRLFormatError(f"{name}:{lineno}: argument column(s) in a sentence without a predicate")
         return
     want = 11 + len(preds)
-    if any(len(c) != want for _, c in rows):
-        res.skipped[SKIP_WRONG_COLUMNS] += len(preds)
+    bad = next(((n, c) for n, c in rows if len(c) != want), None)
+    if bad is not None:
+        res._skip(SKIP_WRONG_COLUMNS, len(preds),
+                  f"{name}:{bad[0]}: {len(bad[1])} columns, the sentence's {len(preds)} roleset(s) need {want}")
         return
     words = tuple(c[1] for _, c in rows)
     for j, p in enumerate(preds):
@@ -241,7 +291,7 @@ def _conllu_sentence(block, name, res: ReadResult) -> None:
             _check_role(lab, f"{name}:{lineno}")
             labels.append(lab)
         if labels[p] != "V":
-            res.skipped[SKIP_NO_V] += 1
+            res._skip(SKIP_NO_V, 1, f"{name}:{rows[p][0]}")
             continue
         roles = tuple("O" if lab == "_" else lab for lab in labels)
         res.instances.append(SRLInstance(words, p, rows[p][1][10], roles, src))
@@ -250,7 +300,7 @@ def _conllu_sentence(block, name, res: ReadResult) -> None:
 def _duplicated_block(block, name, res: ReadResult) -> None:
     rows = _words(block, name, res)
     if not rows:
-        res.skipped[SKIP_EMPTY] += 1
+        res._skip(SKIP_EMPTY, 1, f"{name}:{block[0][0]}")
         return
     src = f"{name}:{rows[0][0]}"
     width = {len(c) for _, c in rows}
@@ -269,11 +319,11 @@ def _duplicated_block(block, name, res: ReadResult) -> None:
         res.sentences_without_predicates += 1
         return
     if len(vs) > 1:
-        res.skipped[SKIP_TWO_V] += 1
+        res._skip(SKIP_TWO_V, 1, f"{name}:{rows[vs[1]][0]}")
         return
     p = vs[0]
     roleset = rows[p][1][10]
     if roleset in ("_", ""):
-        res.skipped[SKIP_V_NO_ROLESET] += 1
+        res._skip(SKIP_V_NO_ROLESET, 1, f"{name}:{rows[p][0]}")
         return
     res.instances.append(SRLInstance(tuple(c[1] for _, c in rows), p, roleset, tuple("O" if l == "_" else l for l in labels), src))
