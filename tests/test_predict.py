@@ -115,10 +115,11 @@ def test_jsonl_from_arff(toy, data, tmp_path, capsys):
         np.testing.assert_allclose([r["probabilities"][n] for n in NAMES], p, atol=1e-6, rtol=0)
         assert r["labels"] == [n for n, v in zip(NAMES, p) if v >= 0.5]
     printed = capsys.readouterr().out
-    from seal.metrics import CONVENTIONS, example_f1
+    from seal.metrics import MULTILABEL_CONVENTIONS, SEGMENTATION_CONVENTIONS, example_f1
 
     f1 = float(example_f1(torch.from_numpy(P), torch.from_numpy(Y)))
-    assert "10 instances" in printed and f"example-F1 {f1:.4f}" in printed and CONVENTIONS in printed
+    assert "10 instances" in printed and f"example-F1 {f1:.4f}" in printed and MULTILABEL_CONVENTIONS in printed
+    assert SEGMENTATION_CONVENTIONS not in printed
     mean = float((P >= 0.5).sum(axis=1).mean())
     assert f"mean {mean:.3f} predicted labels per instance" in printed
 

@@ -214,7 +214,7 @@ def _srl_record(method: str, seed: int, labeled: float, unlabeled: float, ucr: f
 
 def test_experiment_summary_of_srl_runs_shows_srl_metrics_and_conventions():
     from seal.experiments.runner import format_comparison, format_metrics_table
-    from seal.metrics import SRL_CONVENTIONS
+    from seal.tasks.srl.metrics import SRL_CONVENTIONS
 
     records = [_srl_record("cross-entropy", 0, 0.4377, 0.5137, 0.0529), _srl_record("crf", 0, 0.5177, 0.6090, 0.0852)]
     assert format_metrics_table(records).splitlines() == [
@@ -234,7 +234,8 @@ def test_experiment_summary_of_srl_runs_shows_srl_metrics_and_conventions():
 
 
 def test_every_task_states_its_summary_metrics_and_conventions():
-    from seal.metrics import MULTILABEL_CONVENTIONS, SEGMENTATION_CONVENTIONS, SRL_CONVENTIONS
+    from seal.metrics import MULTILABEL_CONVENTIONS, SEGMENTATION_CONVENTIONS
+    from seal.tasks.srl.metrics import SRL_CONVENTIONS
 
     multilabel = (("example_f1", "ex-F1"), ("micro_f1", "micro-F1"), ("macro_f1", "macro-F1"), ("map", "mAP"),
                   ("hamming_loss", "Hamming"))  # fmt: skip
@@ -251,7 +252,8 @@ def test_every_task_states_its_summary_metrics_and_conventions():
 
 def test_fit_prints_the_conventions_of_its_task():
     from seal.cli.lightning import format_metrics
-    from seal.metrics import MULTILABEL_CONVENTIONS, SRL_CONVENTIONS
+    from seal.metrics import MULTILABEL_CONVENTIONS
+    from seal.tasks.srl.metrics import SRL_CONVENTIONS
 
     # each task's `seal fit` CLI names its task, whose paragraph after_fit prints under the test metrics
     assert {name: t.cli_class().task_name for name, t in TASKS.items()} == {n: n for n in TASKS}

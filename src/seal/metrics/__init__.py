@@ -4,10 +4,11 @@ Multi-label (:mod:`seal.metrics.multilabel`): :class:`ExampleF1` (the SEAL paper
 :class:`MicroF1`, :class:`MacroF1`, :class:`HammingLoss`, :class:`MeanAveragePrecision` (per example =
 the paper's "MAP", or per label) and :class:`MultilabelMetrics` (all of them in one collection).
 Segmentation (:mod:`seal.metrics.segmentation`): :class:`MeanIoU`, :class:`PixelAccuracy`,
-:class:`SegmentationMetrics`. The maths and conventions live in :mod:`seal.metrics.functional`;
-The one-paragraph statements of the conventions, printed next to results, are :data:`MULTILABEL_CONVENTIONS`,
-:data:`SEGMENTATION_CONVENTIONS` and :data:`SRL_CONVENTIONS` (each task names its own in the task registry,
-:attr:`seal.tasks.Task.conventions`; :data:`CONVENTIONS` is the older multi-label + segmentation paragraph).
+:class:`SegmentationMetrics`. The maths and conventions live in :mod:`seal.metrics.functional`.
+The one-paragraph statements of the conventions, printed next to results, are :data:`MULTILABEL_CONVENTIONS` and
+:data:`SEGMENTATION_CONVENTIONS` (SRL's is :data:`seal.tasks.srl.metrics.SRL_CONVENTIONS`); each task names its own
+in the task registry (:attr:`seal.tasks.Task.conventions`); :data:`CONVENTIONS` is the older multi-label +
+segmentation paragraph.
 """
 
 from __future__ import annotations
@@ -55,16 +56,6 @@ SEGMENTATION_CONVENTIONS = (
     "images, and an empty gold mask with an empty prediction scores 1.0."
 )
 
-#: The SRL metric conventions (``seal.tasks.srl.metrics``), printed under its results.
-SRL_CONVENTIONS = (
-    "Metric conventions: an SRL argument is a (predicate instance, head word, role) triple; the predicate's own "
-    "V and the null tag O are not arguments (C-V is); labeled_f1 / labeled_precision / labeled_recall need the "
-    "same head and role, unlabeled_f1 only the same head; all are micro-averaged over the argument triples of "
-    "every predicate instance, and an empty prediction on an empty gold scores 1.0; ucr_violation_rate is the "
-    "share of predicate instances whose predicted roles put one of ARG0-ARG5 on two or more words (C-/R- roles "
-    "do not count), ucr_violation_rate_gold the gold's own rate; f1/<role> is the labeled F1 of one role."
-)
-
 #: Multi-label and segmentation conventions in one paragraph, as results were annotated before each task stated
 #: its own (:attr:`seal.tasks.Task.conventions`); kept for the callers that print it.
 CONVENTIONS = (
@@ -81,7 +72,6 @@ __all__ = [
     "CONVENTIONS",
     "MULTILABEL_CONVENTIONS",
     "SEGMENTATION_CONVENTIONS",
-    "SRL_CONVENTIONS",
     "ExampleF1",
     "HammingLoss",
     "MacroF1",

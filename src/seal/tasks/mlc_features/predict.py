@@ -75,10 +75,10 @@ def run_predict(args, ckpt: dict) -> str:
     if Y is not None and n:
         import torch
 
-        from seal.metrics import CONVENTIONS, example_f1
+        from seal.metrics import MULTILABEL_CONVENTIONS, example_f1
 
         f1 = float(example_f1(torch.from_numpy(probs), torch.from_numpy(Y), threshold=threshold))
-        summary += f", example-F1 {f1:.4f}; wrote {args.output}\n{CONVENTIONS}"
+        summary += f", example-F1 {f1:.4f}; wrote {args.output}\n{MULTILABEL_CONVENTIONS}"
         if threshold != 0.5:
             summary += f" (here the threshold is {threshold:g}, not 0.5)"
     else:

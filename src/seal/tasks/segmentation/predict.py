@@ -91,7 +91,7 @@ def _segmentation_probs(module, x, batch_size: int):
 
 def run_segmentation(args, ckpt: dict) -> str:
     """``seal predict`` for a segmentation checkpoint (the segmentation task's ``predict`` hook)."""
-    from seal.metrics import CONVENTIONS
+    from seal.metrics import SEGMENTATION_CONVENTIONS
     from seal.metrics.functional import iou_per_image
     from seal.tasks import task_of_checkpoint
 
@@ -140,7 +140,7 @@ def run_segmentation(args, ckpt: dict) -> str:
     for (path, m), p in list(zip(modules, all_probs))[1:]:
         summary += f"; {m.hparams.get('method')} ({path}): mean IoU {float(iou_per_image(p, y, threshold).mean()):.4f}"
     wrote = [w for w in (args.output, args.png) if w is not None]
-    return summary + f"; wrote {', '.join(wrote)}\n{CONVENTIONS}"
+    return summary + f"; wrote {', '.join(wrote)}\n{SEGMENTATION_CONVENTIONS}"
 
 
 def _format_segmentation(fmt: str, pred, iou, acc) -> str:

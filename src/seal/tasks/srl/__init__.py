@@ -35,7 +35,7 @@ register_task(Task(
     describe="seal.tasks.srl.hooks:describe_dataset",
     predict="seal.tasks.srl.hooks:run_predict",
     summary_metrics=(("labeled_f1", "labeled-F1"), ("unlabeled_f1", "unlabeled-F1"), ("ucr_violation_rate", "UCR-viol")),
-    conventions="seal.metrics:SRL_CONVENTIONS",
+    conventions="seal.tasks.srl.metrics:SRL_CONVENTIONS",
     report="seal.tasks.srl.report:REPORT_FAMILIES",
     task_net_hparams="seal.training.hparams:SRLTaskNetHParams",
     predict_options="seal.tasks.srl:add_predict_options",

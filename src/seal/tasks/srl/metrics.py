@@ -22,7 +22,17 @@ from collections import Counter
 
 import torch
 
-__all__ = ["CORE_ROLE_RE", "SRLMetrics", "frame_counts"]
+__all__ = ["SRL_CONVENTIONS", "CORE_ROLE_RE", "SRLMetrics", "frame_counts"]
+
+#: The SRL metric conventions (this module's metrics), printed under SRL results (the task's ``conventions``).
+SRL_CONVENTIONS = (
+    "Metric conventions: an SRL argument is a (predicate instance, head word, role) triple; the predicate's own "
+    "V and the null tag O are not arguments (C-V is); labeled_f1 / labeled_precision / labeled_recall need the "
+    "same head and role, unlabeled_f1 only the same head; all are micro-averaged over the argument triples of "
+    "every predicate instance, and an empty prediction on an empty gold scores 1.0; ucr_violation_rate is the "
+    "share of predicate instances whose predicted roles put one of ARG0-ARG5 on two or more words (C-/R- roles "
+    "do not count), ucr_violation_rate_gold the gold's own rate; f1/<role> is the labeled F1 of one role."
+)
 
 CORE_ROLE_RE = re.compile(r"^ARG[0-5]$")
 
