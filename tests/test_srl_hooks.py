@@ -76,3 +76,19 @@ def test_seal_predict_srl_refusals(trained, tmp_path, capsys):
         assert predict_cli.main(["--ckpt_path", str(ckpt), *extra]) == 2
         assert capsys.readouterr().err.splitlines()[-1] == f"seal predict: error: {message}"
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def test_a_checkpoint_whose_weights_do_not_fit_is_refused(trained, tmp_path, capsys):
+    """The model is rebuilt strictly: a state dict with a weight missing is one error line, never a model with a
+    randomly initialised layer."""
+    _, _, ckpt = trained
+    ck = torch.load(ckpt, map_location="cpu", weights_only=True)
+    ck["state_dict"].pop("task_net.out.weight")
+    ck.get("seal", {}).pop("state_sha256", None)  # written by hand: no checksum
+    bad = tmp_path / "bad.ckpt"
+    torch.save(ck, bad)
+    out = tmp_path / "frames.jsonl"
+    assert predict_cli.main(["--ckpt_path", str(bad), "--input", str(FILES["val"]), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"checkpoint {bad}: cannot rebuild the SRL model:" in err and "task_net.out.weight" in err
+    assert not out.exists()

@@ -148,10 +148,15 @@ def _is_user_error(exc: BaseException) -> bool:
     return isinstance(exc, (PredictError, OSError, ValueError, KeyError, pickle.UnpicklingError, NotImplementedError))
 
 
-def one_line(exc: BaseException) -> str:
+def one_line(exc: BaseException, details: bool = False, limit: int = 400) -> str:
+    """An exception's message as one line: its first line, or with ``details`` all its lines joined (e.g. the
+    missing / unexpected keys under torch's "Error(s) in loading state_dict" line), cut at ``limit`` characters."""
     msg = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
     lines = [ln.strip() for ln in msg.strip().splitlines() if ln.strip()]
-    return lines[0] if lines else type(exc).__name__
+    if not lines:
+        return type(exc).__name__
+    text = " ".join(lines) if details else lines[0]
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 # ------------------------------------------------------------------------------------------- run

@@ -108,7 +108,7 @@ def build_module(ckpt: dict, path: str = "checkpoint"):
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
         raise PredictError(
-            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {one_line(e)}"
+            f"checkpoint {path}: the state_dict does not match its hyper-parameters: {one_line(e, details=True)}"
         ) from None
     return module.eval()
 

@@ -49,7 +49,7 @@ def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
         module = SegmentationModule.from_hparams(hp)  # grouped, or flat from before the grouping
         module.load_state_dict(ckpt["state_dict"])
     except (ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: cannot rebuild the segmentation model: {one_line(e, details=True)}") from None
     return module.eval()
 
 

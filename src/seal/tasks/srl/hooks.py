@@ -42,15 +42,15 @@ def describe_srl_file(path: str | os.PathLike) -> dict:
 
 
 def _build(ckpt: dict, path: str):
-    from seal.cli.predict import PredictError
+    from seal.cli.predict import PredictError, one_line
     from seal.tasks.srl.module import SRLModule
 
     hp = dict(ckpt["hyper_parameters"])
     try:
         module = SRLModule.from_hparams(hp)  # grouped, or flat from before the grouping
-        module.load_state_dict(ckpt["state_dict"], strict=False)
+        module.load_state_dict(ckpt["state_dict"])  # strict: a weight missing is an error, never left random
     except (ValueError, KeyError, TypeError, RuntimeError) as e:
-        raise PredictError(f"checkpoint {path}: cannot rebuild the SRL model: {e}") from None
+        raise PredictError(f"checkpoint {path}: cannot rebuild the SRL model: {one_line(e, details=True)}") from None
     return module.eval()
 
 

@@ -37,7 +37,8 @@ def build_text_module(ckpt: dict, path: str = "checkpoint"):
     try:
         module.load_state_dict(ckpt["state_dict"])
     except RuntimeError as e:
-        raise PredictError(f"checkpoint {path}: the state_dict does not match its hyper-parameters: {one_line(e)}") from None
+        raise PredictError(f"checkpoint {path}: the state_dict does not match its hyper-parameters: "
+                           f"{one_line(e, details=True)}") from None
     return module.eval()
 
 
