@@ -229,3 +229,32 @@ print("ok")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "ok"
+
+
+def test_random_state_none_randomstate_and_generator(problem):
+    """scikit-learn's random_state idioms: None draws a fresh seed per fit, a RandomState / Generator gives one seed
+    per fit drawn from it; the seed used is ``seed_``, and refitting with that int reproduces the model."""
+    X, Y = problem
+    kw = {**FAST, "method": "cross-entropy", "max_epochs": 1}
+    a = SEALClassifier(random_state=None, **kw).fit(X, Y)
+    assert isinstance(a.seed_, int) and 0 <= a.seed_ < 2**32
+    again = SEALClassifier(random_state=a.seed_, **kw).fit(X, Y)
+    np.testing.assert_array_equal(again.predict_proba(X), a.predict_proba(X))
+    expected = int(np.random.RandomState(7).randint(0, 2**32 - 1, dtype=np.int64))
+    assert SEALClassifier(random_state=np.random.RandomState(7), **kw).fit(X, Y).seed_ == expected
+    assert SEALClassifier(random_state=np.random.default_rng(7), **kw).fit(X, Y).seed_ == int(
+        np.random.default_rng(7).integers(0, 2**32 - 1))
+    assert SEALClassifier(random_state=5, **kw).fit(X, Y).seed_ == 5
+    for bad, msg in ((-1, r"random_state must lie in \[0, 2\*\*32\), got -1"), ("3", "random_state must be an int")):
+        with pytest.raises(ValueError, match=msg):
+            SEALClassifier(random_state=bad, **kw).fit(X, Y)
+
+
+def test_a_device_this_machine_lacks_is_a_value_error(problem):
+    X, Y = problem
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    with pytest.raises(ValueError, match="device 'cuda': no CUDA device is available here"):
+        SEALClassifier(method="cross-entropy", device="cuda", **{**FAST, "max_epochs": 1}).fit(X, Y)
+    with pytest.raises(ValueError, match="device 'cuda:1': this machine has 0 CUDA device"):
+        SEALClassifier(method="cross-entropy", device="cuda:1", **{**FAST, "max_epochs": 1}).fit(X, Y)

@@ -184,6 +184,21 @@ def test_bad_input_leaves_existing_output_untouched(toy, tmp_path, capsys):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.arff", "bad2.arff", "pred.jsonl"]  # no temp files
 
 
+def test_output_that_is_the_input_or_the_checkpoint_is_refused(toy, data, tmp_path, capsys):
+    path, _ = toy
+    _, _, arff = data
+    same = tmp_path / "same.arff"
+    same.write_bytes(Path(arff).read_bytes())
+    before = same.read_bytes()
+    assert cli.main(["--ckpt_path", str(path), "--input", str(same), "--output", str(same), "--format", "csv"]) == 2
+    _assert_error(capsys, f"{same} is the --input file: predictions would overwrite it; choose another output")
+    assert same.read_bytes() == before
+    ck = Path(path).read_bytes()
+    assert cli.main(["--ckpt_path", str(path), "--input", str(same), "--output", str(path), "--format", "jsonl"]) == 2
+    _assert_error(capsys, f"{path} is the --ckpt_path file")
+    assert Path(path).read_bytes() == ck
+
+
 def test_feature_count_mismatch(toy, tmp_path, capsys):
     path, _ = toy
     X = np.zeros((3, D + 1), dtype=np.float32)

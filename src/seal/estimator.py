@@ -138,7 +138,10 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
             ``X_val`` is given; in ``(0, 1)``.
         threshold: decision threshold of :meth:`predict`, :meth:`score` and the validation metric.
         random_state: seed of the weight initialisation, dropout, samples, batch order and the
-            validation split. The same seed on the same machine gives the same model.
+            validation split: an int in ``[0, 2**32)`` (the same seed on the same machine gives the same model),
+            ``None`` (a fresh seed each :meth:`fit`, drawn from the operating system's entropy) or a
+            ``numpy.random.RandomState`` / ``numpy.random.Generator`` (one seed drawn from it per :meth:`fit`);
+            the seed used is :attr:`seed_`.
         device: ``"auto"``, ``"cpu"``, ``"cuda"`` (or ``"gpu"``), ``"cuda:N"`` or ``"mps"``: where to train.
         verbose: show Lightning's progress bar and messages.
 
@@ -153,6 +156,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         best_val_f1_: best validation example-F1 (the restored epoch's).
         best_epoch_: 0-based epoch whose weights were restored.
         n_epochs_: epochs trained.
+        seed_: the integer seed the fit used (``random_state`` itself when it is an int).
 
     Shapes: ``X`` is ``(n, d)`` (numpy array or any ``scipy.sparse`` matrix), ``Y`` is ``(n, L)`` in {0, 1}
     (numpy, sparse, bool/int/float; ``L >= 1``) or a 1-D binary target ``(n,)`` of any two classes.
@@ -250,6 +254,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
             raise ValueError("give both X_val and Y_val, or neither")
         n, d = X.shape
         L = Y.shape[1]
+        seed = _seed_of(self.random_state)
         if X_val is not None:
             if _check_array is not None:
                 X_val = _check_array(
@@ -270,7 +275,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
                     f"cannot hold out validation_fraction={self.validation_fraction} of n_samples={n} and keep "
                     "training rows; pass X_val and Y_val or more data"
                 )
-            perm = np.random.default_rng(self.random_state).permutation(n)
+            perm = np.random.default_rng(seed).permutation(n)
             val_idx, tr_idx = np.sort(perm[:n_val]), np.sort(perm[n_val:])
             X_tr, Y_tr, X_val, Y_val = X[tr_idx], Y[tr_idx], X[val_idx], Y[val_idx]
 
@@ -294,7 +299,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         if self.patience is not None:
             callbacks.append(EarlyStopping(monitor="val/example_f1", mode="max", patience=int(self.patience)))
 
-        with _seeded(int(self.random_state)), _quiet(not self.verbose), tempfile.TemporaryDirectory(
+        with _seeded(seed), _quiet(not self.verbose), tempfile.TemporaryDirectory(
             prefix="seal-estimator-"
         ) as tmp:
             with _metrics_for_one_label(L):
@@ -332,6 +337,7 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         self.best_val_f1_ = float(best.score)
         self.best_epoch_ = int(best.epoch)
         self.n_epochs_ = len(self.history_)
+        self.seed_ = seed
         return self
 
     def _check_params(self) -> None:
@@ -350,6 +356,8 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
         if not 0.0 < float(self.threshold) < 1.0:
             raise ValueError(f"threshold must lie in (0, 1), got {self.threshold!r}")
         _accelerator(self.device)
+        if not isinstance(self.random_state, (np.random.RandomState, np.random.Generator)):
+            _seed_of(self.random_state)  # type and range (a RandomState / Generator is drawn from in fit only)
         self._groups()  # the groups' own checks (dropout, weights, learning rates, sample_std)
 
     def _groups(self) -> dict[str, Any]:
@@ -641,13 +649,45 @@ def _check_Y(Y, name: str) -> np.ndarray:
     return Y.astype(np.uint8)
 
 
+def _seed_of(random_state: Any) -> int:
+    """``random_state`` (int, ``None``, ``RandomState`` or ``Generator``) -> the integer seed of one fit.
+
+    Raises:
+        ValueError: an int outside ``[0, 2**32)`` or another type.
+    """
+    if random_state is None:
+        return int(np.random.SeedSequence().entropy % 2**32)
+    if isinstance(random_state, np.random.RandomState):
+        return int(random_state.randint(0, 2**32 - 1, dtype=np.int64))
+    if isinstance(random_state, np.random.Generator):
+        return int(random_state.integers(0, 2**32 - 1))
+    if isinstance(random_state, (int, np.integer)) and not isinstance(random_state, bool):
+        if not 0 <= int(random_state) < 2**32:
+            raise ValueError(f"random_state must lie in [0, 2**32), got {random_state}")
+        return int(random_state)
+    raise ValueError("random_state must be an int, None, a numpy RandomState or a numpy Generator, got "
+                     f"{type(random_state).__name__}")
+
+
 def _accelerator(device: str) -> tuple[str, Any]:
-    """``device`` -> Lightning ``(accelerator, devices)``."""
+    """``device`` -> Lightning ``(accelerator, devices)``.
+
+    Raises:
+        ValueError: an unknown device, or a CUDA / MPS device this machine does not have.
+    """
+    import torch
+
     dev = str(device).lower()
     if dev.startswith("cuda:") and dev[5:].isdigit():
+        if not torch.cuda.is_available() or int(dev[5:]) >= torch.cuda.device_count():
+            raise ValueError(f"device {device!r}: this machine has {torch.cuda.device_count()} CUDA device(s)")
         return "gpu", [int(dev[5:])]
     if dev not in _DEVICES:
         raise ValueError(f"device must be one of {', '.join(_DEVICES)} or 'cuda:N', got {device!r}")
+    if dev in ("cuda", "gpu") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r}: no CUDA device is available here (device='auto' or 'cpu')")
+    if dev == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+        raise ValueError("device 'mps': no MPS device is available here (device='auto' or 'cpu')")
     return ("gpu" if dev == "cuda" else dev), 1
 
 

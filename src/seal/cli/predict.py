@@ -180,6 +180,13 @@ def run(args: argparse.Namespace) -> str:
         args.protocol is not None or args.split_seed is not None or args.drop_empty is not None
     ):
         raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
+    from pathlib import Path
+
+    written = [p for p in (args.output, getattr(args, "png", None)) if p is not None]
+    for out in written:  # predictions never replace what they are computed from
+        for what, src in (("--input", args.input), ("--ckpt_path", args.ckpt_path)):
+            if src is not None and Path(out).exists() and Path(src).exists() and Path(out).samefile(src):
+                raise PredictError(f"{out} is the {what} file: predictions would overwrite it; choose another output")
 
     ckpt = load_predict_checkpoint(args.ckpt_path)
     from seal.tasks import task_of_checkpoint
