@@ -308,3 +308,40 @@ def test_bad_input_is_one_line_naming_file_line_and_field(tmp_path, capsys, name
     assert ei.value.code == 2
     err = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("seal")]
     assert len(err) == 1 and err[0].startswith(f"seal: error: {tmp_path}/{message}"), err
+
+
+def test_predict_matches_csv_feature_columns_by_name(tmp_path, capsys):
+    """A model trained on a CSV stores its feature names; predicting a CSV whose columns are the same names in
+    another order reorders them (same probabilities as the original order), other names are refused."""
+    X, Y = toy(60, 2)
+    Xt, Yt = toy(20, 3)
+    tr, te = write_csv(tmp_path / "tr.csv", X, Y), write_csv(tmp_path / "te.csv", Xt, Yt)
+    metrics = tmp_path / "m.json"
+    assert main(["fit", "--data.train", str(tr), "--data.labels", "[" + ", ".join(LABELS) + "]",
+                 "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false",
+                 "--trainer.default_root_dir", str(tmp_path / "run"), "--metrics_file", str(metrics)]) == 0
+    ckpt = json.loads(metrics.read_text())["best_checkpoint"]
+    import torch
+
+    stored = torch.load(ckpt, map_location="cpu", weights_only=True)["MultiLabelDataModule"]
+    assert stored == {"feature_names": ["x0", "x1", "x2", "x3"]}
+    capsys.readouterr()
+    ref = tmp_path / "ref.jsonl"
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(te), "--output", str(ref)]) == 0
+    header, *rows = te.read_text().splitlines()
+    cols = header.split(",")
+    order = [3, 1, 0, 2] + list(range(4, len(cols)))  # features shuffled, label columns kept
+    shuffled = tmp_path / "shuffled.csv"
+    shuffled.write_text("\n".join(",".join(r.split(",")[j] for j in order) for r in [header, *rows]) + "\n")
+    capsys.readouterr()
+    got = tmp_path / "got.jsonl"
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(shuffled), "--output", str(got)]) == 0
+    assert (f"seal: {shuffled}: its feature columns are the training data's in another order: reordered by name"
+            in capsys.readouterr().err)
+    assert got.read_text() == ref.read_text()
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(te.read_text().replace("x0,x1", "a0,x1", 1))
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(renamed), "--output", str(got)]) == 2
+    assert (f"{renamed}: its feature columns are not the model's training columns: column 1: 'a0' here, 'x0' in "
+            "training") in capsys.readouterr().err
+    assert got.read_text() == ref.read_text()  # the refused run left the earlier output as it was

@@ -256,6 +256,16 @@ class MultiLabelDataModule(FromArraysMixin, SplitLoadersMixin, L.LightningDataMo
             return False
         return True
 
+    def state_dict(self) -> dict:
+        """What Lightning stores in a checkpoint for this DataModule (``checkpoint["MultiLabelDataModule"]``): the
+        training data's ``feature_names`` in column order, so that ``seal predict`` matches a file's feature columns
+        by name (:func:`seal.tasks.mlc_features.predict.match_feature_columns`). Empty before :meth:`prepare`."""
+        names = getattr(self, "feature_names", None)
+        return {"feature_names": [str(n) for n in names]} if names else {}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Nothing to restore: the feature names are read again from the data (a resumed run reads the same files)."""
+
     @property
     def has_test(self) -> bool:
         """Whether there is a test split (your own files without ``test`` have none)."""

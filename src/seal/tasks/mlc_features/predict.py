@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +50,8 @@ def run_predict(args, ckpt: dict) -> str:
     if args.dataset is not None:
         X, Y, source_names, where = _dataset_inputs(args, dm_hp)
     else:
-        X, Y, source_names, where = _file_inputs(args, dm_hp, hp)
+        trained = list((ckpt.get("MultiLabelDataModule") or {}).get("feature_names") or [])
+        X, Y, source_names, where = _file_inputs(args, dm_hp, hp, trained)
 
     n_features = int(hp["in_features"])
     if X.shape[1] != n_features:
@@ -163,7 +165,7 @@ def _dataset_inputs(args, dm_hp: dict):
     return X, np.asarray(Y, dtype=np.uint8), list(ds.label_names), where
 
 
-def _file_inputs(args, dm_hp: dict, hp):
+def _file_inputs(args, dm_hp: dict, hp, trained: list[str]):
     from seal.data.arff import ArffError, read_arff
     from seal.data.catalogue import get_spec
     from seal.data.formats import detect_format
@@ -176,7 +178,7 @@ def _file_inputs(args, dm_hp: dict, hp):
         raise PredictError(f"--input {path}: JSON lines are text documents, and {args.ckpt_path} is a feature-based "
                            "checkpoint (it reads ARFF, LibSVM/SVMlight or CSV/TSV feature files)")
     if fmt != "arff":
-        return _other_file_inputs(args, fmt, dm_hp, hp)
+        return _other_file_inputs(args, fmt, dm_hp, hp, trained)
     spec = None
     trained_on = None if dm_hp.get("train") else dm_hp.get("dataset")  # own files: no catalogue entry
     if trained_on:
@@ -223,13 +225,44 @@ def _file_inputs(args, dm_hp: dict, hp):
                 data = read(label_names=list(names))
             except ArffError:
                 raise first from None
-    X = data.X
     where = str(path)
+    X = match_feature_columns(data.X, list(data.feature_names), trained, where)  # before any fitted transform
     if pre is not None:
         if X.shape[1] != pre.n_features_in_:
             raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {pre.n_features_in_}")
         X = pre.transform(X)
     return X, np.asarray(data.Y, dtype=np.uint8), list(data.label_names), where
+
+
+def match_feature_columns(X, names: list[str] | None, trained: list[str], where: str):
+    """``X`` with its columns in the training data's order, matched by name.
+
+    ``names``: the input file's feature column names (``None`` for LibSVM, whose columns are positions);
+    ``trained``: the checkpoint's (``checkpoint["MultiLabelDataModule"]["feature_names"]``; empty in checkpoints
+    written before it was stored: then nothing is checked). Positional names on either side (LibSVM, arrays) are
+    not compared. The same names in another order are reordered, and said so on stderr; other names are refused.
+
+    Raises:
+        PredictError: the file's feature names differ from the training data's (the first differences named).
+    """
+    if names is None or not trained or len(names) != len(trained) or list(names) == list(trained):
+        return X  # a different count is refused by the caller with both counts
+    if _positional(trained) or _positional(names):
+        return X  # trained on (or given) LibSVM / arrays: the columns have positions, not names
+    if sorted(names) == sorted(trained) and len(set(names)) == len(names):
+        pos = {n: j for j, n in enumerate(names)}
+        print(f"seal: {where}: its feature columns are the training data's in another order: reordered by name",
+              file=sys.stderr, flush=True)
+        return X[:, [pos[n] for n in trained]]
+    diff = [(j, a, b) for j, (a, b) in enumerate(zip(names, trained)) if a != b]
+    shown = "; ".join(f"column {j + 1}: {a!r} here, {b!r} in training" for j, a, b in diff[:3])
+    more = f" (and {len(diff) - 3} more)" if len(diff) > 3 else ""
+    raise PredictError(f"{where}: its feature columns are not the model's training columns: {shown}{more}")
+
+
+def _positional(names: list[str]) -> bool:
+    """Whether ``names`` are column positions (``"0" … "d-1"`` or ``"1" … "d"``: LibSVM files, in-memory arrays)."""
+    return any(list(names) == [str(j + k) for j in range(len(names))] for k in (0, 1))
 
 
 def _split_names(value) -> list[str] | None:
@@ -256,7 +289,7 @@ def _own_label_layout(args, dm_hp: dict) -> dict:
     return {}
 
 
-def _other_file_inputs(args, fmt: str, dm_hp: dict, hp):
+def _other_file_inputs(args, fmt: str, dm_hp: dict, hp, trained: list[str]):
     """``--input`` in LibSVM or CSV/TSV: features must match the model's; labels, when present, are scored."""
     from seal.data.formats import read_files
 
@@ -287,7 +320,9 @@ def _other_file_inputs(args, fmt: str, dm_hp: dict, hp):
         drop = dm_hp.get("drop_columns") or ()
         data = read_files([args.input], format=fmt, drop_columns=tuple(drop), labels_optional=True, **kw)[0]
     Y = None if data.Y is None else np.asarray(data.Y, dtype=np.uint8)
-    return data.X, Y, list(data.label_names), str(args.input)
+    names = None if fmt == "libsvm" else list(data.feature_names)  # LibSVM columns are positions, not names
+    X = match_feature_columns(data.X, names, trained, str(args.input))
+    return X, Y, list(data.label_names), str(args.input)
 
 
 def _registry_preprocessor(spec, dm_hp: dict, data_dir: str | None = None):
