@@ -345,3 +345,29 @@ def test_predict_matches_csv_feature_columns_by_name(tmp_path, capsys):
     assert (f"{renamed}: its feature columns are not the model's training columns: column 1: 'a0' here, 'x0' in "
             "training") in capsys.readouterr().err
     assert got.read_text() == ref.read_text()  # the refused run left the earlier output as it was
+
+
+def test_predict_an_arff_file_without_label_attributes(tmp_path, capsys):
+    """An ARFF input of features only (the --input help: label columns may be absent): found without options when
+    the file has exactly the model's features and none of its label names, or with --label-count 0."""
+    X, Y = toy(60, 2)
+    Xt, _ = toy(20, 3)
+    tr = write_arff(tmp_path / "tr.arff", X, Y)
+    metrics = tmp_path / "m.json"
+    assert main(["fit", "--data.train", str(tr), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar",
+                 "false", "--trainer.default_root_dir", str(tmp_path / "run"), "--metrics_file", str(metrics)]) == 0
+    ckpt = json.loads(metrics.read_text())["best_checkpoint"]
+    nolab = tmp_path / "nolab.arff"
+    nolab.write_text("@relation feats\n" + "".join(f"@attribute x{j} numeric\n" for j in range(4)) + "@data\n"
+                     + "".join(",".join(f"{v:g}" for v in x) + "\n" for x in Xt))
+    with_labels = tmp_path / "with_labels.arff"
+    write_arff(with_labels, Xt, np.zeros((20, 3), dtype=np.uint8))
+    capsys.readouterr()
+    ref, got, got0 = tmp_path / "ref.jsonl", tmp_path / "got.jsonl", tmp_path / "got0.jsonl"
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(with_labels), "--output", str(ref)]) == 0
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(nolab), "--output", str(got)]) == 0
+    out = capsys.readouterr().out
+    assert f"seal predict: 20 instances from {nolab}, mean " in out and "example-F1" not in out.split(f"{nolab}")[1]
+    assert main(["predict", "--ckpt_path", ckpt, "--input", str(nolab), "--output", str(got0), "--label-count", "0"]) == 0
+    probs = [[json.loads(ln)["probabilities"] for ln in p.read_text().splitlines()] for p in (ref, got, got0)]
+    assert probs[1] == probs[0] and probs[2] == probs[0]

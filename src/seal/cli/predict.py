@@ -97,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     lab = p.add_mutually_exclusive_group()
     lab.add_argument("--label-count", "--label_count", dest="label_count", type=int, default=None,
-                     help="with --input: n > 0 labels are the first n attributes, n < 0 the last |n| (MEKA -C)")
+                     help="with --input: n > 0 labels are the first n attributes, n < 0 the last |n| (MEKA -C); "
+                     "0: the file has no label attributes (features only, nothing scored)")
     lab.add_argument("--xml", default=None, help="with --input: MULAN XML label file")
     p.add_argument("--output", default=None, help="output file (.jsonl or .csv); required for multi-label checkpoints")
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from the output's extension")

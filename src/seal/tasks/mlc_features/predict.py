@@ -208,7 +208,9 @@ def _file_inputs(args, dm_hp: dict, hp, trained: list[str]):
                 raise
 
     own = _own_label_layout(args, dm_hp)
-    if args.label_count is not None:
+    if args.label_count == 0:  # no label attributes: features only
+        data = read(label_names=[])
+    elif args.label_count is not None:
         data = read(label_count=args.label_count)
     elif args.xml is not None:
         data = read(xml=args.xml)
@@ -224,14 +226,20 @@ def _file_inputs(args, dm_hp: dict, hp, trained: list[str]):
             try:  # else the label attributes are the ones named like the model's labels
                 data = read(label_names=list(names))
             except ArffError:
-                raise first from None
+                try:  # else, with exactly the model's number of attributes, a file of features only
+                    data = read(label_names=[])
+                except ArffError:
+                    raise first from None
+                if data.X.shape[1] != int(hp["in_features"]):
+                    raise first from None
     where = str(path)
     X = match_feature_columns(data.X, list(data.feature_names), trained, where)  # before any fitted transform
     if pre is not None:
         if X.shape[1] != pre.n_features_in_:
             raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {pre.n_features_in_}")
         X = pre.transform(X)
-    return X, np.asarray(data.Y, dtype=np.uint8), list(data.label_names), where
+    Y = np.asarray(data.Y, dtype=np.uint8)
+    return X, (Y if Y.shape[1] else None), list(data.label_names), where  # no label attributes: nothing to score
 
 
 def match_feature_columns(X, names: list[str] | None, trained: list[str], where: str):
