@@ -258,3 +258,12 @@ def test_a_device_this_machine_lacks_is_a_value_error(problem):
         SEALClassifier(method="cross-entropy", device="cuda", **{**FAST, "max_epochs": 1}).fit(X, Y)
     with pytest.raises(ValueError, match="device 'cuda:1': this machine has 0 CUDA device"):
         SEALClassifier(method="cross-entropy", device="cuda:1", **{**FAST, "max_epochs": 1}).fit(X, Y)
+
+
+def test_chained_methods_are_refused_with_what_they_need(problem):
+    X, Y = problem
+    with pytest.raises(ValueError, match=r"method 'nce-gbi' starts from a trained cross-entropy task-net \(a chained "
+                                         r"run\), which SEALClassifier does not make"):
+        SEALClassifier(method="nce-gbi", **FAST).fit(X, Y)
+    with pytest.raises(ValueError, match="method 'seal-static-nce' starts from the frozen loss-net of a trained nce-gbi"):
+        SEALClassifier(method="seal-static-nce", **FAST).fit(X, Y)

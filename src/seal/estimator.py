@@ -343,7 +343,15 @@ class SEALClassifier(_ClassifierMixin, _BaseEstimator):
     def _check_params(self) -> None:
         from seal.methods.registry import get_method
 
-        get_method(self.method)  # ValueError/KeyError naming the registered methods
+        spec = get_method(self.method)  # ValueError/KeyError naming the registered methods
+        if spec.needs_task_checkpoint or spec.frozen_score_net:
+            needs = ("a trained cross-entropy task-net" if spec.needs_task_checkpoint
+                     else f"the frozen loss-net of a trained {spec.score_source or 'energy-network'} run")
+            raise ValueError(
+                f"method {self.method!r} starts from {needs} (a chained run), which SEALClassifier does not make; "
+                "train it with seal experiment (a grid's 'after:' key) or seal fit --model.task_checkpoint / "
+                "--model.score_checkpoint"
+            )
         for name in ("hidden", "num_layers", "global_hidden", "batch_size", "max_epochs", "loss_net_steps",
                      "task_net_steps", "num_samples"):
             value = getattr(self, name)
