@@ -163,6 +163,43 @@ def test_load_checkpoint_verifies_the_checksum_and_names_file_and_reason(tmp_pat
         load_checkpoint(tmp_path / "missing.ckpt")
 
 
+def test_the_optimizer_state_is_checksummed_too(tmp_path):
+    """A value changed in ``optimizer_states`` (what resuming reads) is reported as corruption, not found later as
+    a non-finite loss; a checkpoint without optimizer state (or from before that checksum) loads as before."""
+    from seal.training.checkpoint import optimizer_checksum
+
+    opt = [{"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.ones(2), "exp_avg_sq": torch.full((2,), 4.0)}},
+            "param_groups": [{"lr": 0.001, "betas": (0.9, 0.999), "params": [0]}]}]
+    ckpt = add_checksum({"state_dict": {"w": torch.zeros(2)}, "optimizer_states": opt, "seal": {}})
+    good = tmp_path / "good.ckpt"
+    atomic_torch_save(ckpt, good)
+    loaded = load_checkpoint(good)
+    assert loaded["seal"]["optimizer_sha256"] == optimizer_checksum(opt) and len(optimizer_checksum(opt)) == 64
+    stored = loaded["seal"]["optimizer_sha256"]
+    for change in ("tensor", "lr"):
+        bad = load_checkpoint(good)
+        if change == "tensor":
+            bad["optimizer_states"][0]["state"][0]["exp_avg_sq"][1] = -4.0  # a sign bit flipped
+        else:
+            bad["optimizer_states"][0]["param_groups"][0]["lr"] = 0.01
+        path = tmp_path / f"{change}.ckpt"
+        torch.save(bad, path)
+        now = optimizer_checksum(bad["optimizer_states"])
+        with pytest.raises(CheckpointError) as exc:
+            load_checkpoint(path)
+        assert str(exc.value) == (
+            f"checkpoint {path} is corrupted: its optimizer state (needed to resume training) does not match the "
+            f"SHA-256 stored when it was written (now {now[:12]}..., stored {stored[:12]}...); use another checkpoint "
+            "of the run or train again")
+    gone = load_checkpoint(good)
+    del gone["optimizer_states"]
+    torch.save(gone, tmp_path / "gone.ckpt")
+    with pytest.raises(CheckpointError, match="has an optimizer checksum but no optimizer_states"):
+        load_checkpoint(tmp_path / "gone.ckpt")
+    weights_only = add_checksum({"state_dict": {"w": torch.zeros(2)}, "seal": {}})
+    assert "optimizer_sha256" not in weights_only["seal"]
+
+
 def test_checkpoint_without_checksum_loads_unchecked(tmp_path):
     path = tmp_path / "old.ckpt"
     torch.save({"state_dict": {"w": torch.zeros(2)}, "seal": {"batches_seen": 1}}, path)

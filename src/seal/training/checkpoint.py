@@ -7,7 +7,8 @@
   other objects are converted before saving), so ``torch.load(path, weights_only=True)`` loads them
   (``../shared/cases/B18``).
 * Every checkpoint written by a seal module carries ``checkpoint["seal"]["state_sha256"]``, a SHA-256 over
-  its ``state_dict`` tensors (:func:`state_checksum`). :func:`load_checkpoint` recomputes it, so a file whose
+  its ``state_dict`` tensors (:func:`state_checksum`), and, when it holds the optimizers' state,
+  ``checkpoint["seal"]["optimizer_sha256"]`` over that (:func:`optimizer_checksum`). :func:`load_checkpoint` recomputes it, so a file whose
   tensor bytes were damaged on disk (``torch.load`` checks no CRC) is reported as corrupted instead of
   loading silently and predicting NaN. Checkpoints written before the checksum existed load unchecked.
 * Every failure to read a checkpoint is one :class:`CheckpointError` (a ``ValueError``) naming the file and
@@ -95,12 +96,40 @@ def state_checksum(state_dict: Mapping[str, Any]) -> str:
     return h.hexdigest()
 
 
+def optimizer_checksum(optimizer_states: Any) -> str:
+    """SHA-256 (hex) over Lightning's ``optimizer_states`` (a list of optimizer ``state_dict`` s): every tensor
+    (path, dtype, shape, raw bytes) and every plain value (path and ``repr``: learning rates, betas, steps) of the
+    nested lists and dicts, dict keys in sorted order. Equal for a ``torch.save`` / ``torch.load`` round trip."""
+    h = hashlib.sha256()
+
+    def walk(obj: Any, path: str) -> None:
+        if isinstance(obj, torch.Tensor):
+            t = obj.detach().to("cpu").contiguous()
+            h.update(f"{path}\0{t.dtype}\0{tuple(t.shape)}\0".encode())
+            h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes())
+        elif isinstance(obj, Mapping):
+            for key in sorted(obj, key=str):
+                walk(obj[key], f"{path}/{key}")
+        elif isinstance(obj, (list, tuple)):
+            for i, item in enumerate(obj):
+                walk(item, f"{path}/{i}")
+        else:
+            h.update(f"{path}\0{obj!r}\0".encode())
+
+    walk(optimizer_states, "")
+    return h.hexdigest()
+
+
 def add_checksum(checkpoint: dict) -> dict:
-    """Store :func:`state_checksum` of ``checkpoint["state_dict"]`` as ``checkpoint["seal"]["state_sha256"]``
-    (called from the LightningModules' ``on_save_checkpoint``); returns ``checkpoint``."""
+    """Store :func:`state_checksum` of ``checkpoint["state_dict"]`` as ``checkpoint["seal"]["state_sha256"]`` and,
+    when the checkpoint holds them (not a weights-only save), :func:`optimizer_checksum` of its
+    ``optimizer_states`` as ``checkpoint["seal"]["optimizer_sha256"]`` (called from the LightningModules'
+    ``on_save_checkpoint``); returns ``checkpoint``."""
     state = checkpoint.get("state_dict")
     if isinstance(state, Mapping):
         checkpoint.setdefault("seal", {})["state_sha256"] = state_checksum(state)
+    if "optimizer_states" in checkpoint:
+        checkpoint.setdefault("seal", {})["optimizer_sha256"] = optimizer_checksum(checkpoint["optimizer_states"])
     return checkpoint
 
 
@@ -129,6 +158,18 @@ def verify_checksum(checkpoint: Mapping, path: str | os.PathLike = "checkpoint")
             f"written (now {actual[:12]}..., stored {str(expected)[:12]}...); use another checkpoint of the run "
             "or train again"
         )
+    expected_opt = seal.get("optimizer_sha256")
+    if expected_opt is not None:  # checkpoints written before it was stored have none
+        if "optimizer_states" not in checkpoint:
+            raise CheckpointError(f"checkpoint {os.fspath(path)} is corrupted: it has an optimizer checksum but no "
+                                  "optimizer_states")
+        actual_opt = optimizer_checksum(checkpoint["optimizer_states"])
+        if actual_opt != expected_opt:
+            raise CheckpointError(
+                f"checkpoint {os.fspath(path)} is corrupted: its optimizer state (needed to resume training) does "
+                f"not match the SHA-256 stored when it was written (now {actual_opt[:12]}..., stored "
+                f"{str(expected_opt)[:12]}...); use another checkpoint of the run or train again"
+            )
     return True
 
 
