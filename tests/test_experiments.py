@@ -82,6 +82,7 @@ def _write_grid(path: Path, **extra) -> Path:
         "methods": ["cross-entropy", "seal-dynamic-nce"],
         "seeds": [0, 1],
         "variant": "cpu",
+        "variant_optional": True,  # genbase has no .cpu.yaml configs: it runs the base ones
         "config_dir": "configs",
         "overrides": ["--trainer.max_epochs=3"],
         "per_run_overrides": {"bibtex/seal-dynamic-nce": ["--model.schedule.loss_net_steps=3"]},
@@ -859,3 +860,129 @@ def test_a_run_recorded_meanwhile_with_other_overrides_is_not_recorded_again(wor
     assert "summary: 0 ok, 2 failed" in out
     assert [json.loads(ln)["overrides"] for ln in _lines(results)] == [["--trainer.max_epochs=9"]] * 2
     assert not (workdir / "runs" / "genbase" / "seal-dynamic-nce").exists()
+
+
+# ------------------------------------------------------------------- grid validation, fallback, report (review 2)
+
+
+def _plain_grid(path: Path, text: str) -> Path:
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("datasets: [bibtex]\nmethods: [cross-entropy]\nseeds: [0, 0]\n", "'seeds' lists 0 more than once"),
+        ("datasets: [bibtex, bibtex]\nmethods: [cross-entropy]\nseeds: [0]\n", "'datasets' lists bibtex more than once"),
+        ("datasets: [bibtex]\nmethods: [cross-entropy, cross-entropy]\nseeds: [0]\n", "'methods' lists cross-entropy more"),
+        ("datasets: [bibtex]\nmethods: [cross-entropy]\nseeds: '0'\n", "'seeds' must be a list of integers (or one integer)"),
+        ("datasets: [bibtex]\nmethods: [cross-entropy]\n", "'seeds' is required: a non-empty list (or a single value)"),
+        ("datasets: [bibtex]\nmethods: []\nseeds: [0]\n", "'methods' is required"),
+        ("datasets: [bibtex\nmethods: x\n", "invalid YAML: expected ',' or ']', but got ':' at line 2, column 8"),
+    ],
+)
+def test_grid_validation_is_one_line_exit_2(workdir, capsys, text, message):
+    grid = _plain_grid(workdir / "g.yaml", text)
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_grid_scalars_are_lists_of_one_for_all_three_keys(workdir):
+    grid = load_grid(_plain_grid(workdir / "g.yaml", "datasets: bibtex\nmethods: cross-entropy\nseeds: 0\n"))
+    assert (grid.datasets, grid.methods, grid.seeds) == (["bibtex"], ["cross-entropy"], [0])
+
+
+def test_grid_unknown_dataset_names_the_closest(workdir, capsys):
+    grid = _write_grid(workdir / "g.yaml", datasets=["bibtx"])
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown dataset 'bibtx' (closest: bibtex)" in err and len(err.strip().splitlines()) == 1
+
+
+def test_grid_missing_config_names_both_files(workdir, capsys):
+    grid = _write_grid(workdir / "g.yaml", datasets=["genbase"], methods=["cross-entropyy"], seeds=[0])
+    assert experiment_main([str(grid), "--dry-run"]) == 1
+    out = capsys.readouterr().out
+    assert ("neither configs/genbase/cross-entropyy.cpu.yaml nor configs/genbase/cross-entropyy.yaml exists "
+            "(closest methods with a config there: cross-entropy)") in out
+
+
+def test_variant_fallback_is_refused_unless_the_grid_allows_it(workdir, capsys):
+    # no variant_optional key: a missing variant config refuses the grid (a mistyped variant must not run the
+    # paper's configs in its place), naming every missing file once
+    grid = _write_grid(workdir / "g.yaml", variant_optional=None)
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert ("variant 'cpu' has no config configs/genbase/cross-entropy.cpu.yaml, configs/genbase/seal-dynamic-nce.cpu.yaml; "
+            "not running the base config in its place") in err and len(err.strip().splitlines()) == 1
+    grid = _write_grid(workdir / "g.yaml", variant="nosuch", variant_optional=None)
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    assert "variant 'nosuch' has no config configs/bibtex/cross-entropy.nosuch.yaml," in capsys.readouterr().err
+    # explicit: a method not listed in variant_optional refuses the grid, naming the missing files
+    grid = _write_grid(workdir / "g.yaml", variant_optional=["cross-entropy"])
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    err = capsys.readouterr().err
+    assert "variant 'cpu' has no config configs/genbase/seal-dynamic-nce.cpu.yaml;" in err
+    assert "cross-entropy.cpu.yaml" not in err and len(err.strip().splitlines()) == 1
+    grid = _write_grid(workdir / "g.yaml", variant_optional=True)
+    assert experiment_main([str(grid), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "warning" not in out and out.count("  note: genbase/") == 4
+    grid = _write_grid(workdir / "g.yaml", variant_optional=False)
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    grid = _write_grid(workdir / "g.yaml", variant_optional=["nope"])
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    assert "variant_optional: nope not in the grid's methods" in capsys.readouterr().err
+
+
+def test_report_out_directory_is_one_line(tmp_path, capsys):
+    results = tmp_path / "runs.jsonl"
+    _write_records(results, [_record("bibtex", "cross-entropy", 0, 0.42)])
+    assert report_main(["--results", str(results), "--out", str(tmp_path), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path} is a directory" in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_keeps_runs_with_overrides_apart_and_labelled(tmp_path):
+    short = ["--trainer.max_epochs=1", "--trainer.enable_progress_bar=false"]
+    recs = [_record("genbase", "cross-entropy", s, 0.97) for s in (0, 1)]
+    recs += [dict(_record("genbase", "cross-entropy", s, 0.10), overrides=short) for s in (0, 1)]
+    recs += [dict(_record("genbase", "seal-dynamic-nce", s, f1, variant="cpu"), overrides=short) for s, f1 in ((0, 0.2), (1, 0.2))]
+    # cosmetic overrides and the chain argument of the method do not make another row
+    recs += [dict(_record("genbase", "nce-gbi", 0, 0.5), overrides=["--trainer.enable_progress_bar=false",
+                                                                   "--model.task_checkpoint=/x/best.ckpt"])]
+    text = _report_text(tmp_path, recs)
+    rows = [ln for ln in text.splitlines() if ln.startswith("| genbase | paper | ")]
+    main = rows[: len(rows) // 2]
+    assert any(r.startswith("| genbase | paper | cross-entropy | 97.00 ± 0.00 (n=2) |") for r in main)
+    assert any(r.startswith("| genbase | paper | cross-entropy (paper config + --trainer.max_epochs=1) | 10.00 ± 0.00 (n=2)")
+               for r in main)
+    assert any(r.startswith("| genbase | paper | seal-dynamic-nce (cpu + --trainer.max_epochs=1) |") for r in main)
+    assert any(r.startswith("| genbase | paper | nce-gbi | 50.00 (n=1) |") for r in main)
+    assert "Here: `cpu + --trainer.max_epochs=1`; `paper config + --trainer.max_epochs=1`." in text
+    # the overridden SEAL run is compared with the cross-entropy run with the same overrides, not the paper config's
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **genbase** (SEAL cpu + --trainer.max_epochs=1"))
+    assert "cross-entropy 10.00 ± 0.00 (n=2) (paper config + --trainer.max_epochs=1)" in line
+    assert "paper's config" not in line
+    # without overrides the convention line is absent
+    assert "ran that config with those command-line overrides" not in _report_text(
+        tmp_path, [_record("genbase", "cross-entropy", 0, 0.97)]
+    )
+
+
+def test_report_a_difference_within_the_seed_spread_is_not_a_win(tmp_path):
+    recs = [_record("genbase", "cross-entropy", s, f1, variant="cpu") for s, f1 in ((0, 0.0), (1, 0.0))]
+    recs += [_record("genbase", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in ((0, 0.0), (1, 0.005))]
+    recs += [_record("bibtex", "cross-entropy", s, 0.42, variant="cpu") for s in (0, 1)]
+    recs += [_record("bibtex", "seal-dynamic-nce", s, f1, variant="cpu") for s, f1 in ((0, 0.43), (1, 0.431))]
+    text = _report_text(tmp_path, recs)
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **genbase** (SEAL cpu variant"))
+    assert "0.25 ± 0.35 (n=2) is level with cross-entropy" in line and "**beats**" not in line
+    assert "|Δ| is within the seed spread" in line
+    line = next(ln for ln in text.splitlines() if ln.startswith("- **bibtex** (SEAL cpu variant"))
+    assert "**beats**" in line and "|Δ| exceeds the seed spread" in line
+    tally = next(ln for ln in text.splitlines() if ln.startswith("- Tally, SEAL-dynamic NCE (cpu)"))
+    assert "beats cross-entropy on 1 of 2 datasets run (bibtex)" in tally
+    assert "a higher mean within that spread is called level and is not counted as a win" in text

@@ -29,7 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
             "--results and --runs-dir. Exit status 1 if any run failed."
         ),
         epilog=(
-            "grid keys: datasets, methods, seeds, variant, config_dir, overrides, per_run_overrides, threads, "
+            "grid keys: datasets, methods, seeds (each a list without repeats, or one value), variant, "
+            "variant_optional (methods, or true, that may run their base config where the variant has no config; "
+            "otherwise, and without this key, a missing variant config refuses the grid), config_dir, overrides, per_run_overrides, threads, "
             "command, after (chaining: a method starts from the best checkpoint of another method's run of the same "
             "dataset and seed, e.g. `after: {seal-static-nce: nce-gbi}`), results and runs_dir (this grid's own "
             "defaults for --results / --runs-dir). The command template can also be replaced with "

@@ -25,7 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from seal.experiments.runner import read_results, record_key, record_key_str
+from seal.experiments.runner import (
+    _chain_argument,
+    override_identity,
+    read_results,
+    record_key,
+    record_key_str,
+)
 from seal.tasks.mlc_features.report import MLC_LOSS_TYPE_CHAINS, MLC_OTHER_METRICS
 
 __all__ = [
@@ -216,15 +222,42 @@ def nce_goal_number(dataset: str) -> tuple[float | None, str | None]:
 # ----------------------------------------------------------------------------------------- grouping
 
 
+#: joins a config variant (or :data:`PAPER_CONFIG`) and the overrides a group's runs were trained with
+OVERRIDES_JOIN = " + "
+#: what a group's variant says when its runs used the paper's config file but with overrides
+PAPER_CONFIG = "paper config"
+
+
+def record_overrides(record: dict) -> tuple[str, ...]:
+    """The overrides that changed what ``record``'s run trained (:func:`seal.experiments.runner.override_identity`:
+    without the cosmetic options and without the checkpoint argument a chained run of its method gets)."""
+    overrides = record.get("overrides") if isinstance(record.get("overrides"), list) else []
+    return override_identity(overrides, _chain_argument(str(record.get("method"))))
+
+
+def setting_name(variant: str | None, overrides: Sequence[str]) -> str | None:
+    """The name a report shows for a config ``variant`` run with ``overrides``: the variant itself without
+    overrides, else ``"<variant or paper config> + --opt=value ..."`` (never taken for the paper's config)."""
+    if not overrides:
+        return variant
+    return f"{variant or PAPER_CONFIG}{OVERRIDES_JOIN}{' '.join(overrides)}"
+
+
 @dataclass
 class Group:
-    """The records of one (dataset, method, variant, split protocol), one per seed (the last line wins)."""
+    """The records of one (dataset, method, variant, split protocol, overrides), one per seed (the last line wins).
+
+    ``variant`` is :func:`setting_name`: the config variant, joined with the run's non-cosmetic overrides when it
+    had any (records with other overrides are never averaged into one group); ``config_variant`` is the variant
+    of the config file alone and ``overrides`` those overrides."""
 
     dataset: str
     method: str
     variant: str | None
     split_protocol: str
     records: list[dict] = field(default_factory=list)
+    config_variant: str | None = None
+    overrides: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
@@ -266,21 +299,26 @@ def _dataset_rank(dataset: str, families: Sequence[Family]) -> tuple[int, int, s
 
 
 def group_records(records: Iterable[dict]) -> list[Group]:
-    """Group records by (dataset, method, variant, split protocol), in report order.
+    """Group records by (dataset, method, variant, split protocol, overrides), in report order.
 
-    Duplicate run keys (possible when two grids raced) keep the last line. Groups are sorted by family,
+    Records run with other non-cosmetic overrides (:func:`record_overrides`) form their own group, named by
+    :func:`setting_name`, so they are neither averaged with nor shown as the config's own runs. Duplicate run keys
+    with the same overrides (possible when two grids raced) keep the last line. Groups are sorted by family,
     dataset (family order), method (:data:`METHOD_ORDER`), variant (none first) and split protocol.
     """
     by_key: dict[tuple, dict] = {}
     for r in records:
         try:
-            by_key[record_key(r)] = r
+            by_key[(record_key(r), record_overrides(r))] = r
         except (TypeError, ValueError):
             continue
     groups: dict[tuple, Group] = {}
     families = report_families()
-    for (dataset, method, variant, _seed, protocol), r in by_key.items():
-        g = groups.setdefault((dataset, method, variant, protocol), Group(dataset, method, variant, protocol))
+    for ((dataset, method, variant, _seed, protocol), overrides), r in by_key.items():
+        name = setting_name(variant, overrides)
+        g = groups.setdefault(
+            (dataset, method, name, protocol), Group(dataset, method, name, protocol, [], variant, overrides)
+        )
         g.records.append(r)
     for g in groups.values():
         g.records.sort(key=lambda r: (str(type(r.get("seed"))), r.get("seed")))
@@ -447,15 +485,44 @@ CONTROL_VARIANT: dict[str, str] = {
 }
 
 
+def _split_setting(variant: str | None) -> tuple[str | None, str | None]:
+    """A :func:`setting_name` split into ``(config variant, overrides text or None)``."""
+    if not variant or OVERRIDES_JOIN not in variant:
+        return variant, None
+    base, _, overrides = variant.partition(OVERRIDES_JOIN)
+    return (None if base == PAPER_CONFIG else base), overrides
+
+
 def _control_variant(variant: str | None) -> str | None:
+    base, overrides = _split_setting(variant)
+    if overrides is not None:  # the control of the config variant, run with the same overrides
+        control = CONTROL_VARIANT.get(base, base) if base else base
+        return f"{control or PAPER_CONFIG}{OVERRIDES_JOIN}{overrides}"
     return CONTROL_VARIANT.get(variant, variant) if variant else variant
 
 
 def reference_variants(variant: str | None) -> tuple[str | None, ...]:
     """The variants, in order of preference, whose baseline run (cross-entropy, the CRF tagger) a SEAL ``variant`` is
     compared with: the same variant, its matched control (:data:`CONTROL_VARIANT`), the paper config (``None``),
-    the standard CPU-sized ``cpu``."""
+    the standard CPU-sized ``cpu``. A variant run with overrides (:func:`setting_name`) is compared only with
+    baselines run with the same overrides, in the same order of preference."""
+    overrides = _split_setting(variant)[1]
+    if overrides is not None:
+        return tuple(dict.fromkeys(
+            (variant, _control_variant(variant), f"{PAPER_CONFIG}{OVERRIDES_JOIN}{overrides}", f"cpu{OVERRIDES_JOIN}{overrides}")
+        ))
     return (variant, _control_variant(variant), None, "cpu")
+
+
+def _wins(ours: Sequence[float], other: Sequence[float]) -> bool:
+    """Whether the mean of ``ours`` is above ``other``'s by more than the seed spread (the larger sample std of
+    the two, when both have two or more values; without a spread any positive difference counts)."""
+    if not ours or not other:
+        return False
+    d = statistics.fmean(ours) - statistics.fmean(other)
+    if len(ours) > 1 and len(other) > 1:
+        return d > max(statistics.stdev(ours), statistics.stdev(other))
+    return d > 0
 
 
 def _ce_reference(ce_by_variant: dict, variant: str | None):
@@ -753,13 +820,13 @@ def _best_variant_tally(cells: dict, metric: str) -> list[str]:
             continue
         mean = statistics.fmean(test)
         picked.append(f"{dataset} {best.variant or 'paper config'}")
-        if mean > statistics.fmean(ce_vals):
+        if _wins(test, ce_vals):
             beats.append(dataset)
-        base = ce_by_variant.get(None)
+        base = ce_by_variant.get(None) if _split_setting(best.variant)[1] is None else None
         base_vals = [100 * v for v in base.values("metrics", "test", metric)] if base is not None else []
         if base_vals:
             run_base.append(dataset)
-            if mean > statistics.fmean(base_vals):
+            if _wins(test, base_vals):
                 beats_base.append(dataset)
         goal, _why = nce_goal_number(dataset)
         if metric == "example_f1" and goal is not None:
@@ -816,7 +883,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             ce = _ce_reference(ce_by_variant, variant)
             # a matched control (cross-entropy of the same variant) is shown next to the paper-config baseline
             matched = ce is not None and variant is not None and ce.variant in (variant, _control_variant(variant))
-            base = ce_by_variant.get(None) if matched else None
+            # runs with overrides are compared with baselines run with the same overrides only
+            base = ce_by_variant.get(None) if matched and _split_setting(variant)[1] is None else None
             seal = {m: g for (m, v), g in methods.items() if m.startswith("seal-") and v == variant}
             if ce is None or not seal:
                 continue
@@ -830,6 +898,8 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             if nce_vals:
                 d = statistics.fmean(nce_vals) - statistics.fmean(ce_vals)
                 verdict = "**beats**" if d > 0 else ("ties with" if d == 0 else "does **not** beat")
+                if d > 0 and not _wins(nce_vals, ce_vals):  # higher, but by less than the seed spread
+                    verdict = "is level with"
                 line = (
                     f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
                     f"cross-entropy {ce_s} (Δ {_fmt_signed(d)})"
@@ -859,7 +929,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     },
                 )
                 t["run"].append(dataset)
-                if d > 0:
+                if _wins(nce_vals, ce_vals):
                     t["beats"].append(dataset)
                 if matched:
                     t["matched"].append(dataset)
@@ -868,7 +938,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                 d_paper_ce = d_base if base_vals else (d if ce.variant is None else None)
                 if d_paper_ce is not None:
                     t["run_base"].append(dataset)
-                    if d_paper_ce > 0:
+                    if _wins(nce_vals, base_vals if base_vals else ce_vals):
                         t["beats_base"].append(dataset)
                 goal, why = nce_goal_number(dataset)
                 if metric == "example_f1" and goal is not None:
@@ -963,6 +1033,20 @@ def _variant_legend(records: Sequence[dict]) -> str:
     return "; ".join(f"`{v}`: {VARIANT_LEGEND.get(v, 'see the header of its config file')}" for v in present) + "."
 
 
+def _overrides_convention(groups: Sequence[Group]) -> list[str]:
+    """A Conventions bullet when some rows were run with non-cosmetic overrides (none otherwise)."""
+    shown = sorted({g.variant for g in groups if g.overrides}, key=str)
+    if not shown:
+        return []
+    return [
+        "- A method shown as `method (variant + --option=value ...)` (or `paper config + ...`) ran that config with "
+        "those command-line overrides (cosmetic logging options and the checkpoint argument of a chained run left "
+        "out): **not** the config's own setting, nor the paper's. Runs with different overrides are never averaged "
+        "into one cell, and such a row is compared only with baselines run with the same overrides. Here: "
+        + "; ".join(f"`{v}`" for v in shown) + "."
+    ]
+
+
 def render_report(
     records: Sequence[dict],
     *,
@@ -1016,6 +1100,10 @@ def render_report(
         "header lists every setting changed from the paper's config (checked by `tests/test_configs.py`); it is "
         "not the paper's setting. A method shown without a variant used the paper's config. Variants here: "
         + _variant_legend(records),
+        *_overrides_convention(groups),
+        "- **Beats** (verdicts and tallies): the mean is higher by more than the seed spread (the larger sample std of "
+        "the two rows, when both have 2 or more seeds); a higher mean within that spread is called level and is not "
+        "counted as a win.",
         "- **s / epoch**: wall-clock seconds of one training epoch including its validation pass, mean over the "
         "run's epochs. The runs were single-threaded on a 2-core machine shared with other runs: **runs at once** "
         "is the time-averaged number of recorded runs on the same host while a row's runs ran (itself included; a "
@@ -1138,6 +1226,10 @@ def write_report(
     err = err or sys.stderr
     results = Path(results)
     out = Path(out)
+    if out.is_dir():
+        raise ReportError(f"--out {out} is a directory; give the markdown file to write, e.g. {out / 'results.md'}")
+    if results.is_dir():
+        raise ReportError(f"--results {results} is a directory; give the results file, e.g. {results / 'runs.jsonl'}")
     if not results.is_file():
         raise ReportError(f"no results file at {results}; run `seal experiment GRID.yaml` first")
     parsed = read_results(results)
@@ -1198,7 +1290,10 @@ def write_report(
         figure_notes=notes,
         prediction_figures=_prediction_figures(records, Path(figures_dir), out),
     )
-    _atomic_write_text(out, text)
+    try:
+        _atomic_write_text(out, text)
+    except OSError as exc:
+        raise ReportError(f"cannot write {out}: {exc.strerror or exc}") from None
     return out
 
 

@@ -6,7 +6,10 @@ A grid is a YAML file::
     methods: [cross-entropy, seal-dynamic-nce]
     seeds: [0, 1, 2]
     variant: cpu            # config = <config_dir>/<dataset>/<method>.<variant>.yaml when present,
-                            # else <config_dir>/<dataset>/<method>.yaml
+                            # else <config_dir>/<dataset>/<method>.yaml (see variant_optional)
+    variant_optional: [cross-entropy]   # optional: methods (or true: all) that may run their base config when
+                            # the variant has no config for them (one note line per run); a missing variant
+                            # config of any other method (or of any, without this key) refuses the grid.
     config_dir: configs     # relative to the working directory
     overrides: ["--trainer.max_epochs=60"]                          # extra CLI args for every run
     per_run_overrides: {bibtex/seal-dynamic-nce: ["--model.schedule.loss_net_steps=3"]}   # "dataset/method"
@@ -101,6 +104,7 @@ __all__ = [
     "RunSpec",
     "append_result",
     "build_command",
+    "check_datasets",
     "conflict_message",
     "load_grid",
     "override_identity",
@@ -111,6 +115,7 @@ __all__ = [
     "recorded_run",
     "restrict_grid",
     "run_grid",
+    "variant_fallbacks",
 ]
 
 #: default command template of one run (formatted per run; the grid's overrides are appended)
@@ -130,7 +135,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
 
 _GRID_KEYS = {
     "datasets", "methods", "seeds", "variant", "config_dir", "overrides", "per_run_overrides", "threads",
-    "command", "after", "results", "runs_dir",
+    "command", "after", "results", "runs_dir", "variant_optional",
 }  # fmt: skip
 
 RunKey = tuple[str, str, "str | None", int, str]
@@ -160,6 +165,8 @@ class Grid:
         results, runs_dir: where this grid's records and run directories go when the command line does not
             say (``seal experiment --results / --runs-dir``); ``None``: ``results/runs.jsonl`` and ``runs``.
             A smoke or demo grid names its own files here, so it cannot land in the main results file.
+        variant_optional: the methods (``True``: all, ``False``: none) that may run their base config when the
+            ``variant`` has no config for them (:func:`variant_fallbacks`); ``None`` (key absent): none may.
     """
 
     datasets: list[str]
@@ -175,6 +182,7 @@ class Grid:
     after: dict[str, tuple[str, str]] = field(default_factory=dict)
     results: str | None = None
     runs_dir: str | None = None
+    variant_optional: bool | list[str] | None = None
 
 
 def _chain_argument(method: str) -> str | None:
@@ -285,11 +293,47 @@ def _str_list(value: Any, name: str, where: str) -> list[str]:
     return [str(v) for v in value]
 
 
+def _product_list(data: dict, key: str, where: str) -> list:
+    """``datasets`` / ``methods`` / ``seeds`` as a list: a YAML list, or one value standing for a list of one
+    (the same rule for the three keys); refused when missing, empty or listing a value twice."""
+    if key not in data or data[key] is None or data[key] == []:
+        raise GridError(f"{where}: {key!r} is required: a non-empty list (or a single value)")
+    value = data[key]
+    if not isinstance(value, list):
+        value = [value]
+    if key == "seeds":
+        if not all(isinstance(s, int) and not isinstance(s, bool) for s in value):
+            raise GridError(f"{where}: 'seeds' must be a list of integers (or one integer), got {data[key]!r}")
+    else:
+        if not all(isinstance(v, str) and v.strip() for v in value):
+            raise GridError(f"{where}: {key!r} must be a list of names (or one name), got {data[key]!r}")
+        value = [v.strip() for v in value]
+    dups = [v for i, v in enumerate(value) if v in value[:i]]
+    if dups:
+        raise GridError(
+            f"{where}: {key!r} lists {', '.join(map(str, dict.fromkeys(dups)))} more than once "
+            f"({data[key]!r}); each must appear once, or the same run would be planned twice"
+        )
+    return value
+
+
+def _yaml_error_line(exc: yaml.YAMLError) -> str:
+    """One line for a YAML error: what went wrong and where (PyYAML's own text spans several lines)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    return f"{problem}{where}"
+
+
 def load_grid(path: str | os.PathLike) -> Grid:
     """Read and validate a grid YAML file.
 
+    ``datasets``, ``methods`` and ``seeds`` are each a non-empty list without repeats, or a single value (a list
+    of one).
+
     Raises:
-        GridError: missing file, invalid YAML, unknown key (typo guard), missing required key, wrong type.
+        GridError: missing or unreadable file, invalid YAML, unknown key (typo guard), missing required key,
+            wrong type, a dataset / method / seed listed twice.
     """
     path = Path(path)
     where = str(path)
@@ -297,24 +341,29 @@ def load_grid(path: str | os.PathLike) -> Grid:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise GridError(f"grid file not found: {where}") from None
+    except IsADirectoryError:
+        raise GridError(f"{where} is a directory, not a grid file") from None
+    except UnicodeDecodeError as exc:
+        raise GridError(f"{where}: not a UTF-8 text file ({exc.reason} at byte {exc.start})") from None
+    except OSError as exc:
+        raise GridError(f"{where}: cannot read the grid file: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:
-        raise GridError(f"{where}: invalid YAML: {exc}") from None
+        raise GridError(f"{where}: invalid YAML: {_yaml_error_line(exc)}") from None
     if not isinstance(data, dict):
         raise GridError(f"{where}: expected a mapping with datasets, methods, seeds")
     unknown = sorted(set(data) - _GRID_KEYS)
     if unknown:
         raise GridError(f"{where}: unknown key(s) {', '.join(unknown)}; known keys: {', '.join(sorted(_GRID_KEYS))}")
-    for key in ("datasets", "methods", "seeds"):
-        if not data.get(key):
-            raise GridError(f"{where}: {key!r} is required and must be a non-empty list")
-    seeds = data["seeds"]
-    if isinstance(seeds, int):
-        seeds = [seeds]
-    if not isinstance(seeds, list) or not all(isinstance(s, int) and not isinstance(s, bool) for s in seeds):
-        raise GridError(f"{where}: 'seeds' must be a list of integers, got {seeds!r}")
+    datasets, methods, seeds = (_product_list(data, key, where) for key in ("datasets", "methods", "seeds"))
     variant = data.get("variant")
     if variant is not None and (not isinstance(variant, str) or not variant or "/" in variant):
         raise GridError(f"{where}: 'variant' must be a non-empty name without '/', got {variant!r}")
+    optional = data.get("variant_optional")
+    if optional is not None and not isinstance(optional, bool):
+        optional = _str_list(optional, "variant_optional", where)
+        stray = [m for m in optional if m not in methods]
+        if stray:
+            raise GridError(f"{where}: variant_optional: {', '.join(stray)} not in the grid's methods ({', '.join(methods)})")
     threads = data.get("threads", 1)
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 1:
         raise GridError(f"{where}: 'threads' must be a positive integer, got {threads!r}")
@@ -330,7 +379,6 @@ def load_grid(path: str | os.PathLike) -> Grid:
         command = shlex.split(command) if isinstance(command, str) else _str_list(command, "command", where)
         if not command:
             raise GridError(f"{where}: 'command' is empty")
-    methods = _str_list(data["methods"], "methods", where)
     paths = {}
     for key in ("results", "runs_dir"):
         value = data.get(key)
@@ -338,7 +386,7 @@ def load_grid(path: str | os.PathLike) -> Grid:
             raise GridError(f"{where}: {key!r} must be a non-empty path, got {value!r}")
         paths[key] = value
     return Grid(
-        datasets=_str_list(data["datasets"], "datasets", where),
+        datasets=datasets,
         methods=methods,
         seeds=list(seeds),
         variant=variant,
@@ -349,6 +397,7 @@ def load_grid(path: str | os.PathLike) -> Grid:
         command=command,
         path=path,
         after=_parse_after(data.get("after"), methods, where),
+        variant_optional=optional,
         **paths,
     )
 
@@ -367,6 +416,8 @@ class RunSpec:
         overrides: CLI arguments appended to the command (grid-wide, then per-run).
         split_protocol: the split protocol expected from the config (checked again after the run).
         after: ``(parent method, CLI argument)`` when this run starts from another run's checkpoint.
+        variant_missing: the grid's variant config that does not exist for this run, when it fell back to the
+            base config (``config_file``); ``None`` otherwise.
     """
 
     dataset: str
@@ -378,6 +429,7 @@ class RunSpec:
     overrides: tuple[str, ...]
     split_protocol: str
     after: tuple[str, str] | None = None
+    variant_missing: Path | None = None
 
     @property
     def key(self) -> RunKey:
@@ -617,6 +669,8 @@ def plan_runs(grid: Grid, runs_dir: str | os.PathLike = "runs") -> list[RunSpec]
             if variant and (cfg is None or cfg.name != f"{method}.{variant}.yaml"):
                 variant = None
             leaf = f"{method}.{variant}" if variant else method
+            fell_back = Path(grid.config_dir) / dataset / f"{method}.{grid.variant}.yaml" if (
+                grid.variant and cfg is not None and variant is None) else None
             for seed in grid.seeds:
                 specs.append(
                     RunSpec(
@@ -629,9 +683,77 @@ def plan_runs(grid: Grid, runs_dir: str | os.PathLike = "runs") -> list[RunSpec]
                         overrides=tuple(overrides),
                         split_protocol=protocol,
                         after=grid.after.get(method),
+                        variant_missing=fell_back,
                     )
                 )
     return specs
+
+
+def _config_names(config_dir: str | os.PathLike) -> list[str]:
+    """The dataset directories under ``config_dir`` (``grids`` excluded)."""
+    try:
+        return sorted(p.name for p in Path(config_dir).iterdir() if p.is_dir() and p.name != "grids")
+    except OSError:
+        return []
+
+
+def _closest_methods(dataset_dir: Path, method: str) -> str:
+    """``" (closest configs there: a, b)"`` for a method without a config in ``dataset_dir``, or ``""``."""
+    import difflib
+
+    try:
+        names = sorted({p.name.split(".", 1)[0] for p in dataset_dir.glob("*.yaml")})
+    except OSError:
+        return ""
+    close = difflib.get_close_matches(method, names, n=3, cutoff=0.6)
+    return f" (closest methods with a config there: {', '.join(close)})" if close else ""
+
+
+def check_datasets(grid: Grid) -> None:
+    """Refuse a grid naming a dataset that has no ``<config_dir>/<dataset>/`` directory (a typo, usually), with
+    the closest known names.
+
+    Raises:
+        GridError: one line naming the unknown dataset(s) and the closest names.
+    """
+    import difflib
+
+    known = _config_names(grid.config_dir)
+    unknown = [d for d in grid.datasets if not (Path(grid.config_dir) / d).is_dir()]
+    if not unknown:
+        return
+    where = str(grid.path) if grid.path else "grid"
+    parts = []
+    for d in unknown:
+        close = difflib.get_close_matches(d, known, n=3, cutoff=0.6)
+        parts.append(f"{d!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+    raise GridError(
+        f"{where}: unknown dataset{'s' if len(unknown) > 1 else ''} {', '.join(parts)}: no such directory under "
+        f"{grid.config_dir}/" + (f" (datasets there: {', '.join(known)})" if known and len(known) <= 40 else "")
+    )
+
+
+def variant_fallbacks(grid: Grid, planned: Sequence[RunSpec]) -> tuple[list[RunSpec], list[RunSpec]]:
+    """The planned runs that fall back to their base config because the grid's ``variant`` has no config for
+    them, as ``(allowed, refused)``: allowed when the grid's ``variant_optional`` is ``true`` or lists the run's
+    method; refused otherwise, also without the key (:func:`variant_fallback_error`): a mistyped variant must not
+    run the paper's configs in its place."""
+    fell = [s for s in planned if s.variant_missing is not None]
+    opt = grid.variant_optional
+    if opt is True:
+        return fell, []
+    allowed_methods = set(opt) if isinstance(opt, list) else set()
+    return [s for s in fell if s.method in allowed_methods], [s for s in fell if s.method not in allowed_methods]
+
+
+def variant_fallback_error(grid: Grid, refused: Sequence[RunSpec]) -> GridError:
+    """One line naming the missing variant configs of ``refused`` runs (each file once)."""
+    where = str(grid.path) if grid.path else "grid"
+    files = list(dict.fromkeys(str(s.variant_missing) for s in refused))
+    return GridError(
+        f"{where}: variant {grid.variant!r} has no config {', '.join(files)}; not running the base config in its "
+        "place: fix 'variant', add the file(s), or list the method(s) in 'variant_optional'"
+    )
 
 
 def command_template(grid: Grid) -> list[str]:
@@ -1462,10 +1584,14 @@ def run_grid(
         except (BrokenPipeError, OSError, ValueError):  # a closed console must not kill a long grid
             pass
 
+    check_datasets(grid)
+    planned = plan_runs(grid, runs_dir)
+    fallbacks, refused = variant_fallbacks(grid, planned)
+    if refused:
+        raise variant_fallback_error(grid, refused)
     existing = read_results(results)
     for p in existing.problems:
         say(f"warning: {p}")
-    planned = plan_runs(grid, runs_dir)
     recorded = {s: recorded_run(existing.records, s) for s in planned}
     conflicts = [(s, rec) for s, (state, rec) in recorded.items() if state == "conflict"]
     if conflicts:  # a recorded run with other overrides is neither this grid's run nor to be run over
@@ -1481,11 +1607,16 @@ def run_grid(
         f"{len(todo)} to run" + (f", {len(missing)} without a config" if missing else "")
         + f" (jobs={jobs}, threads={grid.threads})"
     )
+    for s in fallbacks:  # allowed by the grid's variant_optional
+        say(f"  note: {s.label}: {s.variant_missing} does not exist; it runs the base config {s.config_file} "
+            "(recorded without a variant)")
     for s in missing:
+        base = f"{grid.config_dir}/{s.dataset}/{s.method}.yaml"
         say(
-            f"  MISSING CONFIG {s.label}: neither "
-            + (f"{grid.config_dir}/{s.dataset}/{s.method}.{s.variant}.yaml nor " if s.variant else "")
-            + f"{grid.config_dir}/{s.dataset}/{s.method}.yaml exists"
+            f"  MISSING CONFIG {s.label}: "
+            + (f"neither {grid.config_dir}/{s.dataset}/{s.method}.{grid.variant}.yaml nor {base} exists"
+               if grid.variant else f"{base} does not exist")
+            + _closest_methods(Path(grid.config_dir) / s.dataset, s.method)
         )
     for s in planned:
         if s.after is not None and _parent_spec(s, planned) is None:  # pragma: no cover - load_grid checks
