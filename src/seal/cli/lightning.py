@@ -17,11 +17,14 @@ checksum): an empty, truncated, random-bytes, pickled or corrupted file is one l
 and the reason, exit 2. Ctrl-C (SIGINT) during ``seal fit`` keeps the last ``last.ckpt``, prints one line with
 where training stopped and the exact command that resumes it (``seal fit ... --ckpt_path .../last.ckpt``), and
 exits 130; a resumed fit writes on into the checkpoint directory it resumed from and ends exactly as the
-uninterrupted run would.
+uninterrupted run would. A checkpoint that is not in its run's checkpoint directory under the current
+``--trainer.default_root_dir`` (a copy, or another run's) is resumed from, but the new checkpoints go to a new
+version directory under that root (said in one line on stderr); the original run's files are left as they were.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import pickle
@@ -29,12 +32,34 @@ import shlex
 import sys
 import time
 from pathlib import Path
+from typing import ClassVar
 
 from lightning.pytorch.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from lightning.pytorch.cli import LightningCLI
 
 from seal.cli.runlimits import HintingParser, apply_run_limits, run_counts
 from seal.training.checkpoint import AtomicCheckpointIO
+
+
+class _RefusedValue(argparse.ArgumentTypeError, ValueError):
+    """A refused option value: its message is shown as is on the command line (argparse) and in a config
+    file (jsonargparse, which reports ``ValueError``)."""
+
+
+def _only_null(key: str):
+    """An argument type that accepts only ``null`` (the ``KEY: null`` of older saved configs) and refuses any
+    other value with a line saying that SEAL configures its own optimizers."""
+
+    def only_null(value):
+        if value is None or (isinstance(value, str) and value.strip().lower() in ("null", "none", "")):
+            return
+        raise _RefusedValue(
+            f"--{key} is not supported: SEAL's modules configure their own optimizers and schedulers; "
+            "use model.optimizer / model.loss_net_optimizer (e.g. --model.optimizer.lr 0.001)"
+        )
+
+    only_null.__name__ = f"{key}_null_only"
+    return only_null
 
 
 def _task_names() -> tuple[str, ...]:
@@ -55,6 +80,9 @@ class SEALCLI(LightningCLI):
         self.results: dict = {}
         self._resume_dirpath: str | None = None  # where a resumed fit writes its checkpoints
         kwargs.setdefault("save_config_kwargs", {"overwrite": True})
+        # SEAL's modules configure their own optimizers (model.optimizer / model.loss_net_optimizer: two AdamWs
+        # for SEAL-dynamic) and schedulers; Lightning's --optimizer / --lr_scheduler would silently replace them
+        kwargs.setdefault("auto_configure_optimizers", False)
         kwargs.setdefault(
             "trainer_defaults",
             {
@@ -69,6 +97,40 @@ class SEALCLI(LightningCLI):
             },
         )
         super().__init__(*args, **kwargs)
+
+    #: the ``seal fit --help`` / ``seal test --help`` descriptions (LightningCLI would take the first line of the
+    #: Trainer method's docstring, which for ``test`` stops mid-sentence)
+    subcommand_descriptions: ClassVar[dict[str, str]] = {
+        "fit": (
+            "Train a model (from --config files and/or options; without any, the defaults), keeping best.ckpt "
+            "(best validation score) and last.ckpt (every epoch), then evaluate the best checkpoint on the test "
+            "split. --ckpt_path resumes from a last.ckpt."
+        ),
+        "test": (
+            "Evaluate a checkpoint (--ckpt_path) on the test split. It is separate from fit so that you never "
+            "run on your test set until you want to."
+        ),
+    }
+    #: titles of the option groups of the Trainer method's own arguments (--ckpt_path, ...)
+    subcommand_group_titles: ClassVar[dict[str, str]] = {"fit": "resuming", "test": "the checkpoint to evaluate"}
+
+    def _add_subcommands(self, parser, **kwargs) -> None:
+        for name, text in self.subcommand_descriptions.items():
+            kwargs[name] = {"description": text, **(kwargs.get(name) or {})}
+        super()._add_subcommands(parser, **kwargs)
+
+    def _prepare_subcommand_parser(self, klass, subcommand: str, **kwargs):
+        parser = super()._prepare_subcommand_parser(klass, subcommand, **kwargs)
+        # the group of the method's arguments is titled by the first line of its docstring (cut mid-sentence)
+        from lightning.pytorch.cli import _get_short_description
+
+        method_title = _get_short_description(getattr(klass, subcommand, None))
+        title = self.subcommand_group_titles.get(subcommand)
+        if method_title and title:
+            for group in parser._action_groups:
+                if group.title and group.title.rstrip(".") == method_title.rstrip("."):
+                    group.title = title
+        return parser
 
     def link_arguments(self, parser) -> None:
         parser.link_arguments("data.num_features", "model.in_features", apply_on="instantiate")
@@ -86,6 +148,11 @@ class SEALCLI(LightningCLI):
         )
         parser.add_argument("--no_test", type=bool, default=False, help="skip the test evaluation after fit")
         parser.add_argument("--metrics_file", type=str | None, default=None, help="where to write metrics.json")
+        # Configs saved (config.yaml) and recorded (results/runs.jsonl) while LightningCLI still added its
+        # --optimizer / --lr_scheduler options carry `optimizer: null` and `lr_scheduler: null`: those null
+        # values are still read (and ignored); any other value is refused. Hidden from --help.
+        for key in ("optimizer", "lr_scheduler"):
+            parser.add_argument(f"--{key}", type=_only_null(key), default=None, help=argparse.SUPPRESS)
 
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
@@ -120,7 +187,16 @@ class SEALCLI(LightningCLI):
                 from seal.training.checkpoint import load_checkpoint
 
                 ckpt = load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
-                self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path)
+                if self.config.subcommand == "fit":
+                    root = (self.config.fit.get("trainer") or {}).get("default_root_dir")
+                    self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path, root)
+                    if self._resume_dirpath is None:
+                        print(
+                            f"seal fit: {ckpt_path} is not in the checkpoint directory of a run under "
+                            f"{root or os.getcwd()}: resuming from it, but writing the new checkpoints under that root "
+                            f"(a new version directory), not into {stored_checkpoint_dirpath(ckpt) or 'its run'}",
+                            file=sys.stderr, flush=True,
+                        )
         super()._parse_ckpt_path()
 
     def before_instantiate_classes(self) -> None:
@@ -342,17 +418,47 @@ class ResumableCheckpoint(ModelCheckpoint):
         stored = state_dict.get("dirpath")
         if isinstance(stored, str) and self.dirpath and os.path.realpath(stored) == os.path.realpath(self.dirpath):
             state_dict = {**state_dict, "dirpath": self.dirpath}
+        elif isinstance(stored, str) and self.dirpath and stored != self.dirpath:
+            # resumed into a new directory (:func:`checkpoint_dirpath`): Lightning would keep only best_model_path,
+            # a file of the other run that this run must neither test as "its" best nor ever replace
+            return
         super().load_state_dict(state_dict)
 
 
-def checkpoint_dirpath(ckpt: dict, path: str | os.PathLike) -> str:
-    """The directory a resumed ``seal fit`` writes its checkpoints into: the one the checkpoint's own
-    ModelCheckpoint states name (as written, relative or not, so that Lightning restores their best score and
-    path), else the directory holding ``path``."""
+def stored_checkpoint_dirpath(ckpt: dict) -> str | None:
+    """The checkpoint directory the checkpoint's own ModelCheckpoint states name (as written, relative or not),
+    if it exists, else ``None``."""
     for state in (ckpt.get("callbacks") or {}).values():
         if isinstance(state, dict) and isinstance(state.get("dirpath"), str) and Path(state["dirpath"]).is_dir():
             return state["dirpath"]
-    return str(Path(path).parent)
+    return None
+
+
+def _is_within(path: str | os.PathLike, directory: str | os.PathLike) -> bool:
+    """Whether ``path`` is ``directory`` or lies under it (symbolic links and relative spellings resolved)."""
+    path, directory = Path(os.path.realpath(path)), Path(os.path.realpath(directory))
+    return path == directory or directory in path.parents
+
+
+def checkpoint_dirpath(ckpt: dict, path: str | os.PathLike, default_root_dir: str | os.PathLike | None = None) -> str | None:
+    """The directory a resumed ``seal fit`` writes its checkpoints into, or ``None`` for Lightning's default (a new
+    version directory under ``default_root_dir``).
+
+    A resume of a run of this root continues in its own checkpoint directory: the one the checkpoint's own
+    ModelCheckpoint states name (as written, relative or not, so that Lightning restores their best score and
+    path), else the directory holding ``path``. That directory is kept only when ``path`` lies in it and it lies
+    under ``default_root_dir`` (``None``: the working directory, as for Lightning); otherwise (a copied
+    checkpoint, another run's checkpoint, another root) ``None``, so that the original run's files are never
+    written to."""
+    stored = stored_checkpoint_dirpath(ckpt) or str(Path(path).parent)
+    if "://" in str(path) or "://" in stored:  # remote paths: left as they were
+        return stored
+    root = default_root_dir if default_root_dir else os.getcwd()
+    if "://" in str(root):
+        return None
+    if _is_within(Path(path).parent, stored) and _is_within(stored, root):
+        return stored
+    return None
 
 
 from seal.experiments.runner import EPOCH_LINE_PREFIX  # noqa: E402 (the grid runner echoes these lines)

@@ -1,7 +1,7 @@
 """The ``seal`` command: a thin dispatcher to sub-commands.
 
 ``seal data ...``        dataset registry: list, info, verify, fetch
-``seal fit|test|predict`` LightningCLI-driven training / evaluation / prediction from YAML configs
+``seal fit|test|predict`` LightningCLI-driven training / evaluation / prediction (YAML configs optional)
 ``seal experiment GRID``  run datasets x methods x seeds, resumable, into results/runs.jsonl
 ``seal report``           render docs/results.md from results/runs.jsonl
 ``seal migrate-config F``  rewrite old flat ``model:`` keys of config files into their groups
@@ -13,7 +13,7 @@ import sys
 
 _COMMANDS = {
     "data": ("seal.cli.data", "main", "dataset registry: list, info, verify, fetch"),
-    "fit": ("seal.cli.lightning", "fit_main", "train a model from a YAML config (LightningCLI)"),
+    "fit": ("seal.cli.lightning", "fit_main", "train a model (LightningCLI: YAML --config files and/or options), then test it"),
     "test": ("seal.cli.lightning", "test_main", "evaluate a checkpoint on the test split"),
     "predict": ("seal.cli.predict", "main", "write predictions (JSONL/CSV) for a data file (ARFF, LibSVM, CSV/TSV, text JSONL) or dataset split"),
     "experiment": ("seal.cli.experiment", "main", "run a grid of datasets x methods x seeds (resumable)"),
