@@ -371,3 +371,27 @@ def test_predict_an_arff_file_without_label_attributes(tmp_path, capsys):
     assert main(["predict", "--ckpt_path", ckpt, "--input", str(nolab), "--output", str(got0), "--label-count", "0"]) == 0
     probs = [[json.loads(ln)["probabilities"] for ln in p.read_text().splitlines()] for p in (ref, got, got0)]
     assert probs[1] == probs[0] and probs[2] == probs[0]
+
+
+def test_data_labels_and_drop_columns_as_typed_on_the_command_line(tmp_path, capsys):
+    """`--data.labels a,b,c` (one comma-separated string, as typed) is read as the list it names; an empty or a
+    repeated name is one error naming the option."""
+    X, Y = toy(40, 0)
+    p = tmp_path / "tr.csv"
+    with open(p, "w") as f:
+        f.write(",".join(["id"] + [f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
+        for i, (x, y) in enumerate(zip(X, Y)):
+            f.write(",".join([str(i)] + [f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
+    dm = MultiLabelDataModule(train=str(p), labels=",".join(LABELS), drop_columns="id")
+    assert dm.label_names == LABELS and dm.num_features == 4
+    listed = MultiLabelDataModule(train=str(p), labels=list(LABELS), drop_columns=["id"])
+    np.testing.assert_array_equal(listed._datasets["train"].Y.numpy(), dm._datasets["train"].Y.numpy())
+    with pytest.raises(ValueError, match="--data.labels: name\\(s\\) given twice: " + LABELS[0]):
+        MultiLabelDataModule(train=str(p), labels=f"{LABELS[0]},{LABELS[0]}")
+    with pytest.raises(ValueError, match="--data.drop_columns: an empty name"):
+        MultiLabelDataModule(train=str(p), labels=list(LABELS), drop_columns="id,")
+    metrics = tmp_path / "m.json"
+    assert main(["fit", "--data.train", str(p), "--data.labels", ",".join(LABELS), "--data.drop_columns", "id",
+                 "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false",
+                 "--trainer.default_root_dir", str(tmp_path / "run"), "--metrics_file", str(metrics)]) == 0
+    assert json.loads(metrics.read_text())["epochs"] == 1

@@ -47,6 +47,7 @@ __all__ = [
     "LabelledData",
     "READERS",
     "detect_format",
+    "name_list",
     "read_files",
     "read_libsvm",
     "read_csv",
@@ -118,6 +119,24 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
         f"{', '.join(EXTENSIONS)}; or give the format (--data.format / --format {'|'.join(FORMATS[:-1])})",
         path=str(path),
     )
+
+
+def name_list(value: str | Sequence[str] | None, option: str) -> list[str] | None:
+    """A list option given as a list or as one comma-separated string (``a,b,c``; ``--data.labels a,b,c`` arrives
+    so): the names, blanks around each stripped; ``None`` stays ``None``.
+
+    Raises:
+        ValueError: an empty name or a name given twice (``option`` named).
+    """
+    if value is None:
+        return None
+    names = [str(n).strip() for n in (value.split(",") if isinstance(value, str) else value)]
+    if any(not n for n in names):
+        raise ValueError(f"{option}: an empty name in {value!r}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"{option}: name(s) given twice: {', '.join(twice)}")
+    return names
 
 
 def looks_like_data_file(name: str) -> bool:

@@ -105,11 +105,12 @@ class MultiLabelDataModule(FromArraysMixin, SplitLoadersMixin, L.LightningDataMo
         val: your own validation file (same format and columns as ``train``).
         test: your own test file.
         format: ``arff``, ``libsvm``, ``csv`` or ``tsv`` (default: from the extension).
-        labels: names of the label attributes / columns (ARFF, CSV/TSV).
+        labels: names of the label attributes / columns (ARFF, CSV/TSV): a list, or one comma-separated string.
         label_count: MEKA semantics: n > 0 the first n attributes / columns are the labels, n < 0 the last |n|
             (ARFF, CSV/TSV). Wins over a MEKA ``-C`` header, with a warning when they differ.
         xml: a MULAN XML label file (ARFF).
-        drop_columns: attributes / columns that are neither features nor labels (ARFF, CSV/TSV).
+        drop_columns: attributes / columns that are neither features nor labels (ARFF, CSV/TSV): a list, or one
+            comma-separated string.
         zero_based: LibSVM feature indices: ``True`` 0-based, ``False`` 1-based, ``None`` automatic (0-based
             with an extreme-classification header line or when index 0 occurs, else 1-based).
         val_fraction: share of ``train`` carved as validation when there is no ``val`` file.
@@ -135,10 +136,10 @@ class MultiLabelDataModule(FromArraysMixin, SplitLoadersMixin, L.LightningDataMo
         val: str | None = None,
         test: str | None = None,
         format: str | None = None,
-        labels: list[str] | None = None,
+        labels: list[str] | str | None = None,
         label_count: int | None = None,
         xml: str | None = None,
-        drop_columns: list[str] | None = None,
+        drop_columns: list[str] | str | None = None,
         zero_based: bool | None = None,
         val_fraction: float = 0.25,
     ) -> None:
@@ -158,6 +159,10 @@ class MultiLabelDataModule(FromArraysMixin, SplitLoadersMixin, L.LightningDataMo
         self.download = download
         self.max_dense_bytes = max_dense_bytes
         self.files = {"train": train, "val": val, "test": test}
+        from seal.data.formats import name_list
+
+        labels = name_list(labels, "--data.labels")  # a list, or "a,b,c" as typed on the command line
+        drop_columns = name_list(drop_columns, "--data.drop_columns")
         self.file_options = {
             "format": format, "labels": labels, "label_count": label_count, "xml": xml,
             "drop_columns": tuple(drop_columns or ()), "zero_based": "auto" if zero_based is None else zero_based,

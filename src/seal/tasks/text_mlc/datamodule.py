@@ -135,8 +135,8 @@ class TextMLCDataModule(SplitLoadersMixin, L.LightningDataModule):
         val: your own validation file (JSON lines); without it a validation split is carved from ``train``
             (``val_fraction``, ``split_seed``).
         test: your own test file (JSON lines); without it there is no test split.
-        labels: with ``train``: the label names in label-index order (default: the sorted names in ``train``);
-            required when the files give labels as integer ids.
+        labels: with ``train``: the label names in label-index order, a list or one comma-separated string
+            (default: the sorted names in ``train``); required when the files give labels as integer ids.
         text_field: with ``train``: the JSON field of the text (default ``text``).
         labels_field: with ``train``: the JSON field of the label list (default ``labels``).
 
@@ -162,7 +162,7 @@ class TextMLCDataModule(SplitLoadersMixin, L.LightningDataModule):
         train: str | None = None,
         val: str | None = None,
         test: str | None = None,
-        labels: list[str] | None = None,
+        labels: list[str] | str | None = None,
         text_field: str = "text",
         labels_field: str = "labels",
     ) -> None:
@@ -188,8 +188,11 @@ class TextMLCDataModule(SplitLoadersMixin, L.LightningDataModule):
         self.input_keys = list(input_keys) if input_keys is not None else None
         self._data = None
         if train is not None:
-            self._data = load_text_files(train, val, test, labels=labels, text_field=text_field,
-                                         labels_field=labels_field, val_fraction=val_fraction, split_seed=split_seed)
+            from seal.data.formats import name_list
+
+            self._data = load_text_files(train, val, test, labels=name_list(labels, "--data.labels"),
+                                         text_field=text_field, labels_field=labels_field, val_fraction=val_fraction,
+                                         split_seed=split_seed)
             self.dataset = self._data.name
             self.label_names = list(self._data.label_names)
             sizes = ", ".join(f"{s} {len(rows)}" for s, (_, rows) in self._data.splits.items())
