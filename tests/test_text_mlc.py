@@ -657,9 +657,9 @@ def test_data_info_labels_option_format_option_and_seed(toy_dataset, tmp_path, c
         assert seal_main(["data", "info", train, "--labels", given, "--json"]) == 0
         assert json.loads(capsys.readouterr().out)["label_names"] == ["pos", "neg", "market"]
     assert seal_main(["data", "info", train, "--labels", "pos,neg,market,pos"]) == 1
-    assert "--labels 'pos,neg,market,pos': label name(s) given twice: pos" in capsys.readouterr().err
+    assert "--labels: name(s) given twice: pos" in capsys.readouterr().err
     assert seal_main(["data", "info", train, "--labels", "pos,,neg"]) == 1
-    assert "--labels 'pos,,neg': an empty label name" in capsys.readouterr().err
+    assert "--labels: an empty name in 'pos,,neg'" in capsys.readouterr().err
     ids = _write_jsonl(tmp_path / "ids.jsonl", [{"text": "a", "labels": [1]}])
     assert seal_main(["data", "info", ids]) == 1
     assert "seal data info: --labels name0,name1,...)" in capsys.readouterr().err

@@ -395,3 +395,18 @@ def test_data_labels_and_drop_columns_as_typed_on_the_command_line(tmp_path, cap
                  "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false",
                  "--trainer.default_root_dir", str(tmp_path / "run"), "--metrics_file", str(metrics)]) == 0
     assert json.loads(metrics.read_text())["epochs"] == 1
+
+
+def test_data_info_drop_columns(tmp_path, capsys):
+    X, Y = toy(40, 0)
+    p = tmp_path / "tr.csv"
+    with open(p, "w") as f:
+        f.write(",".join(["id"] + [f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
+        for i, (x, y) in enumerate(zip(X, Y)):
+            f.write(",".join([str(i)] + [f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
+    assert main(["data", "info", str(p), "--labels", ",".join(LABELS), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"] == 5  # the id column counted as a feature
+    assert main(["data", "info", str(p), "--labels", ",".join(LABELS), "--drop-columns", "id", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["features"] == 4
+    assert main(["data", "info", "genbase", "--drop-columns", "id"]) == 2
+    assert "--drop-columns apply to a file path" in capsys.readouterr().err

@@ -42,7 +42,9 @@ def _build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description=(
             "Inspect, verify and fetch the datasets registered in seal (the SEAL paper's feature-based "
-            "multi-label sets, extra MULAN sets and the Weizmann-horse segmentation files). Files are read "
+            "multi-label sets, extra MULAN sets, the Weizmann-horse segmentation files, the Reuters-21578 and "
+            "GoEmotions text sets and the UP English-EWT SRL files), or describe your own data file with "
+            "`seal data info FILE`. Files are read "
             "in place from --data-dir (else $SEAL_DATA_DIR), then from the user cache "
             f"(currently {cache_dir()})."
         ),
@@ -92,6 +94,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="label names, comma-separated (a,b,c or [a, b, c]): the label attributes/columns of a feature "
                      "file, or a text file's label vocabulary in label-id order")
     own.add_argument("--xml", default=None, help="MULAN XML label file (ARFF)")
+    own.add_argument("--drop-columns", "--drop_columns", dest="drop_columns", default=None,
+                     help="comma-separated attributes / columns that are neither features nor labels (e.g. an id "
+                     "column), as --data.drop_columns of seal fit (ARFF, CSV/TSV)")
     own.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default="auto",
                      help="LibSVM feature indices (default auto: 0-based with a header line or an index 0)")
     own.add_argument("--val-fraction", "--val_fraction", dest="val_fraction", type=float, default=None,
@@ -226,27 +231,6 @@ def _is_user_file(name: str) -> bool:
     return Path(name).suffix.lower() in EXTENSIONS or is_srl_file(name) or Path(name).is_file() or "/" in name
 
 
-def _label_list(text: str | None) -> list[str] | None:
-    """``--labels`` as a list of names: ``a,b,c`` or the YAML-like ``[a, b, c]`` (blanks and quotes around a name
-    are stripped), ``None`` when not given.
-
-    Raises:
-        ValueError: an empty name or a name given twice (both named).
-    """
-    if text is None:
-        return None
-    body = text.strip()
-    if body.startswith("[") and body.endswith("]"):
-        body = body[1:-1]
-    names = [n.strip().strip("'\"").strip() for n in body.split(",")]
-    if any(not n for n in names):
-        raise ValueError(f"--labels {text!r}: an empty label name (names are separated by single commas)")
-    twice = sorted({n for n in names if names.count(n) > 1})
-    if twice:
-        raise ValueError(f"--labels {text!r}: label name(s) given twice: {', '.join(twice)}")
-    return names
-
-
 def _cmd_info_file(args) -> int:
     from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
@@ -257,9 +241,9 @@ def _cmd_info_file(args) -> int:
     if is_srl_file(args.name) and args.format is None:  # an SRL file (.conllu, .conll, .conll.zip): the SRL task's
         if (args.label_count is not None or args.labels is not None or args.xml or args.zero_based != "auto"
                 or args.val_fraction is not None or args.text_field != "text" or args.labels_field != "labels"
-                or args.seed != 0):
+                or args.seed != 0 or args.drop_columns is not None):
             raise ValueError("--seed/--label-count/--labels/--xml/--zero-based/--val-fraction/--text-field/"
-                             "--labels-field do not apply to an SRL file")
+                             "--labels-field/--drop-columns do not apply to an SRL file")
         info = describe_srl_file(args.name)
         print(json.dumps(info["stats"], indent=2) if args.json else info["text"])
         return 0
@@ -267,12 +251,14 @@ def _cmd_info_file(args) -> int:
         is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or detect_format(args.name, None) == "jsonl"
     else:
         is_text = args.format == "jsonl"  # an explicit --format wins over the extension
-    labels = _label_list(args.labels)
+    from seal.data.formats import name_list
+
+    labels = name_list(args.labels, "--labels")
     if is_text:  # a text multi-label file: the text task's
         from seal.tasks.text_mlc.data import describe_text_file, format_text_file_description
 
-        if args.label_count is not None or args.xml or args.zero_based != "auto":
-            raise ValueError("--label-count/--xml/--zero-based do not apply to a .jsonl text file")
+        if args.label_count is not None or args.xml or args.zero_based != "auto" or args.drop_columns is not None:
+            raise ValueError("--label-count/--xml/--zero-based/--drop-columns do not apply to a .jsonl text file")
         info = describe_text_file(args.name, labels=labels, text_field=args.text_field, labels_field=args.labels_field,
                                   val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
                                   split_seed=args.seed)
@@ -281,8 +267,9 @@ def _cmd_info_file(args) -> int:
     if args.text_field != "text" or args.labels_field != "labels":
         raise ValueError("--text-field/--labels-field apply to JSON-lines text files (.jsonl, .jsonl.gz)")
     zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
+    drop = name_list(args.drop_columns, "--drop-columns") or []
     info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,
-                         zero_based=zb, split_seed=args.seed,
+                         drop_columns=tuple(drop), zero_based=zb, split_seed=args.seed,
                          **({} if args.val_fraction is None else {"val_fraction": args.val_fraction}))
     print(json.dumps(info, indent=2) if args.json else format_description(info))
     return 0
@@ -302,8 +289,9 @@ def _cmd_info(args) -> int:
     if _is_user_file(args.name):
         return _cmd_info_file(args)
     if (args.format or args.label_count is not None or args.labels or args.xml or args.val_fraction is not None
-            or args.text_field != "text" or args.labels_field != "labels"):
-        print(f"{PROG}: error: --format/--label-count/--labels/--xml/--val-fraction/--text-field/--labels-field apply "
+            or args.text_field != "text" or args.labels_field != "labels" or args.drop_columns is not None):
+        print(f"{PROG}: error: --format/--label-count/--labels/--xml/--val-fraction/--text-field/--labels-field/"
+              "--drop-columns apply "
               f"to a file path, not to the registered dataset {args.name!r}", file=sys.stderr)
         return 2
     spec = get_spec(args.name)

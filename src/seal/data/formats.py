@@ -122,17 +122,23 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
 
 
 def name_list(value: str | Sequence[str] | None, option: str) -> list[str] | None:
-    """A list option given as a list or as one comma-separated string (``a,b,c``; ``--data.labels a,b,c`` arrives
-    so): the names, blanks around each stripped; ``None`` stays ``None``.
+    """A list option given as a list or as one comma-separated string (``a,b,c`` or the YAML-like ``[a, b, c]``;
+    ``--data.labels a,b,c`` arrives so): the names, blanks and quotes around each stripped; ``None`` stays ``None``.
 
     Raises:
         ValueError: an empty name or a name given twice (``option`` named).
     """
     if value is None:
         return None
-    names = [str(n).strip() for n in (value.split(",") if isinstance(value, str) else value)]
+    given = value
+    if isinstance(value, str):
+        body = value.strip()
+        if body.startswith("[") and body.endswith("]"):
+            body = body[1:-1]
+        value = [n.strip().strip("'\"") for n in body.split(",")]
+    names = [str(n).strip() for n in value]
     if any(not n for n in names):
-        raise ValueError(f"{option}: an empty name in {value!r}")
+        raise ValueError(f"{option}: an empty name in {given!r}")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise ValueError(f"{option}: name(s) given twice: {', '.join(twice)}")
