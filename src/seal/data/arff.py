@@ -1036,8 +1036,8 @@ def read_arff(
         n_missing = int(len(miss_feat))
         if n_missing and missing == "error":
             e = int(miss_feat[0])
-            errors.append((e, "missing value '?' (pass missing='nan' to read it as NaN and "
-                              "impute later)", int(A[e])))
+            errors.append((e, "missing value '?' (seal does not impute: fill the values in the file; in Python, "
+                              "read_arff(..., missing='nan') reads them as NaN for your own imputation)", int(A[e])))
     ok = ~miss
 
     xr: list[np.ndarray] = []
