@@ -234,6 +234,11 @@ def test_checkpoint_and_option_errors(toy, data, tmp_path, capsys):
     _assert_error(capsys, "format")
     assert cli.main(["--ckpt_path", str(path), "--input", str(tmp_path / "nope.arff"), "--output", out]) == 2
     _assert_error(capsys, "input file not found")
+    empty = tmp_path / "empty.svm"
+    empty.write_text("")
+    assert cli.main(["--ckpt_path", str(path), "--input", str(empty), "--output", out]) == 2
+    _assert_error(capsys, f"{empty} holds no instances: nothing to predict")
+    assert not Path(out).exists()
     docs = tmp_path / "docs.jsonl"
     docs.write_text('{"text": "a", "labels": []}\n')
     assert cli.main(["--ckpt_path", str(path), "--input", str(docs), "--output", out]) == 2

@@ -53,6 +53,8 @@ def run_predict(args, ckpt: dict) -> str:
         trained = list((ckpt.get("MultiLabelDataModule") or {}).get("feature_names") or [])
         X, Y, source_names, where = _file_inputs(args, dm_hp, hp, trained)
 
+    if X.shape[0] == 0:
+        raise PredictError(f"{where} holds no instances: nothing to predict (an output file is not written)")
     n_features = int(hp["in_features"])
     if X.shape[1] != n_features:
         raise PredictError(f"{where} has {X.shape[1]} feature columns, but the model expects {n_features}")
