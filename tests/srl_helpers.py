@@ -26,3 +26,22 @@ def tiny_bert(path: Path, max_positions: int = 16) -> str:
                      intermediate_size=64, max_position_embeddings=max_positions)
     BertModel(cfg).save_pretrained(str(path))
     return str(path)
+
+
+def fit_tiny_cross_entropy(dm, root: Path, **module_kw):
+    """A cross-entropy SRLModule (a 1-layer transformer top, d_model 8) on ``dm``, trained one epoch on the CPU
+    without logging or checkpoint callbacks (seed 0); ``module_kw``: further SRLModule settings; returns
+    ``(model, trainer)``."""
+    import lightning as L
+    import torch
+
+    from seal.tasks.srl.module import SRLModule
+
+    torch.manual_seed(0)
+    model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
+                      label_names=dm.label_names, task_net={"d_model": 8, "n_heads": 2, "ff_dim": 16}, **module_kw)
+    trainer = L.Trainer(max_epochs=1, inference_mode=False, logger=False, enable_checkpointing=False,
+                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
+                        accelerator="cpu", default_root_dir=str(root))
+    trainer.fit(model, dm)
+    return model, trainer

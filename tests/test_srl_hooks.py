@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import lightning as L
 import pytest
 import torch
 
@@ -15,8 +14,7 @@ pytest.importorskip("transformers")
 from seal.cli import predict as predict_cli  # noqa: E402
 from seal.tasks import get_task  # noqa: E402
 from seal.tasks.srl.data import SRLDataModule  # noqa: E402
-from seal.tasks.srl.module import SRLModule  # noqa: E402
-from srl_helpers import FILES, tiny_bert  # noqa: E402
+from srl_helpers import FILES, fit_tiny_cross_entropy, tiny_bert  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -25,14 +23,7 @@ def trained(tmp_path_factory):
     enc = tiny_bert(root / "enc")
     dm = SRLDataModule(files={k: str(v) for k, v in FILES.items()}, encoder=enc, batch_size=2, eval_batch_size=2,
                        cache_dir=str(root / "cache"))
-    torch.manual_seed(0)
-    model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
-                      label_names=dm.label_names, task_net={"d_model": 8, "n_heads": 2, "ff_dim": 16},
-                      optimizer={"lr": 1e-2})
-    trainer = L.Trainer(max_epochs=1, inference_mode=False, logger=False, enable_checkpointing=False,
-                        enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                        accelerator="cpu", default_root_dir=str(root))
-    trainer.fit(model, dm)
+    model, trainer = fit_tiny_cross_entropy(dm, root, optimizer={"lr": 1e-2})
     ckpt = root / "ce.ckpt"
     trainer.save_checkpoint(str(ckpt))
     return model, dm, ckpt

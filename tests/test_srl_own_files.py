@@ -20,7 +20,7 @@ from seal.cli import data as data_cli  # noqa: E402
 from seal.cli import predict as predict_cli  # noqa: E402
 from seal.tasks.srl.data import SRLDataModule, SRLPredictData, check_instances, load_srl_splits  # noqa: E402
 from seal.tasks.srl.reader import SKIP_WRONG_COLUMNS, read_srl_file, read_srl_text  # noqa: E402
-from srl_helpers import DATA, tiny_bert  # noqa: E402
+from srl_helpers import DATA, fit_tiny_cross_entropy, tiny_bert  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -277,9 +277,7 @@ def own_ckpt(tmp_path_factory, enc_dir):
     max_train_instances 2 of its 3 train instances."""
     import os
 
-    import lightning as L
 
-    from seal.tasks.srl.module import SRLModule
 
     root = tmp_path_factory.mktemp("own")
     _write(root / "trained_here", **{"train.conllu": TRAIN, "dev.conllu": VAL, "test.conllu": TEST})
@@ -288,13 +286,7 @@ def own_ckpt(tmp_path_factory, enc_dir):
     try:
         dm = SRLDataModule(files={"train": "train.conllu", "val": "dev.conllu", "test": "test.conllu"}, encoder=enc_dir,
                            batch_size=2, eval_batch_size=2, max_train_instances=2, cache_dir=str(root / "cache"))
-        torch.manual_seed(0)
-        model = SRLModule(method="cross-entropy", num_tags=dm.num_tags, hidden_size=dm.hidden_size,
-                          label_names=dm.label_names, task_net={"d_model": 8, "n_heads": 2, "ff_dim": 16})
-        trainer = L.Trainer(max_epochs=1, inference_mode=False, logger=False, enable_checkpointing=False,
-                            enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0,
-                            accelerator="cpu", default_root_dir=str(root))
-        trainer.fit(model, dm)
+        model, trainer = fit_tiny_cross_entropy(dm, root)
         ckpt = root / "own.ckpt"
         trainer.save_checkpoint(str(ckpt))
     finally:

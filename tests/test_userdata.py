@@ -178,11 +178,13 @@ def toy(n: int, seed: int):
     return X, Y
 
 
-def write_csv(path, X, Y):
+def write_csv(path, X, Y, id_column=False):
+    """Columns x0..x{d-1} then LABELS; with ``id_column`` a first column ``id`` holding the row number."""
+    ids = ["id"] if id_column else []
     with open(path, "w") as f:
-        f.write(",".join([f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
-        for x, y in zip(X, Y):
-            f.write(",".join([f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
+        f.write(",".join(ids + [f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
+        for i, (x, y) in enumerate(zip(X, Y)):
+            f.write(",".join(([str(i)] if id_column else []) + [f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
     return path
 
 
@@ -377,11 +379,7 @@ def test_data_labels_and_drop_columns_as_typed_on_the_command_line(tmp_path, cap
     """`--data.labels a,b,c` (one comma-separated string, as typed) is read as the list it names; an empty or a
     repeated name is one error naming the option."""
     X, Y = toy(40, 0)
-    p = tmp_path / "tr.csv"
-    with open(p, "w") as f:
-        f.write(",".join(["id"] + [f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
-        for i, (x, y) in enumerate(zip(X, Y)):
-            f.write(",".join([str(i)] + [f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
+    p = write_csv(tmp_path / "tr.csv", X, Y, id_column=True)
     dm = MultiLabelDataModule(train=str(p), labels=",".join(LABELS), drop_columns="id")
     assert dm.label_names == LABELS and dm.num_features == 4
     listed = MultiLabelDataModule(train=str(p), labels=list(LABELS), drop_columns=["id"])
@@ -399,11 +397,7 @@ def test_data_labels_and_drop_columns_as_typed_on_the_command_line(tmp_path, cap
 
 def test_data_info_drop_columns(tmp_path, capsys):
     X, Y = toy(40, 0)
-    p = tmp_path / "tr.csv"
-    with open(p, "w") as f:
-        f.write(",".join(["id"] + [f"x{j}" for j in range(X.shape[1])] + LABELS) + "\n")
-        for i, (x, y) in enumerate(zip(X, Y)):
-            f.write(",".join([str(i)] + [f"{v:g}" for v in x] + [str(v) for v in y]) + "\n")
+    p = write_csv(tmp_path / "tr.csv", X, Y, id_column=True)
     assert main(["data", "info", str(p), "--labels", ",".join(LABELS), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["features"] == 5  # the id column counted as a feature
     assert main(["data", "info", str(p), "--labels", ",".join(LABELS), "--drop-columns", "id", "--json"]) == 0
