@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -282,3 +283,17 @@ def test_report_compares_a_flat_task_net_setting_of_a_registered_task(toy_task):
 
     # a record from before ``model.task_net`` was grouped: the toy task's field is found, the optimizer's is not
     assert _setting_differences(group(3), group(5)) == ["model.task_net.toy_window 3 vs 5"]
+
+
+def test_a_tasks_own_files_are_found_through_the_registry():
+    """`seal data info FILE` asks the registry which task reads a file (SRL: .conllu and the derived .conll.zip);
+    the core CLI names no task."""
+    from seal.tasks import task_of_file
+    from seal.tasks.srl.hooks import describe_srl_file
+
+    assert [getattr(task_of_file(n), "name", None) for n in ("a.conllu", "B.CONLL.ZIP", "c.conll", "d.csv", "e.jsonl")] == [
+        "srl", "srl", "srl", None, None]
+    assert TASKS["srl"].describe_file_function() is describe_srl_file
+    assert [t.name for t in TASKS.values() if t.file_suffixes] == ["srl"]
+    source = (Path(__file__).resolve().parents[1] / "src" / "seal" / "cli" / "data.py").read_text()
+    assert "seal.tasks.srl" not in source

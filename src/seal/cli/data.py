@@ -226,25 +226,26 @@ def _is_user_file(name: str) -> bool:
     from pathlib import Path
 
     from seal.data.formats import EXTENSIONS
-    from seal.tasks.srl.hooks import is_srl_file
+    from seal.tasks import task_of_file
 
-    return Path(name).suffix.lower() in EXTENSIONS or is_srl_file(name) or Path(name).is_file() or "/" in name
+    return Path(name).suffix.lower() in EXTENSIONS or task_of_file(name) is not None or Path(name).is_file() or "/" in name
 
 
 def _cmd_info_file(args) -> int:
     from seal.data.formats import detect_format
     from seal.data.userdata import describe_file, format_description
-    from seal.tasks.srl.hooks import describe_srl_file, is_srl_file
+    from seal.tasks import task_of_file
 
     if args.protocol or args.drop_empty or args.download:
         raise ValueError("--protocol/--drop-empty/--download apply to catalogue datasets, not to a file")
-    if is_srl_file(args.name) and args.format is None:  # an SRL file (.conllu, .conll, .conll.zip): the SRL task's
+    own_task = task_of_file(args.name) if args.format is None else None
+    if own_task is not None and own_task.describe_file_function() is not None:  # a task's own file (SRL: .conllu)
         if (args.label_count is not None or args.labels is not None or args.xml or args.zero_based != "auto"
                 or args.val_fraction is not None or args.text_field != "text" or args.labels_field != "labels"
                 or args.seed != 0 or args.drop_columns is not None):
             raise ValueError("--seed/--label-count/--labels/--xml/--zero-based/--val-fraction/--text-field/"
-                             "--labels-field/--drop-columns do not apply to an SRL file")
-        info = describe_srl_file(args.name)
+                             f"--labels-field/--drop-columns do not apply to an {own_task.name.upper()} file")
+        info = own_task.describe_file_function()(args.name)
         print(json.dumps(info["stats"], indent=2) if args.json else info["text"])
         return 0
     if args.format is None:

@@ -25,6 +25,7 @@ __all__ = [
     "task_for_dataset",
     "task_net_fields",
     "task_of_checkpoint",
+    "task_of_file",
     "task_of_kind",
     "task_of_record",
 ]
@@ -106,6 +107,10 @@ class Task:
             table (:meth:`conventions_text`).
         report: optional ``"package.module:NAME"`` of a sequence of :class:`ReportFamily`: the task's sections of
             ``seal report``, in order.
+        file_suffixes: file name endings (lower case) of the task's own data files that ``seal data info FILE``
+            hands to :attr:`describe_file` (e.g. SRL's ``.conllu``); empty: none.
+        describe_file: optional ``"package.module:function"``: ``function(path) -> {"text": str, "stats": dict}``,
+            ``seal data info FILE`` for a file ending in one of :attr:`file_suffixes`.
         predict_options: optional ``"package.module:function"`` that adds the task's own ``seal predict`` options
             to the parser: ``function(parser) -> None`` (an argument group; keep its module cheap to import, it runs
             for ``seal predict --help``). ``seal predict`` refuses an option of one task given for another task's
@@ -133,6 +138,8 @@ class Task:
     report: str = ""
     predict_options: str = ""
     task_net_hparams: str = ""
+    file_suffixes: tuple[str, ...] = ()
+    describe_file: str = ""
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -158,6 +165,10 @@ class Task:
     def predict_function(self):
         """The ``seal predict`` hook, or ``None``."""
         return self._load(self.predict) if self.predict else None
+
+    def describe_file_function(self):
+        """The ``seal data info FILE`` hook for the task's own files, or ``None``."""
+        return self._load(self.describe_file) if self.describe_file else None
 
     def predict_options_function(self):
         """The hook that adds the task's ``seal predict`` options, or ``None``."""
@@ -211,6 +222,15 @@ def task_of_kind(kind: str) -> Task | None:
     """The first registered task that trains on catalogue datasets of kind ``kind`` (their ``task`` field), or
     ``None``."""
     return next((task for task in TASKS.values() if kind in task.dataset_tasks), None)
+
+
+def task_of_file(name: str) -> Task | None:
+    """The task whose :attr:`Task.file_suffixes` ``name`` ends with (case-insensitive), or ``None``."""
+    low = str(name).lower()
+    for task in TASKS.values():
+        if task.file_suffixes and low.endswith(task.file_suffixes):
+            return task
+    return None
 
 
 def task_for_dataset(dataset: str) -> Task:

@@ -10,6 +10,10 @@ Importing this package registers the ``srl`` task (no torch import).
 
 from seal.tasks import Task, register_task
 
+#: file names read as SRL files by ``seal data info FILE`` and ``seal predict --input FILE`` (either layout)
+SRL_FILE_SUFFIXES = (".conllu", ".conll", ".conllu.zip", ".conll.zip")
+
+
 def add_predict_options(parser) -> None:
     """``seal predict`` options of SRL checkpoints (the task's ``predict_options`` hook)."""
     srl = parser.add_argument_group(
@@ -39,4 +43,6 @@ register_task(Task(
     report="seal.tasks.srl.report:REPORT_FAMILIES",
     task_net_hparams="seal.training.hparams:SRLTaskNetHParams",
     predict_options="seal.tasks.srl:add_predict_options",
+    file_suffixes=SRL_FILE_SUFFIXES,
+    describe_file="seal.tasks.srl.hooks:describe_srl_file",
 ))

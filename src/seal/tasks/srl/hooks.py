@@ -7,10 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-__all__ = ["SRL_FILE_SUFFIXES", "describe_dataset", "describe_srl_file", "is_srl_file", "run_predict"]
+from seal.tasks.srl import SRL_FILE_SUFFIXES  # the task's registered file_suffixes
 
-#: file names read as SRL files by ``seal data info FILE`` and ``seal predict --input FILE`` (either layout)
-SRL_FILE_SUFFIXES = (".conllu", ".conll", ".conllu.zip", ".conll.zip")
+__all__ = ["SRL_FILE_SUFFIXES", "describe_dataset", "describe_srl_file", "is_srl_file", "run_predict"]
 
 
 def is_srl_file(name: str | os.PathLike) -> bool:
