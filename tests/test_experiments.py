@@ -986,3 +986,43 @@ def test_report_a_difference_within_the_seed_spread_is_not_a_win(tmp_path):
     tally = next(ln for ln in text.splitlines() if ln.startswith("- Tally, SEAL-dynamic NCE (cpu)"))
     assert "beats cross-entropy on 1 of 2 datasets run (bibtex)" in tally
     assert "a higher mean within that spread is called level and is not counted as a win" in text
+
+
+def test_seal_fit_arguments_are_checked_before_any_run_starts(tmp_path, monkeypatch, capsys):
+    """With the default command every planned run's `seal fit` arguments are parsed first (option names, value
+    types, config files): a typo refuses the whole grid, dry run included, naming the first run; nothing is
+    written. Abbreviated options are typos too (`--trainer.max_epoch` would silently set max_epochs)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv(COMMAND_ENV, raising=False)
+    repo_configs = str(Path(__file__).resolve().parents[1] / "configs")
+    grid = tmp_path / "grid.yaml"
+
+    def write(**extra):
+        spec = {"datasets": ["bibtex"], "methods": ["cross-entropy", "seal-dynamic-nce"], "seeds": [0, 1],
+                "config_dir": repo_configs, "overrides": ["--trainer.max_epochs=3"]}
+        spec.update(extra)
+        grid.write_text(yaml.safe_dump(spec))
+
+    write(overrides=["--trainer.max_epoch=3"])
+    for extra in (["--dry-run"], []):
+        assert experiment_main([str(grid), *extra]) == 2
+        captured = capsys.readouterr()
+        assert captured.err.splitlines() == [
+            "seal experiment: error: seal fit would refuse bibtex/cross-entropy seed 0: unrecognized arguments: "
+            "--trainer.max_epoch=3 (and 3 more run(s)); nothing was run"
+        ]
+        assert captured.out == ""
+    assert not (tmp_path / "results").exists() and not (tmp_path / "runs").exists()
+
+    write(per_run_overrides={"bibtex/seal-dynamic-nce": ["--model.sampler.num_samples=many"]})
+    assert experiment_main([str(grid), "--dry-run"]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "seal experiment: error: seal fit would refuse bibtex/seal-dynamic-nce seed 0: Parser key "
+        '"model.sampler.num_samples": Expected a <class \'int\'>. Got value: many (and 1 more run(s)); nothing was run'
+    ]
+
+    write()  # valid: listed, nothing run
+    assert experiment_main([str(grid), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "4 to run" in out and out.count("  run   bibtex/") == 4
+    assert not (tmp_path / "results").exists()

@@ -104,6 +104,11 @@ def test_mistyped_config_key_is_one_error_and_one_hint(tmp_path, capsys, config,
         (["--data.labelz", "x"], "hint: did you mean 'data.labels'? (run `seal fit --help` for the accepted options)"),
         (["--trainer.max_stepz=3"], "hint: did you mean 'trainer.max_steps'? (run `seal fit --help` for the accepted options)"),
         (["--zzz", "1"], "hint: run `seal fit --help` for the accepted options"),
+        # an abbreviation is not taken for the option it starts (argparse's allow_abbrev is off): the runner
+        # compares overrides as written, and `--trainer.max_epoch=3` silently set max_epochs before
+        (["--trainer.max_epoch=3"], "hint: did you mean 'trainer.max_epochs'? (run `seal fit --help` for the accepted options)"),
+        (["--model.sampler.num_sample", "5"],
+         "hint: did you mean 'model.sampler.num_samples'? (run `seal fit --help` for the accepted options)"),
     ],
 )
 def test_mistyped_command_line_option_gets_the_same_hint(capsys, argv, hint):

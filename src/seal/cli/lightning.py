@@ -31,6 +31,7 @@ import pickle
 import shlex
 import sys
 import time
+import warnings
 from pathlib import Path
 from typing import ClassVar
 
@@ -630,9 +631,72 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         args=args,
         run=run,
         seed_everything_default=0,
-        parser_kwargs={"prog": "seal", "description": __doc__},
+        # no abbreviated options: `--trainer.max_epoch=3` would silently set max_epochs, and a grid's overrides
+        # are compared as written (the run's identity); an abbreviation is refused with a did-you-mean hint
+        parser_kwargs={"prog": "seal", "description": __doc__, "allow_abbrev": False},
         parser_class=HintingParser,
     )
+
+
+class _ParseOnly:
+    """Mixin: a task's CLI that parses and validates its arguments and builds nothing (no seed, no classes)."""
+
+    def _parse_ckpt_path(self) -> None:
+        pass
+
+    def _set_seed(self) -> None:
+        pass
+
+    def before_instantiate_classes(self) -> None:
+        pass
+
+    def instantiate_classes(self) -> None:
+        pass
+
+    def after_instantiate_classes(self) -> None:
+        pass
+
+    def _run_subcommand(self, subcommand: str) -> None:
+        pass
+
+
+_CHECK_PARSERS: dict[str, object] = {}
+
+
+def check_fit_arguments(argv: list[str]) -> None:
+    """Validate ``seal fit ARGV`` as ``seal fit`` parses it (config files read, every option name and value
+    type-checked), without building a model or reading data; used by ``seal experiment`` before any run starts.
+
+    Args:
+        argv: the arguments after ``seal fit`` (``--config FILE ...`` and overrides).
+
+    Raises:
+        ValueError: one message naming the bad option or file (jsonargparse's first lines).
+    """
+    from seal.tasks import get_task
+
+    argv = [str(a) for a in argv]
+    task_name = detect_task(argv)
+    refuse_flat_model_keys(argv, task_name)
+    parser = _CHECK_PARSERS.get(task_name)
+    if parser is None:
+        task = get_task(task_name)
+        cli_class = type(f"ParseOnly{task.cli_class().__name__}", (_ParseOnly, task.cli_class()), {})
+        with warnings.catch_warnings():  # LightningCLI warns when the caller's own sys.argv is not empty
+            warnings.filterwarnings("ignore", message=".*args parameter is intended to run from within Python")
+            cli = cli_class(
+                task.module_class(), task.datamodule_class(), args=["fit"],
+                run=True, seed_everything_default=0,
+                parser_kwargs={"prog": "seal", "allow_abbrev": False, "exit_on_error": False},
+                parser_class=HintingParser,
+            )
+        parser = _CHECK_PARSERS[task_name] = cli.parser
+    try:
+        parser.parse_args(["fit", *argv])
+    except Exception as exc:  # jsonargparse.ArgumentError and what a config file's loader raises
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        keep = lines[:1] + [line for line in lines[1:] if line.startswith(("Given value:", "Expected"))][:2]
+        raise ValueError(" ".join(keep) or type(exc).__name__) from None
 
 
 def fit_main(argv: list[str]) -> int:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import IO
 
 from seal.experiments.runner import (
-    _chain_argument,
+    chain_argument,
     override_identity,
     read_results,
     record_key,
@@ -232,7 +232,7 @@ def record_overrides(record: dict) -> tuple[str, ...]:
     """The overrides that changed what ``record``'s run trained (:func:`seal.experiments.runner.override_identity`:
     without the cosmetic options and without the checkpoint argument a chained run of its method gets)."""
     overrides = record.get("overrides") if isinstance(record.get("overrides"), list) else []
-    return override_identity(overrides, _chain_argument(str(record.get("method"))))
+    return override_identity(overrides, chain_argument(str(record.get("method"))))
 
 
 def setting_name(variant: str | None, overrides: Sequence[str]) -> str | None:

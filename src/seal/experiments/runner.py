@@ -104,6 +104,8 @@ __all__ = [
     "RunSpec",
     "append_result",
     "build_command",
+    "chain_argument",
+    "check_run_arguments",
     "check_datasets",
     "conflict_message",
     "load_grid",
@@ -185,7 +187,7 @@ class Grid:
     variant_optional: bool | list[str] | None = None
 
 
-def _chain_argument(method: str) -> str | None:
+def chain_argument(method: str) -> str | None:
     """The registry's ``chain_argument`` of ``method`` (``None`` if unknown or not chainable)."""
     try:
         from seal.methods.registry import METHODS
@@ -217,7 +219,7 @@ def _parse_after(value: Any, methods: list[str], where: str) -> dict[str, tuple[
                 raise GridError(f"{where}: after: {child} <- {parent}: {name!r} is not in the grid's methods")
         if child == parent:
             raise GridError(f"{where}: after: {child!r} cannot start from itself")
-        arg = arg or _chain_argument(child)
+        arg = arg or chain_argument(child)
         if not arg:
             raise GridError(
                 f"{where}: after[{child}]: method {child!r} takes no checkpoint argument in the registry; "
@@ -765,6 +767,38 @@ def command_template(grid: Grid) -> list[str]:
     if grid.command:
         return list(grid.command)
     return list(DEFAULT_COMMAND)
+
+
+def check_run_arguments(planned: Sequence[RunSpec], grid: Grid) -> list[str]:
+    """Problems with the ``seal fit`` arguments of the planned runs that have a config, one line each naming the
+    run, found by parsing each distinct command as ``seal fit`` would (option names, value types, config files;
+    :func:`seal.cli.lightning.check_fit_arguments`) without training anything. Only the default command template is
+    checked (a grid's own ``command`` or ``$SEAL_EXPERIMENT_COMMAND`` may not be ``seal fit``); a chained run's
+    checkpoint argument is checked with a placeholder path."""
+    if os.environ.get(COMMAND_ENV, "").strip() or grid.command:
+        return []
+    from seal.cli.lightning import check_fit_arguments
+
+    problems: list[str] = []
+    seen: dict[tuple[str, ...], str | None] = {}
+    n_fit = DEFAULT_COMMAND.index("fit") + 1
+    for spec in planned:
+        if spec.config_file is None:
+            continue
+        shown = spec
+        if spec.after is not None:
+            shown = replace(spec, overrides=(*spec.overrides, f"--{spec.after[1]}=<best checkpoint of the parent run>"))
+        argv = build_command(shown, grid)[n_fit:]
+        key = (str(spec.config_file), str(spec.after), *spec.overrides)  # seeds and run paths are always valid
+        if key not in seen:
+            try:
+                check_fit_arguments(argv)
+                seen[key] = None
+            except ValueError as exc:
+                seen[key] = str(exc)
+        if seen[key] is not None:
+            problems.append(f"{spec.label}: {seen[key]}")
+    return problems
 
 
 def build_command(spec: RunSpec, grid: Grid) -> list[str]:
@@ -1597,6 +1631,10 @@ def run_grid(
     if conflicts:  # a recorded run with other overrides is neither this grid's run nor to be run over
         raise GridError(conflict_message(results, *conflicts[0], more=len(conflicts) - 1))
     done = {s for s, (state, _) in recorded.items() if state == "done"}
+    bad_args = check_run_arguments([s for s in planned if s not in done], grid)
+    if bad_args:  # refuse the grid before anything runs, dry run included
+        more = f" (and {len(bad_args) - 1} more run(s))" if len(bad_args) > 1 else ""
+        raise GridError(f"seal fit would refuse {bad_args[0]}{more}; nothing was run")
     skipped = [s for s in planned if s in done]
     missing = [s for s in planned if s not in done and s.config_file is None]
     todo = [s for s in planned if s not in done and s.config_file is not None]
