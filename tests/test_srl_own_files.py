@@ -261,9 +261,9 @@ def test_seal_data_info_on_the_duplicated_layout_and_unusable_files(tmp_path, ca
     assert data_cli.main(["info", f["empty.conllu"]]) == 0
     assert "columns per token line: none" in capsys.readouterr().out
     assert data_cli.main(["info", f["ud.conllu"], "--labels", "a"]) == 1
-    assert capsys.readouterr().err == ("seal data: error: --seed/--label-count/--labels/--xml/--zero-based/"
-                                       "--val-fraction/--text-field/--labels-field/--drop-columns do not apply to an "
-                                       "SRL file\n")
+    assert capsys.readouterr().err == "seal data: error: --labels does not apply to an SRL file\n"
+    assert data_cli.main(["info", f["ud.conllu"], "--seed", "3", "--text-field", "t"]) == 1
+    assert capsys.readouterr().err == "seal data: error: --seed/--text-field do not apply to an SRL file\n"
     assert data_cli.main(["info", str(tmp_path / "missing.conllu")]) == 2
     assert capsys.readouterr().err == f"seal data: error: SRL file not found: {tmp_path / 'missing.conllu'}\n"
 

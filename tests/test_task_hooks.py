@@ -286,14 +286,19 @@ def test_report_compares_a_flat_task_net_setting_of_a_registered_task(toy_task):
 
 
 def test_a_tasks_own_files_are_found_through_the_registry():
-    """`seal data info FILE` asks the registry which task reads a file (SRL: .conllu and the derived .conll.zip);
-    the core CLI names no task."""
+    """`seal data info FILE` asks the registry which task reads a file (SRL: .conllu and the derived .conll.zip;
+    text MLC: .jsonl, .jsonl.gz or --format jsonl); the core CLI names no task."""
     from seal.tasks import task_of_file
     from seal.tasks.srl.hooks import describe_srl_file
+    from seal.tasks.text_mlc.data import describe_text_file_hook
 
-    assert [getattr(task_of_file(n), "name", None) for n in ("a.conllu", "B.CONLL.ZIP", "c.conll", "d.csv", "e.jsonl")] == [
-        "srl", "srl", "srl", None, None]
+    names = ("a.conllu", "B.CONLL.ZIP", "c.conll", "d.csv", "e.jsonl", "f.JSONL.GZ", "g.txt")
+    assert [getattr(task_of_file(n), "name", None) for n in names] == ["srl", "srl", "srl", None, "text-mlc", "text-mlc", None]
+    # an explicit format wins over the name
+    assert [getattr(task_of_file("g.txt", f), "name", None) for f in ("jsonl", "csv", "libsvm")] == ["text-mlc", None, None]
+    assert task_of_file("a.conllu", "csv") is None
     assert TASKS["srl"].describe_file_function() is describe_srl_file
-    assert [t.name for t in TASKS.values() if t.file_suffixes] == ["srl"]
+    assert TASKS["text-mlc"].describe_file_function() is describe_text_file_hook
+    assert [t.name for t in TASKS.values() if t.file_suffixes] == ["text-mlc", "srl"]
     source = (Path(__file__).resolve().parents[1] / "src" / "seal" / "cli" / "data.py").read_text()
-    assert "seal.tasks.srl" not in source
+    assert "seal.tasks.srl" not in source and "seal.tasks.text_mlc" not in source

@@ -671,6 +671,11 @@ def test_data_info_labels_option_format_option_and_seed(toy_dataset, tmp_path, c
     assert f"{as_txt}, line 1" in err and "starts with '{' like a JSON object" in err and "--format jsonl" in err
     assert seal_main(["data", "info", str(as_txt), "--format", "jsonl", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["documents"] == 10
+    # the feature formats' options are refused for a text file, each named (the task registry's file_options)
+    assert seal_main(["data", "info", train, "--xml", "x.xml", "--label-count", "2"]) == 1
+    assert capsys.readouterr().err == "seal data: error: --label-count/--xml do not apply to a JSON-lines text file\n"
+    assert seal_main(["data", "info", train, "--zero-based", "true"]) == 1
+    assert capsys.readouterr().err == "seal data: error: --zero-based does not apply to a JSON-lines text file\n"
     # an explicit --format wins over the .jsonl extension (here: not a CSV file with the label columns)
     assert seal_main(["data", "info", train, "--format", "csv", "--labels", "pos"]) == 1
     assert "documents" not in capsys.readouterr().out

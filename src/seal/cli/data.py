@@ -231,42 +231,45 @@ def _is_user_file(name: str) -> bool:
     return Path(name).suffix.lower() in EXTENSIONS or task_of_file(name) is not None or Path(name).is_file() or "/" in name
 
 
-def _cmd_info_file(args) -> int:
-    from seal.data.formats import detect_format
-    from seal.data.userdata import describe_file, format_description
+#: ``seal data info`` options for a file: ``dest`` -> (flag, default); which of them a task's own files take is
+#: the task's ``file_options`` (:class:`seal.tasks.Task`), the rest are the feature formats'
+_FILE_OPTIONS: dict[str, tuple[str, object]] = {
+    "seed": ("--seed", 0), "label_count": ("--label-count", None), "labels": ("--labels", None),
+    "xml": ("--xml", None), "zero_based": ("--zero-based", "auto"), "val_fraction": ("--val-fraction", None),
+    "text_field": ("--text-field", "text"), "labels_field": ("--labels-field", "labels"),
+    "drop_columns": ("--drop-columns", None),
+}
+
+
+def _own_file_task(args):
+    """The registered task whose own file ``args.name`` is (by an explicit ``--format``, else by the file name's
+    ending: :func:`seal.tasks.task_of_file`), or ``None`` for the feature formats."""
     from seal.tasks import task_of_file
+
+    return task_of_file(args.name, args.format)  # an explicit --format wins over the extension
+
+
+def _cmd_info_file(args) -> int:
+    from seal.data.formats import name_list
+    from seal.data.userdata import describe_file, format_description
 
     if args.protocol or args.drop_empty or args.download:
         raise ValueError("--protocol/--drop-empty/--download apply to catalogue datasets, not to a file")
-    own_task = task_of_file(args.name) if args.format is None else None
-    if own_task is not None and own_task.describe_file_function() is not None:  # a task's own file (SRL: .conllu)
-        if (args.label_count is not None or args.labels is not None or args.xml or args.zero_based != "auto"
-                or args.val_fraction is not None or args.text_field != "text" or args.labels_field != "labels"
-                or args.seed != 0 or args.drop_columns is not None):
-            raise ValueError("--seed/--label-count/--labels/--xml/--zero-based/--val-fraction/--text-field/"
-                             f"--labels-field/--drop-columns do not apply to an {own_task.name.upper()} file")
-        info = own_task.describe_file_function()(args.name)
+    given = [dest for dest, (_, default) in _FILE_OPTIONS.items() if getattr(args, dest) != default]
+    labels = name_list(args.labels, "--labels")
+    task = _own_file_task(args)
+    if task is not None and task.describe_file_function() is not None:  # a task's own file (text: .jsonl, SRL: .conllu)
+        refused = [_FILE_OPTIONS[d][0] for d in given if d not in task.file_options]
+        if refused:
+            raise ValueError(f"{'/'.join(refused)} {'does' if len(refused) == 1 else 'do'} not apply to "
+                             f"{task.file_kind or 'a ' + task.name + ' file'}")
+        options = {d: (labels if d == "labels" else getattr(args, d)) for d in task.file_options}
+        info = task.describe_file_function()(args.name, **options)
         print(json.dumps(info["stats"], indent=2) if args.json else info["text"])
         return 0
-    if args.format is None:
-        is_text = str(args.name).lower().endswith((".jsonl", ".jsonl.gz")) or detect_format(args.name, None) == "jsonl"
-    else:
-        is_text = args.format == "jsonl"  # an explicit --format wins over the extension
-    from seal.data.formats import name_list
-
-    labels = name_list(args.labels, "--labels")
-    if is_text:  # a text multi-label file: the text task's
-        from seal.tasks.text_mlc.data import describe_text_file, format_text_file_description
-
-        if args.label_count is not None or args.xml or args.zero_based != "auto" or args.drop_columns is not None:
-            raise ValueError("--label-count/--xml/--zero-based/--drop-columns do not apply to a .jsonl text file")
-        info = describe_text_file(args.name, labels=labels, text_field=args.text_field, labels_field=args.labels_field,
-                                  val_fraction=0.1 if args.val_fraction is None else args.val_fraction,
-                                  split_seed=args.seed)
-        print(json.dumps(info, indent=2) if args.json else format_text_file_description(info))
-        return 0
-    if args.text_field != "text" or args.labels_field != "labels":
-        raise ValueError("--text-field/--labels-field apply to JSON-lines text files (.jsonl, .jsonl.gz)")
+    task_only = [_FILE_OPTIONS[d][0] for d in ("text_field", "labels_field") if d in given]
+    if task_only:
+        raise ValueError(f"{'/'.join(task_only)} apply to JSON-lines text files (.jsonl, .jsonl.gz)")
     zb = {"auto": "auto", "true": True, "false": False}[args.zero_based]
     drop = name_list(args.drop_columns, "--drop-columns") or []
     info = describe_file(args.name, format=args.format, labels=labels, label_count=args.label_count, xml=args.xml,

@@ -109,8 +109,16 @@ class Task:
             ``seal report``, in order.
         file_suffixes: file name endings (lower case) of the task's own data files that ``seal data info FILE``
             hands to :attr:`describe_file` (e.g. SRL's ``.conllu``); empty: none.
-        describe_file: optional ``"package.module:function"``: ``function(path) -> {"text": str, "stats": dict}``,
-            ``seal data info FILE`` for a file ending in one of :attr:`file_suffixes`.
+        file_format: the ``seal data info --format`` name of the task's own files (e.g. text MLC's ``"jsonl"``):
+            that format given, or found in a file's content, hands the file to :attr:`describe_file` whatever its
+            name; empty: none.
+        file_kind: how errors name the task's files (``"an SRL file"``).
+        describe_file: optional ``"package.module:function"``: ``function(path, **options) -> {"text": str,
+            "stats": dict}``, ``seal data info FILE`` for the task's own files (:func:`task_of_file`); ``options``
+            are the ``seal data info`` options named in :attr:`file_options`, by their ``dest``.
+        file_options: the ``seal data info`` options (``dest`` names: ``labels``, ``text_field``,
+            ``labels_field``, ``val_fraction``, ``seed``, ...) that :attr:`describe_file` takes; any other file
+            option given for such a file is refused, naming it.
         predict_options: optional ``"package.module:function"`` that adds the task's own ``seal predict`` options
             to the parser: ``function(parser) -> None`` (an argument group; keep its module cheap to import, it runs
             for ``seal predict --help``). ``seal predict`` refuses an option of one task given for another task's
@@ -139,7 +147,10 @@ class Task:
     predict_options: str = ""
     task_net_hparams: str = ""
     file_suffixes: tuple[str, ...] = ()
+    file_format: str = ""
+    file_kind: str = ""
     describe_file: str = ""
+    file_options: tuple[str, ...] = ()
 
     @staticmethod
     def _load(path: str) -> Any:
@@ -224,8 +235,12 @@ def task_of_kind(kind: str) -> Task | None:
     return next((task for task in TASKS.values() if kind in task.dataset_tasks), None)
 
 
-def task_of_file(name: str) -> Task | None:
-    """The task whose :attr:`Task.file_suffixes` ``name`` ends with (case-insensitive), or ``None``."""
+def task_of_file(name: str, format: str | None = None) -> Task | None:
+    """The task whose own files ``name`` is: with ``format``, the task whose :attr:`Task.file_format` it is (an
+    explicit format wins over the name); else the task whose :attr:`Task.file_suffixes` ``name`` ends with
+    (case-insensitive); ``None`` if no task claims it."""
+    if format is not None:
+        return next((task for task in TASKS.values() if task.file_format and task.file_format == format), None)
     low = str(name).lower()
     for task in TASKS.values():
         if task.file_suffixes and low.endswith(task.file_suffixes):

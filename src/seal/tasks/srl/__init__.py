@@ -44,5 +44,6 @@ register_task(Task(
     task_net_hparams="seal.training.hparams:SRLTaskNetHParams",
     predict_options="seal.tasks.srl:add_predict_options",
     file_suffixes=SRL_FILE_SUFFIXES,
+    file_kind="an SRL file",
     describe_file="seal.tasks.srl.hooks:describe_srl_file",
 ))

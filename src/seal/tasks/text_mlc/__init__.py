@@ -36,4 +36,9 @@ register_task(Task(
     report="seal.tasks.text_mlc.report:REPORT_FAMILIES",
     task_net_hparams="seal.training.hparams:TextTaskNetHParams",
     predict_options="seal.tasks.text_mlc:add_predict_options",
+    file_suffixes=(".jsonl", ".jsonl.gz"),
+    file_format="jsonl",
+    file_kind="a JSON-lines text file",
+    describe_file="seal.tasks.text_mlc.data:describe_text_file_hook",
+    file_options=("labels", "text_field", "labels_field", "val_fraction", "seed"),
 ))

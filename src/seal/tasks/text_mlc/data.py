@@ -596,6 +596,22 @@ def describe_text_file(
     return out
 
 
+def describe_text_file_hook(
+    path: str | os.PathLike, *, labels: list[str] | None = None, text_field: str = "text",
+    labels_field: str = "labels", val_fraction: float | None = None, seed: int = 0,
+) -> dict:
+    """``seal data info FILE.jsonl`` (the task registry's ``describe_file`` hook): :func:`describe_text_file`
+    (validation share 0.1 when ``val_fraction`` is ``None``, carve seed ``seed``) as ``{"text": its
+    :func:`format_text_file_description`, "stats": the description}``.
+
+    Raises:
+        TextDataError: as :func:`read_text_jsonl`.
+    """
+    info = describe_text_file(path, labels=labels, text_field=text_field, labels_field=labels_field,
+                              val_fraction=0.1 if val_fraction is None else val_fraction, split_seed=seed)
+    return {"text": format_text_file_description(info), "stats": info}
+
+
 def format_text_file_description(info: dict) -> str:
     """Text form of :func:`describe_text_file`'s result."""
     names = info["label_names"]
