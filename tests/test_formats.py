@@ -87,6 +87,36 @@ def test_libsvm_model_bounds(tmp_path):
     assert d.Y is None and d.X.shape == (1, 4)
 
 
+@pytest.mark.parametrize(
+    "text, reason",
+    [
+        ("1 4 4\n0 0:1\n", "the header says 4 labels, the model predicts 3"),
+        ("1 4 4\n 0:1\n", "the header says 4 labels, the model predicts 3"),  # no label in the file: still checked
+        ("1 3 3\n0 0:1\n", "the header says 3 features, the model takes 4"),
+        ("1 5 3\n0 0:1\n", "the header says 5 features, the model takes 4"),
+    ],
+)
+def test_libsvm_header_must_agree_with_the_model(tmp_path, text, reason):
+    p = write(tmp_path, text, "h.svm")
+    for zb in ("auto", True, False):
+        with pytest.raises(FormatError) as ei:
+            read_libsvm(p, zero_based=zb, n_labels=3, n_features=4, labels_optional=True)
+        assert str(ei.value) == f"{p}, line 1, header: {reason}"
+    d = read_libsvm(write(tmp_path, "1 4 3\n 0:1 3:2\n", "ok.svm"), n_labels=3, n_features=4, labels_optional=True)
+    assert d.zero_based is True and d.Y is None and d.X.toarray().tolist() == [[1.0, 0.0, 0.0, 2.0]]
+
+
+def test_libsvm_auto_zero_based_decides_only_files_without_header_or_index_0(tmp_path):
+    plain = write(tmp_path, "0 1:1 3:2\n", "plain.svm")
+    assert read_libsvm(plain, n_features=4, n_labels=1).X.toarray().tolist() == [[1.0, 0.0, 2.0, 0.0]]
+    d = read_libsvm(plain, n_features=4, n_labels=1, auto_zero_based=True)
+    assert d.zero_based is True and d.X.toarray().tolist() == [[0.0, 1.0, 0.0, 2.0]]
+    zero = write(tmp_path, "0 0:1 3:2\n", "zero.svm")  # an index 0 is 0-based whatever the fallback
+    assert read_libsvm(zero, n_features=4, n_labels=1).X.toarray().tolist() == [[1.0, 0.0, 0.0, 2.0]]
+    d = read_libsvm(plain, zero_based=False, n_features=4, n_labels=1, auto_zero_based=True)  # explicit wins
+    assert d.zero_based is False and d.X.toarray().tolist() == [[1.0, 0.0, 2.0, 0.0]]
+
+
 CSV = "id,x1,x2,sport,art\na,0.5,1,1,0\nb,2,0,0,1\n"
 
 

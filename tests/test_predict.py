@@ -435,3 +435,125 @@ def test_task_predict_options_come_from_the_task_and_are_refused_for_other_check
     assert cli.main(["--ckpt_path", str(path), "--dataset", "bibtex", "--output", str(out), "--frame", "0"]) == 2
     assert f"--frame applies to srl checkpoints; {path} is a multilabel checkpoint" in capsys.readouterr().err
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------- LibSVM input (seal fit on a .svm file)
+
+
+def _svm(path: Path, X: np.ndarray, Y: np.ndarray | None, header: str | None = None, base: int = 1) -> Path:
+    """``X``/``Y`` as LibSVM lines, feature indices from ``base``; ``Y=None``: no labels (lines start with a blank)."""
+    lines = [] if header is None else [header]
+    for i, x in enumerate(X):
+        labs = "" if Y is None else ",".join(str(k) for k in np.flatnonzero(Y[i]))
+        lines.append(labs + " " + " ".join(f"{j + base}:{v:.6g}" for j, v in enumerate(x) if v))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="module")
+def svm_model(tmp_path_factory):
+    """A checkpoint fitted (``seal fit``, 1 epoch) on a 1-based LibSVM file without a header, and that file's rows."""
+    from seal.cli.main import main
+
+    tmp = tmp_path_factory.mktemp("svm")
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(40, D)).astype(np.float32)
+    Y = (X[:, :3] > 0).astype(np.uint8)
+    tr = _svm(tmp / "tr.svm", X, Y)
+    metrics = tmp / "m.json"
+    assert main(["fit", "--data.train", str(tr), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar",
+                 "false", "--trainer.default_root_dir", str(tmp / "run"), "--metrics_file", str(metrics)]) == 0
+    ckpt = json.loads(metrics.read_text())["best_checkpoint"]
+    assert load_checkpoint(ckpt)["datamodule_hyper_parameters"]["zero_based"] is False
+    return ckpt, X[:10], Y[:10]
+
+
+def test_libsvm_header_makes_the_input_zero_based_whatever_the_training_files(svm_model, tmp_path, capsys):
+    """A model trained on 1-based files reads an input with the XC header line as 0-based (the header's rule), with
+    the same predictions as the 1-based file; an explicit --zero-based still wins."""
+    ckpt, X, Y = svm_model
+    one = _svm(tmp_path / "one.svm", X, Y)
+    xc = _svm(tmp_path / "xc.svm", X, Y, header=f"10 {D} 3", base=0)
+    ref, got = tmp_path / "ref.jsonl", tmp_path / "got.jsonl"
+    assert cli.main(["--ckpt_path", ckpt, "--input", str(one), "--output", str(ref)]) == 0
+    summary = capsys.readouterr().out
+    assert summary.startswith(f"seal predict: 10 instances from {one}, mean ") and ", example-F1 " in summary
+    assert cli.main(["--ckpt_path", ckpt, "--input", str(xc), "--output", str(got)]) == 0
+    assert capsys.readouterr().out == summary.replace(str(one), str(xc)).replace(str(ref), str(got))
+    assert len(_read_jsonl(got)) == 10 and got.read_text() == ref.read_text()
+    nolab = _svm(tmp_path / "nolab.svm", X, None, header=f"10 {D} 3", base=0)  # labels absent, header agrees
+    got2 = tmp_path / "got2.jsonl"
+    assert cli.main(["--ckpt_path", ckpt, "--input", str(nolab), "--output", str(got2)]) == 0
+    assert got2.read_text() == ref.read_text()
+    zero = _svm(tmp_path / "zero.svm", X, Y, base=0)  # no header, an index 0: 0-based as well
+    assert cli.main(["--ckpt_path", ckpt, "--input", str(zero), "--output", str(got2)]) == 0
+    assert got2.read_text() == ref.read_text()
+    capsys.readouterr()
+    assert cli.main(["--ckpt_path", ckpt, "--input", str(xc), "--output", str(got2), "--zero-based", "false"]) == 2
+    assert capsys.readouterr().err == (f"seal predict: error: {xc}, line 2, feature 0: feature index 0 is out of "
+                                       f"range 1..{D} (the model's feature count)\n")
+
+
+def test_libsvm_input_without_header_or_index_0_is_read_as_the_training_files_were(svm_model, tmp_path):
+    """No header and no index 0: the model's training files decide (here a copy of the checkpoint marked as trained
+    on 0-based files); --zero-based auto is the plain rule (1-based)."""
+    ckpt, X, Y = svm_model
+    c = load_checkpoint(ckpt)
+    c["datamodule_hyper_parameters"] = {**c["datamodule_hyper_parameters"], "zero_based": True}
+    zb_ckpt = tmp_path / "zb.ckpt"
+    torch.save(c, zb_ckpt)
+    X0 = X.copy()
+    X0[:, 0] = 0.0  # feature 0 never written
+    plain, xc = _svm(tmp_path / "plain.svm", X0, Y, base=0), _svm(tmp_path / "xc.svm", X0, Y, f"10 {D} 3", base=0)
+    ref, got, auto = tmp_path / "ref.jsonl", tmp_path / "got.jsonl", tmp_path / "auto.jsonl"
+    assert cli.main(["--ckpt_path", str(zb_ckpt), "--input", str(xc), "--output", str(ref)]) == 0
+    assert cli.main(["--ckpt_path", str(zb_ckpt), "--input", str(plain), "--output", str(got)]) == 0
+    assert got.read_text() == ref.read_text()
+    one = _svm(tmp_path / "one.svm", X0, Y)  # the same rows 1-based, read with the plain rule
+    assert cli.main(["--ckpt_path", str(zb_ckpt), "--input", str(one), "--output", str(auto), "--zero-based",
+                     "auto"]) == 0
+    assert auto.read_text() == ref.read_text()
+
+
+@pytest.mark.parametrize(
+    "header, labels, reason",
+    [
+        (f"10 {D} 4", True, "the header says 4 labels, the model predicts 3"),
+        (f"10 {D} 4", False, "the header says 4 labels, the model predicts 3"),  # labels absent: the header counts
+        (f"10 {D} 2", True, "the header says 2 labels, the model predicts 3"),
+        (f"10 {D - 1} 3", True, f"the header says {D - 1} features, the model takes {D}"),
+        (f"10 {D + 1} 3", True, f"the header says {D + 1} features, the model takes {D}"),
+    ],
+)
+def test_libsvm_header_counts_must_be_the_models(svm_model, tmp_path, capsys, header, labels, reason):
+    ckpt, X, Y = svm_model
+    X = X.copy()
+    X[:, -1] = 0.0  # only indices 0..D-2 written, so that a header with D-1 features fits its own file
+    f = _svm(tmp_path / "h.svm", X, (np.minimum(Y, 1) * (np.arange(3) < 2)) if labels else None, header, base=0)
+    out = tmp_path / "pred.jsonl"
+    out.write_text("previous predictions\n")
+    for extra in ([], ["--zero-based", "true"], ["--zero-based", "auto"]):
+        assert cli.main(["--ckpt_path", ckpt, "--input", str(f), "--output", str(out), *extra]) == 2
+        assert capsys.readouterr().err == f"seal predict: error: {f}, line 1, header: {reason}\n"
+        assert out.read_text() == "previous predictions\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["h.svm", "pred.jsonl"]  # no temp files
+
+
+def test_feature_input_without_instances_is_refused_and_writes_nothing(svm_model, tmp_path, capsys):
+    """An empty .svm, a header-only .svm and a header-only CSV: one line naming the file, no output written, an
+    existing output left as it was."""
+    ckpt, _, _ = svm_model
+    empty, xc = tmp_path / "empty.svm", tmp_path / "xc.svm"
+    empty.write_text("")
+    xc.write_text(f"0 {D} 3\n")
+    csv_ = tmp_path / "ho.csv"
+    csv_.write_text(",".join(f"x{j}" for j in range(D)) + "\n")
+    out, kept = tmp_path / "new.jsonl", tmp_path / "kept.csv"
+    kept.write_text("previous predictions\n")
+    for f in (empty, xc, csv_):
+        for o in (out, kept):
+            assert cli.main(["--ckpt_path", ckpt, "--input", str(f), "--output", str(o)]) == 2
+            assert capsys.readouterr().err == (f"seal predict: error: {f} holds no instances: nothing to predict (an "
+                                               "output file is not written)\n")
+    assert not out.exists() and kept.read_text() == "previous predictions\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.svm", "ho.csv", "kept.csv", "xc.svm"]

@@ -15,10 +15,11 @@ pass per batch).
   dataset); ``--protocol``, ``--split-seed``, ``--drop-empty``/``--no-drop-empty`` and ``--data-dir``
   override them.
 * ``--input`` in LibSVM/SVMlight or CSV/TSV (:mod:`seal.data.formats`; ``--input-format`` overrides the
-  extension): features must match the model's (LibSVM indices are read as the training files were, a
-  smaller index range is padded); label columns/indices are optional and, when present, scored. CSV label
-  columns are ``--labels``, else the training run's ``--data.labels``/``--data.label_count``, else the model's
-  label names.
+  extension): features must match the model's (LibSVM feature indices are 0-based when the file has the
+  Extreme Classification header line, whose counts must be the model's, or uses index 0, else read as the
+  training files were; ``--zero-based`` overrides; a smaller index range is padded); label columns/indices
+  are optional and, when present, scored. CSV label columns are ``--labels``, else the training run's
+  ``--data.labels``/``--data.label_count``, else the model's label names.
 * ``--input``: an ARFF file. Labels are located by ``--label-count`` (MEKA ``-C`` semantics), ``--xml``
   (MULAN label file), ``--labels``, the options the model's own training files were read with, the file's own
   MEKA header, or else the checkpoint's label names. When the model was
@@ -87,7 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels", default=None,
                    help="with --input (ARFF, CSV/TSV): comma-separated names of the label attributes/columns")
     p.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default=None,
-                   help="with --input (LibSVM): feature indices (default: as the model's training files were read)")
+                   help="with --input (LibSVM): feature indices (default: 0-based when the file has the header line "
+                   "'n_rows n_features n_labels' or an index 0, else as the model's training files were read)")
     p.add_argument("--split", default="test", choices=("train", "val", "test"), help="with --dataset (default: test)")
     p.add_argument("--data-dir", "--data_dir", dest="data_dir", default=None, help="with --dataset: data directory")
     p.add_argument("--protocol", default=None, choices=("paper", "official"), help="with --dataset: split protocol")

@@ -298,19 +298,24 @@ def read_libsvm_files(
     n_features: int | None = None,
     n_labels: int | None = None,
     labels_optional: bool = False,
+    auto_zero_based: bool = False,
 ) -> list[LabelledData]:
     """Read LibSVM / SVMlight multi-label files together (same feature and label spaces).
 
     Args:
         paths: the files (e.g. train, val, test).
         zero_based: ``True``/``False``, or ``"auto"``: 0-based when a file has the XC header or any file uses
-            feature index 0, else 1-based.
+            feature index 0, else as ``auto_zero_based`` says.
         n_features, n_labels: the counts when known (a model's); else the header's, else the largest index
-            seen + 1 over all files.
+            seen + 1 over all files. A header must agree with known counts.
         labels_optional: a file without any label gives ``Y=None`` (prediction input).
+        auto_zero_based: with ``zero_based="auto"``, how files with neither the header nor an index 0 are read
+            (``False``: 1-based, LIBSVM's convention; ``seal predict`` passes how the model's training files were
+            read).
 
     Raises:
-        FormatError: naming file, line and field.
+        FormatError: naming file, line and field (for a header whose feature or label count differs from the
+            known ``n_features`` / ``n_labels``: line 1, field ``header``, both counts).
     """
     raws = [_scan_libsvm(os.fspath(p)) for p in paths]
     headers = [r.header for r in raws if r.header is not None]
@@ -320,7 +325,7 @@ def read_libsvm_files(
                 f"the header says {r.header[1]} features and {r.header[2]} labels, {raws[0].path} says "
                 f"{headers[0][1]} and {headers[0][2]}", path=r.path, line=1, field="header")
     if zero_based == "auto":
-        zb = bool(headers) or any(len(r.indices) and int(r.indices.min()) == 0 for r in raws)
+        zb = bool(headers) or any(len(r.indices) and int(r.indices.min()) == 0 for r in raws) or bool(auto_zero_based)
     else:
         zb = bool(zero_based)
     offset = 0 if zb else 1
@@ -333,7 +338,7 @@ def read_libsvm_files(
             n_features, why_f = mx + 1 - offset, "largest index seen"
     else:
         why_f = "the model's feature count"
-        if headers and headers[0][1] > n_features:
+        if headers and headers[0][1] != n_features:
             raise FormatError(f"the header says {headers[0][1]} features, the model takes {n_features}",
                               path=raws[0].path, line=1, field="header")
     if n_labels is None:
@@ -344,6 +349,9 @@ def read_libsvm_files(
             why_l = "largest label seen"
     else:
         why_l = "the model's label count"
+        if headers and headers[0][2] != n_labels:
+            raise FormatError(f"the header says {headers[0][2]} labels, the model predicts {n_labels}",
+                              path=raws[0].path, line=1, field="header")
     if n_features < 1:
         raise FormatError("no feature in the file(s)", path=raws[0].path)
     if n_labels < 1 and not labels_optional:
@@ -529,12 +537,15 @@ def read_files(
     n_features: int | None = None,
     n_labels: int | None = None,
     labels_optional: bool = False,
+    auto_zero_based: bool = False,
 ) -> list[LabelledData]:
-    """Read files that share one feature and label space (train, val, test), all in one format.
+    """Read files that share one feature and label space (train, val, test), all in one format
+    (``zero_based``, ``auto_zero_based``, ``n_features``, ``n_labels``: LibSVM, see :func:`read_libsvm_files`).
 
     Raises:
         FormatError / seal.data.arff.ArffError: a malformed file (file, line, field); files in different
-            formats; files whose feature or label columns differ.
+            formats; files whose feature or label columns differ; a LibSVM header whose counts differ from
+            ``n_features`` / ``n_labels``.
         FileNotFoundError: a missing file.
     """
     paths = [os.fspath(p) for p in paths]
@@ -551,7 +562,7 @@ def read_files(
                 raise FormatError(f"{opt} does not apply to LibSVM files (labels are the indices before the "
                                   "features)", path=paths[0])
         return read_libsvm_files(paths, zero_based=zero_based, n_features=n_features, n_labels=n_labels,
-                                 labels_optional=labels_optional)
+                                 labels_optional=labels_optional, auto_zero_based=auto_zero_based)
     if xml is not None and fmt != "arff":
         raise FormatError("xml (a MULAN label file) applies to ARFF files only", path=paths[0])
     kw = dict(labels=labels, label_count=label_count, drop_columns=tuple(drop_columns))

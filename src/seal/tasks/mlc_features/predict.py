@@ -300,7 +300,16 @@ def _own_label_layout(args, dm_hp: dict) -> dict:
 
 
 def _other_file_inputs(args, fmt: str, dm_hp: dict, hp, trained: list[str]):
-    """``--input`` in LibSVM or CSV/TSV: features must match the model's; labels, when present, are scored."""
+    """``--input`` in LibSVM or CSV/TSV: features must match the model's; labels, when present, are scored.
+
+    LibSVM feature indices: ``--zero-based`` when given, else 0-based when the file has the XC header line or uses
+    index 0, else as the model's training files were read; a header must agree with the model's feature and label
+    counts.
+
+    Raises:
+        PredictError: an option that does not apply to the format.
+        FormatError: a malformed file or one that does not fit the model (file, line, field named).
+    """
     from seal.data.formats import read_files
 
     n_features, n_labels = int(hp["in_features"]), int(hp["num_labels"])
@@ -310,11 +319,11 @@ def _other_file_inputs(args, fmt: str, dm_hp: dict, hp, trained: list[str]):
         if args.labels is not None or args.label_count is not None:
             raise PredictError("--labels/--label-count do not apply to LibSVM input (labels are the indices before "
                                "the features)")
-        zb = {"true": True, "false": False, "auto": "auto"}.get(args.zero_based or "", None)
-        if zb is None:
-            zb = dm_hp.get("zero_based") if dm_hp.get("zero_based") is not None else "auto"
+        # --zero-based, else the file's own header / index 0; a file with neither is read as the training files were
+        zb = {"true": True, "false": False, "auto": "auto"}.get(args.zero_based or "auto")
+        trained_zb = args.zero_based is None and dm_hp.get("zero_based") is True
         data = read_files([args.input], format=fmt, zero_based=zb, n_features=n_features, n_labels=n_labels,
-                          labels_optional=True)[0]
+                          labels_optional=True, auto_zero_based=trained_zb)[0]
     else:
         kw: dict[str, Any] = {}
         if args.label_count is not None:
