@@ -1026,3 +1026,15 @@ def test_seal_fit_arguments_are_checked_before_any_run_starts(tmp_path, monkeypa
     out = capsys.readouterr().out
     assert "4 to run" in out and out.count("  run   bibtex/") == 4
     assert not (tmp_path / "results").exists()
+
+
+def test_report_train_seconds_leave_out_resumed_runs_recorded_before_they_covered_the_whole_run():
+    from seal.experiments.report import Group, _whole_run_train_seconds
+
+    g = Group("bibtex", "cross-entropy", None, "paper", records=[
+        {"seed": 0, "timings": {"train_s": 10.0}},  # never resumed
+        {"seed": 1, "resumed": 1, "timings": {"train_s": 3.0}},  # resumed, recorded before 2026-12-08: last attempt only
+        {"seed": 2, "resumed": 2, "timings": {"train_s": 20.0, "train_s_attempt": 5.0}},  # the whole run
+        {"seed": 3, "resumed": 1, "timings": {"train_s": None, "train_s_attempt": 4.0}},  # resumed from an old checkpoint
+    ])
+    assert _whole_run_train_seconds(g) == [10.0, 20.0]

@@ -275,7 +275,10 @@ def test_ctrl_c_in_fit_keeps_last_ckpt_prints_the_resume_command_and_resumes_exa
     command = f"seal fit {shlex.join([*args, '--ckpt_path', str(last)])}"
     assert m.group(3) == f"{last} (saved at the end of epoch 0, 13 batches) resumes it exactly: {command}"
     assert not metrics.exists()
-    assert load_checkpoint(last)["epoch"] == 0
+    saved = load_checkpoint(last)
+    assert saved["epoch"] == 0
+    before = saved["seal"]["train_seconds"]  # the first attempt's fit seconds up to that save
+    assert before > 0 and len(saved["seal"]["epoch_times"]) == 1
     assert not [p for p in last.parent.iterdir() if p.name.endswith(".tmp")]
 
     (tmp_path / "fast").touch()
@@ -284,7 +287,13 @@ def test_ctrl_c_in_fit_keeps_last_ckpt_prints_the_resume_command_and_resumes_exa
     r = subprocess.run([sys.executable, "-m", "seal.cli.main", *argv[1:]], cwd=tmp_path, env=_env(tmp_path),
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr[-3000:]
-    _same_result(json.loads(metrics.read_text()), reference)
+    got = json.loads(metrics.read_text())
+    _same_result(got, reference)
+    # the resumed run's timings cover the whole run: the first attempt's seconds are added to this attempt's
+    # (the two clocks start a few milliseconds apart: the module's at on_fit_start, the CLI's before fit)
+    timings = got["timings"]
+    assert 0 < timings["train_s_attempt"] < timings["train_s"]
+    assert timings["train_s"] - timings["train_s_attempt"] == pytest.approx(before, abs=0.5)
 
 
 # ------------------------------------------------------------------------------------- seal experiment

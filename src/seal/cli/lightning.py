@@ -223,6 +223,9 @@ class SEALCLI(LightningCLI):
         # the test below restores the best checkpoint, whose history ends at the best epoch: keep the full one
         val_history = list(model.val_history)
         epoch_times = list(model.epoch_times)
+        # the whole run's training seconds (a resumed run adds those of its earlier attempts, from the checkpoint);
+        # read before the test below restores best.ckpt
+        run_train_s = model.train_seconds() if hasattr(model, "train_seconds") else train_s
         counts = run_counts(trainer, model)  # before the restore below rewinds batches_seen
         test = {}
         has_test = getattr(self.datamodule, "has_test", True)
@@ -243,7 +246,8 @@ class SEALCLI(LightningCLI):
             "best_epoch": best_epoch,  # 0-based, as val_history's "epoch"
             "batches_seen": counts["batches_seen"],  # training batches of the whole run
             "timings": {
-                "train_s": train_s,
+                "train_s": run_train_s,  # None: resumed from a checkpoint that predates the count
+                "train_s_attempt": train_s,  # this process's fit only
                 "epoch_s_mean": sum(epoch_times) / len(epoch_times) if epoch_times else None,
                 "infer_examples_per_s": model.infer_examples_per_s,
             },

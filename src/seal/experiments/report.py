@@ -21,7 +21,7 @@ import shlex
 import statistics
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO
 
@@ -567,6 +567,13 @@ def runs_at_once(records: Sequence[dict]) -> list[float | None]:
     return out
 
 
+def _whole_run_train_seconds(g: Group) -> list[float]:
+    """``timings.train_s`` of ``g``'s runs, leaving out resumed runs recorded before 2026-12-08, whose ``train_s``
+    covers only their last attempt (their records have no ``timings.train_s_attempt``)."""
+    keep = [r for r in g.records if not r.get("resumed") or "train_s_attempt" in (r.get("timings") or {})]
+    return replace(g, records=keep).values("timings", "train_s")
+
+
 def _relative_epoch_time(g: Group, groups: list[Group]) -> str:
     """Mean s / epoch of ``g`` divided by cross-entropy's (same dataset and split; variant by :func:`_ce_reference`)."""
     mine = g.values("timings", "epoch_s_mean")
@@ -614,7 +621,7 @@ def _family_tables(fam: Family, groups: list[Group]) -> list[str]:
         if fam.relative_time:
             cells.append(_relative_epoch_time(g, groups))
         cells += [
-            _fmt_mean(g.values("timings", "train_s"), digits=1),
+            _fmt_mean(_whole_run_train_seconds(g), digits=1),
             _fmt_mean(g.values("timings", "infer_examples_per_s"), digits=0, thousands=True),
         ]
         lines.append(f"| {g.dataset} | {g.split_protocol} | {g.label} | {len(g.records)} | " + " | ".join(cells) + " |")

@@ -66,7 +66,9 @@ Never losing work, never running a run twice at once:
   ``--ckpt_path``, which continues exactly as an uninterrupted run would (both optimizers, schedulers, RNG
   states, early stopping); its record says ``"resumed": <times>``. A run that failed by itself, or whose
   command changed since, starts again from scratch. ``RUN/.seal-run.json`` keeps the run's command, status
-  and resume count.
+  and resume count. A resumed run's ``timings``: ``epoch_s_mean`` and ``train_s`` cover the whole run (the
+  checkpoint carries the earlier attempts' epoch times and fit seconds), ``train_s_attempt`` and ``wall_s`` the
+  last attempt only.
 """
 
 from __future__ import annotations
@@ -1146,7 +1148,8 @@ def _collect_record(
         "best_epoch": metrics_doc.get("best_epoch"),
         "batches_seen": metrics_doc.get("batches_seen"),
         "timings": {
-            "train_s": timings.get("train_s"),
+            "train_s": timings.get("train_s"),  # the whole run's fit seconds, earlier attempts included
+            "train_s_attempt": timings.get("train_s_attempt"),  # this attempt's fit seconds
             "epoch_s_mean": timings.get("epoch_s_mean"),
             "infer_examples_per_s": timings.get("infer_examples_per_s"),
             "wall_s": wall_s,

@@ -45,9 +45,26 @@ class AlternatingUpdates:
         self._epoch_losses: list = [torch.zeros(()), torch.zeros(()), 0]
         self.epoch_times: list[float] = []
         self._epoch_t0 = 0.0
+        # training seconds of the attempts before this one (from a resumed checkpoint; None: a checkpoint written
+        # before they were kept) and the start of this attempt's fit
+        self._train_s_before: float | None = 0.0
+        self._fit_t0: float | None = None
         self.val_history: list[dict] = []
         self.test_results: dict = {}
         self.infer_examples_per_s: float | None = None
+
+    def on_fit_start(self) -> None:
+        """Start this attempt's training clock (:meth:`train_seconds`)."""
+        self._fit_t0 = time.perf_counter()
+
+    def train_seconds(self) -> float | None:
+        """Seconds of ``fit`` over the whole run: this attempt's so far plus those of the attempts it resumed
+        (kept in the checkpoint up to its save; work redone after a resume is counted once). ``None`` when the
+        run was resumed from a checkpoint written before these seconds were kept (before 2026-12-08)."""
+        if self._train_s_before is None:
+            return None
+        now = 0.0 if self._fit_t0 is None else time.perf_counter() - self._fit_t0
+        return self._train_s_before + now
 
     def on_train_epoch_start(self) -> None:
         """Restore the RNG state saved in a resumed checkpoint, start the epoch clock, zero the loss sums."""
@@ -156,6 +173,7 @@ class AlternatingUpdates:
             "torch_rng_state": torch.get_rng_state(),
             "val_history": [dict(h) for h in self.val_history],
             "epoch_times": [float(t) for t in self.epoch_times],
+            "train_seconds": self.train_seconds(),
             **self.checkpoint_extra(),
         }
         from seal.training.checkpoint import add_checksum  # checkpoint["seal"]["state_sha256"], verified on load
@@ -167,6 +185,9 @@ class AlternatingUpdates:
         self.batches_seen = int(state.get("batches_seen", 0))
         self.val_history = list(state.get("val_history", []))
         self.epoch_times = list(state.get("epoch_times", []))
+        if self._fit_t0 is None:  # restoring for fit (a resume); the test's restore of best.ckpt keeps the clock
+            seconds = state.get("train_seconds")
+            self._train_s_before = float(seconds) if isinstance(seconds, (int, float)) else None
         self.load_checkpoint_extra(state)
         rng = state.get("torch_rng_state")
         if rng is not None:
