@@ -299,6 +299,6 @@ def test_a_tasks_own_files_are_found_through_the_registry():
     assert task_of_file("a.conllu", "csv") is None
     assert TASKS["srl"].describe_file_function() is describe_srl_file
     assert TASKS["text-mlc"].describe_file_function() is describe_text_file_hook
-    assert [t.name for t in TASKS.values() if t.file_suffixes] == ["text-mlc", "srl"]
+    assert [t.name for t in TASKS.values() if t.file_suffixes] == ["segmentation", "text-mlc", "srl"]
     source = (Path(__file__).resolve().parents[1] / "src" / "seal" / "cli" / "data.py").read_text()
     assert "seal.tasks.srl" not in source and "seal.tasks.text_mlc" not in source

@@ -8,8 +8,13 @@ weights and evaluates on the test split, printing a table and writing ``metrics.
 A config (or the command line) with ``task: NAME`` selects a registered task (:mod:`seal.tasks`): its
 LightningModule, DataModule and CLI class (``segmentation``: :class:`seal.tasks.segmentation.module.SegmentationModule`
 over :class:`seal.tasks.segmentation.datamodule.WeizmannDataModule` with
-:class:`seal.tasks.segmentation.cli.SegmentationCLI`, monitored on validation mean IoU, 36-crop); the default is
-``task: multilabel``.
+:class:`seal.tasks.segmentation.cli.SegmentationCLI`, monitored on validation mean IoU, 36-crop); without either,
+the task the ``--ckpt_path`` checkpoint names (so ``seal test --ckpt_path CKPT`` needs no ``--task``); the default
+is ``task: multilabel``. A ``--ckpt_path`` checkpoint of another task than the one given is refused in one line.
+
+A test evaluation over part of the test split (``--trainer.limit_test_batches``, also when inherited from a fit's
+saved ``config.yaml``) says so under the test metrics (``partial test split: 64 of 128 test images
+(limit_test_batches=2, from --trainer.limit_test_batches)``) and in ``metrics.json`` (``test_coverage``).
 
 Never losing work: ``best.ckpt`` and ``last.ckpt`` (the latter at the end of every training epoch) are written
 atomically and carry a SHA-256 of their tensors. ``--ckpt_path`` is checked before anything else (weights-only,
@@ -28,6 +33,7 @@ import argparse
 import json
 import os
 import pickle
+import re
 import shlex
 import sys
 import time
@@ -76,6 +82,8 @@ class SEALCLI(LightningCLI):
     task_name = "multilabel"
     monitor = "val/example_f1"
     metric_key = "example_f1"
+    #: what one test example is called in the line that says a test evaluation covered part of the split
+    example_noun = "examples"
 
     def __init__(self, *args, **kwargs):
         self.results: dict = {}
@@ -155,6 +163,25 @@ class SEALCLI(LightningCLI):
         for key in ("optimizer", "lr_scheduler"):
             parser.add_argument(f"--{key}", type=_only_null(key), default=None, help=argparse.SUPPRESS)
 
+    def parse_arguments(self, parser, args) -> None:
+        """Parse as LightningCLI does, with the task's checks of the command line before (:meth:`check_argv`) and
+        of the parsed config after (:meth:`check_parsed`); the command line is kept (``_argv``) to say later
+        where a setting came from."""
+        self._argv = [str(a) for a in (sys.argv[1:] if args is None else args)] if not isinstance(args, dict) else []
+        self.check_argv(self._argv)
+        super().parse_arguments(parser, args)
+        sub = self.config.get("subcommand")
+        self.check_parsed(self._argv, self.config[sub] if sub else self.config)
+
+    @classmethod
+    def check_argv(cls, argv: list[str]) -> None:
+        """Refuse a command line before it is parsed (a task's CLI; ``ValueError``: one line). Here: nothing."""
+
+    @classmethod
+    def check_parsed(cls, argv: list[str], config) -> None:
+        """Refuse a parsed config (the subcommand's) before anything is built (a task's CLI; ``ValueError``: one
+        line). Here: nothing."""
+
     def instantiate_trainer(self, **kwargs):
         config = self.config[self.subcommand] if self.subcommand else self.config
         patience = config.get("early_stopping_patience", 20)
@@ -181,13 +208,22 @@ class SEALCLI(LightningCLI):
 
     def _parse_ckpt_path(self) -> None:
         """Check ``--ckpt_path`` with :func:`seal.training.checkpoint.load_checkpoint` (weights-only, checksum)
-        before LightningCLI reads its hyper-parameters, so a damaged file is one clear error (exit 2)."""
+        before LightningCLI reads its hyper-parameters, so a damaged file is one clear error (exit 2); a checkpoint
+        of another task is refused. Without any ``--config`` or ``--data.*`` option (``seal test --ckpt_path CKPT``
+        alone, a resume), the data settings the checkpoint was trained with are used (said in one line on stderr),
+        not the DataModule's defaults."""
+        data_settings: dict = {}
         if self.config.get("subcommand"):
             ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
             if ckpt_path:
-                from seal.training.checkpoint import load_checkpoint
-
-                ckpt = load_checkpoint(ckpt_path)  # FileNotFoundError / CheckpointError, reported by _friendly
+                # FileNotFoundError / CheckpointError, reported by _friendly (loaded once: detect_task may have)
+                ckpt = _load_checkpoint_once(ckpt_path)
+                named = checkpoint_task_name(ckpt)
+                if named is not None and named != self.task_name:
+                    raise ValueError(
+                        f"--ckpt_path {ckpt_path} is a {named} checkpoint, but this command is for task "
+                        f"{self.task_name} (from --task or a --config file's 'task:'); use --task {named}"
+                    )
                 if self.config.subcommand == "fit":
                     root = (self.config.fit.get("trainer") or {}).get("default_root_dir")
                     self._resume_dirpath = checkpoint_dirpath(ckpt, ckpt_path, root)
@@ -198,7 +234,26 @@ class SEALCLI(LightningCLI):
                             f"(a new version directory), not into {stored_checkpoint_dirpath(ckpt) or 'its run'}",
                             file=sys.stderr, flush=True,
                         )
+                data_settings = self._checkpoint_data_settings(ckpt)
         super()._parse_ckpt_path()
+        if data_settings:
+            sub = self.config.subcommand
+            self.config = self.parser.parse_object({sub: {"data": data_settings}}, self.config)
+            dataset = f" (dataset {data_settings['dataset']})" if data_settings.get("dataset") else ""
+            print(f"seal {sub}: no --config or --data options: using the data settings stored in "
+                  f"{self.config[sub].ckpt_path}{dataset}", file=sys.stderr, flush=True)
+
+    def _checkpoint_data_settings(self, ckpt: dict) -> dict:
+        """The DataModule settings stored in ``ckpt`` that this parser knows, when the command line has no
+        ``--config`` and no ``--data`` option; else ``{}``."""
+        argv = getattr(self, "_argv", [])
+        if any(a == "--config" or a.startswith(("--config=", "--data.", "--data=")) or a == "--data" for a in argv):
+            return {}
+        stored = ckpt.get("datamodule_hyper_parameters")
+        current = self.config[self.config.subcommand].get("data")
+        if not isinstance(stored, dict) or current is None:
+            return {}
+        return {k: v for k, v in stored.items() if not k.startswith("_") and k in current}
 
     def before_instantiate_classes(self) -> None:
         """Check the output paths of the command line (:func:`check_output_paths`) before the data is loaded
@@ -231,9 +286,11 @@ class SEALCLI(LightningCLI):
         has_test = getattr(self.datamodule, "has_test", True)
         if not has_test and not config.get("no_test", False):
             print("seal: no test split (your own files without --data.test): test evaluation skipped", file=sys.stderr)
+        coverage = None
         if not config.get("no_test", False) and has_test:
             trainer.test(model, datamodule=self.datamodule, ckpt_path=best_path or None, verbose=False, weights_only=True)
             test = dict(model.test_results)
+            coverage = scored_test_examples(trainer, model, self.example_noun)
             if trainer.world_size == 1:
                 test.update(self.extra_test_metrics(model))
         best_epoch = None
@@ -255,6 +312,9 @@ class SEALCLI(LightningCLI):
             "best_checkpoint": best_path,
             "log_dir": trainer.log_dir,
         }
+        if coverage is not None:
+            # how much of the test split the test metrics cover (--trainer.limit_test_batches)
+            self.results["test_coverage"] = coverage
         if trainer.is_global_zero:
             out = config.get("metrics_file") or (os.path.join(trainer.log_dir, "metrics.json") if trainer.log_dir else None)
             if out:
@@ -263,7 +323,30 @@ class SEALCLI(LightningCLI):
                 from seal.tasks import get_task
 
                 conventions = get_task(self.task_name).conventions_text()
-                print(format_metrics(test, title=f"test metrics ({model.hparams.method})", conventions=conventions))
+                note = coverage_text(coverage, self._limit_source()) if coverage and coverage["partial"] else None
+                print(format_metrics(test, title=f"test metrics ({model.hparams.method})", conventions=conventions,
+                                     note=note))
+
+    def after_test(self) -> None:
+        """``seal test``: after Lightning's table, one line when the evaluation covered only part of the test split
+        (``--trainer.limit_test_batches``, also when inherited from a fit's saved ``config.yaml``)."""
+        coverage = scored_test_examples(self.trainer, self.model, self.example_noun)
+        if coverage and coverage["partial"] and self.trainer.is_global_zero:
+            print(f"seal test: {coverage_text(coverage, self._limit_source())}; --trainer.limit_test_batches 1.0 "
+                  f"scores all {coverage['total']}", flush=True)
+
+    def _limit_source(self) -> str | None:
+        """Where ``limit_test_batches`` was set: ``--trainer.limit_test_batches`` on the command line, else the last
+        ``--config`` file that sets it, else ``None``."""
+        argv = getattr(self, "_argv", [])
+        if any(a == "--trainer.limit_test_batches" or a.startswith("--trainer.limit_test_batches=") for a in argv):
+            return "--trainer.limit_test_batches"
+        source = None
+        for path, data in config_files(argv):
+            trainer = data.get("trainer") if isinstance(data, dict) else None
+            if isinstance(trainer, dict) and trainer.get("limit_test_batches") is not None:
+                source = f"--config {path}"
+        return source
 
     def extra_test_metrics(self, model) -> dict:
         """Metrics added to the test results after fit (multi-label: example-F1 at a tuned threshold)."""
@@ -347,23 +430,76 @@ def config_files(argv: list[str]) -> list[tuple[str, object]]:
     return out
 
 
-def detect_task(argv: list[str]) -> str:
+def _option_value(argv: list[str], name: str) -> str | None:
+    """The value of the last ``--NAME VALUE`` / ``--NAME=VALUE`` of a command line, else ``None``."""
+    value = None
+    for i, arg in enumerate(argv):
+        if arg.startswith(f"--{name}="):
+            value = arg.split("=", 1)[1]
+        elif arg == f"--{name}" and i + 1 < len(argv):
+            value = argv[i + 1]
+    return value
+
+
+#: the checkpoint :func:`detect_task` loaded, kept for ``--ckpt_path``'s check (:meth:`SEALCLI._parse_ckpt_path`)
+#: so that the file is read once: ``(path, (size, mtime), checkpoint)``
+_LOADED_CHECKPOINT: tuple[str, tuple[int, int], dict] | None = None
+
+
+def _file_key(path: str) -> tuple[int, int]:
+    st = os.stat(path)
+    return st.st_size, st.st_mtime_ns
+
+
+def _load_checkpoint_once(path: str | os.PathLike, keep: bool = False) -> dict:
+    """:func:`seal.training.checkpoint.load_checkpoint` (weights-only, checksum-checked) of ``path``, reusing the
+    copy an earlier call kept (``keep=True``) if the file has not changed since; a reused copy is given up."""
+    global _LOADED_CHECKPOINT
+    from seal.training.checkpoint import load_checkpoint
+
+    p = os.fspath(path)
+    kept, _LOADED_CHECKPOINT = _LOADED_CHECKPOINT, None
+    if kept is not None and kept[0] == p and os.path.isfile(p) and kept[1] == _file_key(p):
+        ckpt = kept[2]
+    else:
+        ckpt = load_checkpoint(p)  # FileNotFoundError / CheckpointError: one line naming the file
+    if keep:
+        _LOADED_CHECKPOINT = (p, _file_key(p), ckpt)
+    return ckpt
+
+
+def checkpoint_task_name(checkpoint: dict) -> str | None:
+    """The registered task a loaded checkpoint names (``checkpoint["seal"]["task"]``), else ``None`` (feature-MLC
+    checkpoints name none: they are multi-label)."""
+    state = checkpoint.get("seal") if isinstance(checkpoint, dict) else None
+    name = state.get("task") if isinstance(state, dict) else None
+    return name if isinstance(name, str) and name in _task_names() else None
+
+
+def detect_task(argv: list[str], keep_checkpoint: bool = False) -> str:
     """The ``task`` a command line is for: ``--task`` if given, else the last ``--config`` file that sets
-    ``task:``, else ``"multilabel"``. Unreadable config files are left for LightningCLI to report.
+    ``task:``, else the task of the ``--ckpt_path`` checkpoint (``seal test --ckpt_path CKPT``, a resumed
+    ``seal fit``; read with the weights-only loader: a damaged file is its one-line error), else
+    ``"multilabel"``. Unreadable config files and a missing checkpoint are left for LightningCLI to report.
+    ``keep_checkpoint``: keep the loaded checkpoint for the CLI's own check of ``--ckpt_path`` (read once).
 
     Raises:
-        ValueError: an unknown task name.
+        ValueError: an unknown task name; a damaged ``--ckpt_path`` file
+            (:class:`seal.training.checkpoint.CheckpointError`).
     """
-    task = cli_task = None
+    task = ckpt_path = None
     for _, data in config_files(argv):
         if isinstance(data, dict) and data.get("task") is not None:
             task = str(data["task"])
-    for i, arg in enumerate(argv):
-        if arg.startswith("--task="):
-            cli_task = arg.split("=", 1)[1]
-        elif arg == "--task" and i + 1 < len(argv):
-            cli_task = argv[i + 1]
-    task = cli_task or task or "multilabel"
+        if isinstance(data, dict) and data.get("ckpt_path"):
+            ckpt_path = str(data["ckpt_path"])
+    cli_task = _option_value(argv, "task")
+    ckpt_path = _option_value(argv, "ckpt_path") or ckpt_path
+    task = cli_task or task
+    if task is None and ckpt_path and os.path.isfile(ckpt_path):
+        ckpt = _load_checkpoint_once(ckpt_path, keep=keep_checkpoint)
+        task = checkpoint_task_name(ckpt) or "multilabel"
+    task = task or "multilabel"
     if task not in _task_names():
         raise ValueError(f"unknown task {task!r} (from --task or the config's 'task:' key); known: {', '.join(_task_names())}")
     return task
@@ -600,9 +736,10 @@ def _tuned_threshold(model, datamodule) -> dict:
     return {"threshold_tuned": float(t), "example_f1_tuned": float(example_f1(pt, yt, t))}
 
 
-def format_metrics(metrics: dict, title: str = "metrics", conventions: str | None = None) -> str:
+def format_metrics(metrics: dict, title: str = "metrics", conventions: str | None = None, note: str | None = None) -> str:
     """``metrics`` one per line (the multi-label ones first, in their usual order, then the others as given),
-    followed by ``conventions``: the task's metric-conventions paragraph (:meth:`seal.tasks.Task.conventions_text`;
+    then ``note`` (e.g. :func:`coverage_text`: only part of the test split was scored), followed by
+    ``conventions``: the task's metric-conventions paragraph (:meth:`seal.tasks.Task.conventions_text`;
     ``None``: the multi-label one; ``""``: none)."""
     if conventions is None:
         from seal.metrics import MULTILABEL_CONVENTIONS as conventions
@@ -612,9 +749,58 @@ def format_metrics(metrics: dict, title: str = "metrics", conventions: str | Non
         if k in metrics:
             v = metrics[k]
             lines.append(f"{k:<22} {v:.4f}" if isinstance(v, float) and not k.endswith("left_out") else f"{k:<22} {v}")
+    if note:
+        lines.append(note)
     if conventions:
         lines.append(conventions)
     return "\n".join(lines)
+
+
+#: the start of Lightning's warning about the module's ``transfer_batch_to_device`` (silenced by :func:`make_cli`)
+TRANSFER_HOOK_WARNING = (
+    "You have overridden `transfer_batch_to_device` in `LightningModule` but have passed in a `LightningDataModule`"
+)
+
+
+def silence_transfer_hook_warning() -> None:
+    """Ignore Lightning's warning that the LightningModule's ``transfer_batch_to_device`` is used although a
+    LightningDataModule is passed: the override is deliberate (:mod:`seal.training.steps`: ``(x, y)`` moved without
+    the generic tree walk) and the DataModules define none. Only that hook's warning; every other one stays."""
+    warnings.filterwarnings("ignore", message=re.escape(TRANSFER_HOOK_WARNING), category=UserWarning)
+
+
+def scored_test_examples(trainer, model, noun: str = "examples") -> dict | None:
+    """How much of the test split the last ``trainer.test`` scored: ``{"evaluated": n, "total": N, "unit": noun,
+    "limit_test_batches": L, "partial": n < N}`` (``n``: the examples the module counted, summed over processes;
+    ``N``: the test dataset's size); ``None`` when that cannot be told (several test loaders, a dataset without
+    a length, a module that does not count)."""
+    loaders = trainer.test_dataloaders
+    if isinstance(loaders, (list, tuple)):
+        if len(loaders) != 1:
+            return None
+        loaders = loaders[0]
+    try:
+        total = len(loaders.dataset)
+    except (AttributeError, TypeError):
+        return None
+    n = getattr(model, "_test_n", None)
+    if n is None:
+        return None
+    n = int(n)
+    if trainer.world_size > 1:
+        import torch
+
+        n = int(trainer.strategy.reduce(torch.tensor(float(n), device=model.device), reduce_op="sum").item())
+        n = min(n, total)  # the distributed sampler repeats examples to even out the processes
+    return {"evaluated": n, "total": int(total), "unit": noun, "limit_test_batches": trainer.limit_test_batches,
+            "partial": n < total}
+
+
+def coverage_text(coverage: dict, source: str | None = None) -> str:
+    """``partial test split: 64 of 128 test images (limit_test_batches=2, from --config RUN/config.yaml)``."""
+    where = f", from {source}" if source else ""
+    return (f"partial test split: {coverage['evaluated']} of {coverage['total']} test {coverage['unit']} "
+            f"(limit_test_batches={coverage['limit_test_batches']}{where})")
 
 
 def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
@@ -625,8 +811,10 @@ def make_cli(args: list[str] | None = None, run: bool = True) -> SEALCLI:
         torch.set_num_threads(int(threads))
     from seal.tasks import get_task
 
+    if not os.environ.get("SEAL_VERBOSE"):  # SEAL_VERBOSE=1 keeps third-party chatter (seal.cli.main)
+        silence_transfer_hook_warning()
     argv = list(sys.argv[1:] if args is None else args)
-    task_name = detect_task(argv)
+    task_name = detect_task(argv, keep_checkpoint=True)
     refuse_flat_model_keys(argv, task_name)
     task = get_task(task_name)
     return task.cli_class()(
@@ -682,6 +870,8 @@ def check_fit_arguments(argv: list[str]) -> None:
     argv = [str(a) for a in argv]
     task_name = detect_task(argv)
     refuse_flat_model_keys(argv, task_name)
+    task_cli = get_task(task_name).cli_class()
+    task_cli.check_argv(argv)
     parser = _CHECK_PARSERS.get(task_name)
     if parser is None:
         task = get_task(task_name)
@@ -696,11 +886,12 @@ def check_fit_arguments(argv: list[str]) -> None:
             )
         parser = _CHECK_PARSERS[task_name] = cli.parser
     try:
-        parser.parse_args(["fit", *argv])
+        config = parser.parse_args(["fit", *argv])
     except Exception as exc:  # jsonargparse.ArgumentError and what a config file's loader raises
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
         keep = lines[:1] + [line for line in lines[1:] if line.startswith(("Given value:", "Expected"))][:2]
         raise ValueError(" ".join(keep) or type(exc).__name__) from None
+    task_cli.check_parsed(argv, config["fit"])
 
 
 def fit_main(argv: list[str]) -> int:

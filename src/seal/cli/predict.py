@@ -47,8 +47,14 @@ traceback).
 
 Every checkpoint goes to the ``predict`` hook of its task (:func:`seal.tasks.task_of_checkpoint`:
 ``checkpoint["seal"]["task"]``; feature-MLC checkpoints store none), which reuses this module's parser, checkpoint
-loading and writers: multi-label (:mod:`seal.tasks.mlc_features.predict`, all of the above), segmentation (:mod:`seal.tasks.segmentation.predict`: ``--dataset weizmann_horse`` or ``--input SPLIT.npz``,
-``--output`` per-image rows, ``--png GRID.png [--images ...] [--compare CKPT2 ...]``), SRL (``--frame N``).
+loading and writers: multi-label (:mod:`seal.tasks.mlc_features.predict`, all of the above), segmentation (:mod:`seal.tasks.segmentation.predict`: ``--dataset weizmann_horse`` or ``--input FILE.npz``
+with ``images`` (N, H, W, 3) uint8 and optional ``masks`` (N, H, W) of 0/1, ``--output`` per-image rows, ``--png
+GRID.png [--images ...] [--compare CKPT2 ...]``, the grid's command written to ``GRID.command.txt``), SRL
+(``--frame N``).
+
+Before anything is computed, :func:`run` refuses ``--split`` with ``--input``, an output that is an input
+(``--input``, ``--ckpt_path``, a ``--compare`` checkpoint) or another output (:func:`check_output_collisions`),
+and an output that cannot be written (:func:`check_outputs`: ``cannot write --output PATH: ...``).
 """
 
 from __future__ import annotations
@@ -65,6 +71,9 @@ from seal.io import atomic_write_text
 
 FORMATS = ("jsonl", "csv")
 
+#: what ``--input`` must be for a segmentation checkpoint (``--help`` and the segmentation input errors)
+SEGMENTATION_INPUT = "one .npz file with the arrays images (N, H, W, 3) uint8 RGB and, optionally, masks (N, H, W) of 0/1"
+
 
 class PredictError(Exception):
     """A user-facing problem with ``seal predict``'s inputs (one-line message, exit code 2)."""
@@ -74,14 +83,25 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="seal predict",
         description="Write a trained model's predictions for a dataset split or a data file (feature checkpoints: "
-        "ARFF, LibSVM, CSV/TSV; text checkpoints: JSON lines; see each task's docs for the others).",
+        "ARFF, LibSVM, CSV/TSV; text checkpoints: JSON lines; segmentation checkpoints: a .npz of images; see each "
+        "task's docs for the others).",
+        epilog="Segmentation checkpoints: --png GRID.png (the name must end in .png) also writes GRID.command.txt "
+        "beside it, the seal predict command that drew the grid (seal report quotes it); an existing "
+        "GRID.command.txt is replaced only when it holds such a command (it starts with 'seal predict '), otherwise "
+        "the command is refused. Every output is checked before anything is computed and all of them are written "
+        "together at the end: a failing command leaves existing files as they were.",
     )
     p.add_argument("--ckpt_path", "--ckpt-path", dest="ckpt_path", required=True, help="checkpoint (.ckpt) to load")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--dataset", help="a registered dataset name (seal data list)")
     src.add_argument("--input", help="a data file: ARFF (.arff, or a .zip holding one), LibSVM/SVMlight (.svm, "
                      ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent. Text "
-                     "checkpoints: JSON lines (.jsonl, .jsonl.gz), the label field optional")
+                     "checkpoints: JSON lines (.jsonl, .jsonl.gz), the label field optional. Segmentation "
+                     "checkpoints: " + SEGMENTATION_INPUT + " (gold masks: then IoU and pixel accuracy are "
+                     "computed), H x W being the model's image size (32x32 for the default 24x24 crops); image "
+                     "files and folders are not read: stack the "
+                     "images into that array, e.g. with numpy.stack of PIL.Image.open(f).convert('RGB') and "
+                     "numpy.savez)")
     p.add_argument("--input-format", "--input_format", dest="input_format", default=None,
                    choices=("arff", "libsvm", "csv", "tsv", "jsonl"),
                    help="with --input: its format (default: from the extension; jsonl: JSON lines, text checkpoints)")
@@ -90,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--zero-based", dest="zero_based", choices=("auto", "true", "false"), default=None,
                    help="with --input (LibSVM): feature indices (default: 0-based when the file has the header line "
                    "'n_rows n_features n_labels' or an index 0, else as the model's training files were read)")
-    p.add_argument("--split", default="test", choices=("train", "val", "test"), help="with --dataset (default: test)")
+    p.add_argument("--split", default=None, choices=("train", "val", "test"),
+                   help="with --dataset (default: test); refused with --input")
     p.add_argument("--data-dir", "--data_dir", dest="data_dir", default=None, help="with --dataset: data directory")
     p.add_argument("--protocol", default=None, choices=("paper", "official"), help="with --dataset: split protocol")
     p.add_argument("--split-seed", "--split_seed", dest="split_seed", type=int, default=None, help="with --dataset")
@@ -102,10 +123,16 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --input: n > 0 labels are the first n attributes, n < 0 the last |n| (MEKA -C); "
                      "0: the file has no label attributes (features only, nothing scored)")
     lab.add_argument("--xml", default=None, help="with --input: MULAN XML label file")
-    p.add_argument("--output", default=None, help="output file (.jsonl or .csv); required for multi-label checkpoints")
+    p.add_argument("--output", default=None,
+                   help="output file (.jsonl or .csv); required for multi-label checkpoints. It is written atomically "
+                   "once everything has been computed (an existing file is then replaced; missing folders are "
+                   "created); on any error nothing is written")
     p.add_argument("--format", choices=FORMATS, default=None, help="default: from the output's extension")
     p.add_argument("--threshold", type=float, default=None,
-                   help="a label is predicted when p >= threshold (default: the model's, normally 0.5)")
+                   help="decision threshold (default: the model's, normally 0.5). Multi-label and text checkpoints: "
+                   "a label is predicted when p >= threshold (in [0, 1]); segmentation checkpoints: a pixel is "
+                   "foreground when p > threshold (in (0, 1); p == threshold is background); SRL checkpoints: "
+                   "refused (no threshold)")
     p.add_argument("--batch-size", "--batch_size", dest="batch_size", type=int, default=None,
                    help="rows per forward pass (default: 1024 for feature and image checkpoints; a text checkpoint's "
                    "own evaluation batch size)")
@@ -170,7 +197,9 @@ def run(args: argparse.Namespace) -> str:
 
     Raises:
         PredictError, OSError, ValueError (incl. ``ArffError``, ``DatasetError``): bad inputs; nothing
-        has been written then.
+        has been written then. Among them (:class:`PredictError`): ``--split`` with ``--input``; an output that is
+        an input (:func:`check_output_collisions`); an output that cannot be written or a bad ``--png`` name
+        (:func:`check_outputs`); a checkpoint that cannot be loaded (:func:`load_predict_checkpoint`).
     """
     if args.output is None and getattr(args, "png", None) is None and getattr(args, "frame", None) is None:
         raise PredictError("--output is required (or --png for a segmentation checkpoint, --frame for an SRL one)")
@@ -183,13 +212,11 @@ def run(args: argparse.Namespace) -> str:
         args.protocol is not None or args.split_seed is not None or args.drop_empty is not None
     ):
         raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
-    from pathlib import Path
-
-    written = [p for p in (args.output, getattr(args, "png", None)) if p is not None]
-    for out in written:  # predictions never replace what they are computed from
-        for what, src in (("--input", args.input), ("--ckpt_path", args.ckpt_path)):
-            if src is not None and Path(out).exists() and Path(src).exists() and Path(out).samefile(src):
-                raise PredictError(f"{out} is the {what} file: predictions would overwrite it; choose another output")
+    if args.input is not None and getattr(args, "split", None) is not None:
+        raise PredictError(f"--split {args.split} applies to --dataset; --input {args.input} is predicted whole")
+    if getattr(args, "split", None) is None:
+        args.split = "test"
+    check_output_collisions(args)
 
     ckpt = load_predict_checkpoint(args.ckpt_path)
     from seal.tasks import task_of_checkpoint
@@ -199,6 +226,7 @@ def run(args: argparse.Namespace) -> str:
         if owner != task.name and getattr(args, dest, action.default) != action.default:
             raise PredictError(f"{action.option_strings[0]} applies to {owner} checkpoints; {args.ckpt_path} is a "
                                f"{task.name} checkpoint")
+    check_outputs(args)
     hook = task.predict_function()
     if hook is None:
         raise PredictError(f"{args.ckpt_path} is a {task.name} checkpoint, and that task has no seal predict")
@@ -206,6 +234,168 @@ def run(args: argparse.Namespace) -> str:
 
 
 # ------------------------------------------------------- helpers (shared with the tasks' predict hooks)
+
+
+def _same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether two paths name one file: the same inode when both exist, else the same resolved path."""
+    pa, pb = Path(a), Path(b)
+    try:
+        if pa.exists() and pb.exists():
+            return pa.samefile(pb)
+    except OSError:
+        pass
+    return os.path.realpath(pa) == os.path.realpath(pb)
+
+
+def planned_outputs(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``(description, path)`` of every file ``args`` asks ``seal predict`` to write: ``--output``, ``--png`` and
+    the ``--png`` grid's command file (:func:`png_command_path`)."""
+    outs = []
+    if args.output is not None:
+        outs.append((f"--output {args.output}", str(args.output)))
+    png = getattr(args, "png", None)
+    if png is not None:
+        outs.append((f"--png {png}", str(png)))
+        outs.append((f"the command file of --png {png} ({png_command_path(png)})", str(png_command_path(png))))
+    return outs
+
+
+def check_output_collisions(args: argparse.Namespace) -> None:
+    """Refuse outputs that are an input (``--input``, ``--ckpt_path``, each ``--compare``) or one another.
+
+    Raises:
+        PredictError: ``"<option> <path> is the <input option> file: predictions would overwrite it; choose
+            another output"`` or ``"<option> <path> and <option> <path> are the same file; choose different
+            paths"`` (files that do not exist yet are compared by their resolved paths).
+    """
+    sources = [("--input", args.input), ("--ckpt_path", args.ckpt_path)]
+    sources += [("--compare", c) for c in (getattr(args, "compare", None) or [])]
+    outs = planned_outputs(args)
+    for desc, out in outs:  # predictions never replace what they are computed from
+        for what, src in sources:
+            if src is not None and _same_file(out, src):
+                raise PredictError(f"{desc} is the {what} file: predictions would overwrite it; choose another output")
+    for i, (desc_a, a) in enumerate(outs):
+        for desc_b, b in outs[i + 1 :]:
+            if _same_file(a, b):
+                raise PredictError(f"{desc_a} and {desc_b} are the same file; choose different paths")
+
+
+def check_writable(option: str, path: str | os.PathLike) -> None:
+    """Check, before anything is computed, that ``path`` (given as ``option``) can be written: not a directory,
+    no file among its parents, and a file can be created in its nearest existing folder (a probe file is made
+    and removed there).
+
+    Raises:
+        PredictError: ``"<option> <path> is a directory"``, ``"cannot write <option> <path>: <parent> is a file"``
+            or ``"cannot write <option> <path>: cannot create a file in <folder> (<reason>)"``.
+    """
+    import tempfile
+
+    out = Path(path)
+    if out.is_dir():
+        raise PredictError(f"{option} {path} is a directory")
+    folder = out.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise PredictError(f"cannot write {option} {path}: {folder} is a file")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".seal-write-check.", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise PredictError(f"cannot write {option} {path}: cannot create a file in {folder} "
+                           f"({e.strerror or type(e).__name__})") from None
+
+
+def check_outputs(args: argparse.Namespace) -> None:
+    """Check every planned output before anything is computed: ``--png`` ends in ``.png``; the grid's command
+    file, if it exists, is one that ``seal predict`` wrote; every output can be written (:func:`check_writable`).
+
+    Raises:
+        PredictError: one line naming the option and the path.
+    """
+    png = getattr(args, "png", None)
+    if png is not None:
+        if Path(png).suffix.lower() != ".png":
+            raise PredictError(f"--png {png}: the grid is drawn as a PNG image; give a file name ending in .png")
+        side = png_command_path(png)
+        if side.is_file():
+            try:
+                with open(side, "rb") as fh:
+                    head = fh.read(len(b"seal predict "))
+            except OSError as e:
+                raise PredictError(f"cannot read {side} (the command file of --png {png}): {e.strerror}") from None
+            if head != b"seal predict ":
+                raise PredictError(f"--png {png} also writes the command that drew it to {side}, which exists and "
+                                   "is not such a command file; move it or choose another --png")
+    if args.output is not None:
+        check_writable("--output", args.output)
+    if png is not None:
+        check_writable("--png", png)
+        if png_command_path(png).is_dir():
+            raise PredictError(f"--png {png} also writes the command that drew it to {png_command_path(png)}, which "
+                               "is a directory; choose another --png")
+
+
+def write_files_atomic(files: list[tuple[str, str | os.PathLike, bytes]]) -> None:
+    """Write several files all or nothing: each ``(option, path, data)`` first goes to a temporary file beside
+    ``path`` (fsync-ed), and only when all of them are written are they moved into place with ``os.replace``.
+    On an error the temporary files (and folders this call created) are removed and existing files are left
+    byte-identical.
+
+    Raises:
+        PredictError: ``"cannot write <option> <path>: <reason>"``, or ``"<option> <path> is a directory"``.
+    """
+    import tempfile
+
+    umask = os.umask(0)
+    os.umask(umask)
+    staged: list[tuple[str, Path, str]] = []
+    created: list[Path] = []
+    done = False
+    try:
+        for option, path, data in files:
+            out = Path(path)
+            if out.is_dir():
+                raise PredictError(f"{option} {path} is a directory")
+            try:
+                missing = []
+                folder = out.parent
+                while not folder.exists() and folder != folder.parent:
+                    missing.append(folder)
+                    folder = folder.parent
+                for d in reversed(missing):
+                    d.mkdir()
+                    created.append(d)
+                fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+                staged.append((option, out, tmp))
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.chmod(tmp, 0o666 & ~umask)
+            except OSError as e:
+                raise PredictError(f"cannot write {option} {path}: {e.strerror or one_line(e)}") from None
+        for option, out, tmp in staged:
+            try:
+                os.replace(tmp, out)
+            except OSError as e:
+                raise PredictError(f"cannot write {option} {out}: {e.strerror or one_line(e)}") from None
+        done = True
+    finally:
+        for _, _, tmp in staged:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+        if not done:
+            for d in reversed(created):
+                try:
+                    d.rmdir()
+                except OSError:
+                    pass
 
 
 def output_format(output: str, fmt: str | None) -> str:
@@ -217,18 +407,44 @@ def output_format(output: str, fmt: str | None) -> str:
     raise PredictError(f"cannot tell the format of --output {output!r} from its extension; use .jsonl/.csv or --format")
 
 
-def load_predict_checkpoint(path: str) -> dict:
-    """Load ``path`` weights-only and check its tensor checksum (:func:`seal.training.checkpoint.load_checkpoint`).
+def load_predict_checkpoint(path: str, option: str = "--ckpt_path") -> dict:
+    """Load ``path`` (given as ``option``: ``--ckpt_path``, ``--compare``) weights-only and check its tensor
+    checksum (:func:`seal.training.checkpoint.load_checkpoint`).
 
     Raises:
         PredictError: missing, empty, truncated, corrupted, unsafe (would unpickle code) or not a seal model
-            checkpoint; the message names the file and the reason.
+            checkpoint; the message names the file and the reason. A directory: ``"<option> DIR is a directory;
+            the checkpoint in it is DIR/.../best.ckpt: pass that file"`` (or how many ``best.ckpt`` it holds, or
+            none); a zip archive that ``torch.save`` did not write (e.g. a ``.npz``): ``"<option> FILE is not a
+            checkpoint: ..."``.
     """
+    import zipfile
+
     from seal.training.checkpoint import CheckpointError, load_checkpoint
 
     p = Path(path)
+    if p.is_dir():
+        found = sorted(p.rglob("best.ckpt"))
+        if len(found) == 1:
+            raise PredictError(f"{option} {path} is a directory; the checkpoint in it is {found[0]}: pass that file")
+        if found:
+            shown = ", ".join(str(f) for f in found[:3]) + (", ..." if len(found) > 3 else "")
+            raise PredictError(f"{option} {path} is a directory with {len(found)} best.ckpt files below it "
+                               f"({shown}); pass one of them")
+        raise PredictError(f"{option} {path} is a directory with no best.ckpt below it; pass a .ckpt file")
     if not p.is_file():
         raise PredictError(f"checkpoint not found: {path}")
+    try:
+        names = zipfile.ZipFile(p).namelist() if zipfile.is_zipfile(p) else None
+    except (OSError, zipfile.BadZipFile):
+        names = None  # load_checkpoint says what is wrong with it
+    if names is not None and not any(n == "data.pkl" or n.endswith("/data.pkl") for n in names):
+        if names and all(n.endswith(".npy") for n in names):
+            arrays = ", ".join(n[: -len(".npy")] for n in names[:5]) + (", ..." if len(names) > 5 else "")
+            kind = f"a numpy .npz data file (arrays {arrays})"
+        else:
+            kind = "a zip archive without the data.pkl that torch.save writes"
+        raise PredictError(f"{option} {path} is not a checkpoint: it is {kind}; pass a .ckpt file written by seal fit")
     try:
         ckpt = load_checkpoint(p, map_location="cpu")
     except CheckpointError as e:
@@ -275,12 +491,20 @@ def same_dataset(a: Any, b: Any) -> bool:
         return False
 
 
-def write_text_atomic(output: str, text: str) -> None:
-    """Write ``text`` to ``output`` atomically (temporary file in the same directory, fsync, ``os.replace``)."""
+def write_text_atomic(output: str, text: str, option: str = "--output") -> None:
+    """Write ``text`` to ``output`` atomically (temporary file in the same directory, fsync, ``os.replace``).
+
+    Raises:
+        PredictError: ``"<option> <output> is a directory"`` or ``"cannot write <option> <output>: <reason>"``
+            (an existing file is then unchanged).
+    """
     out = Path(output)
     if out.is_dir():
-        raise PredictError(f"--output {output} is a directory")
-    atomic_write_text(out, text, newline="")
+        raise PredictError(f"{option} {output} is a directory")
+    try:
+        atomic_write_text(out, text, newline="")
+    except OSError as e:
+        raise PredictError(f"cannot write {option} {output}: {e.strerror or one_line(e)}") from None
 
 
 # the helpers' former private names, kept for existing imports

@@ -104,7 +104,7 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
     """The format of ``path``: ``format`` if given (checked), else from the extension.
 
     Raises:
-        FormatError: an unknown format or extension.
+        FormatError: an unknown format or extension; a folder (the message lists the files seal reads).
     """
     if format is not None:
         f = str(format).lower()
@@ -114,11 +114,33 @@ def detect_format(path: str | os.PathLike, format: str | None = None) -> str:
     ext = Path(path).suffix.lower()
     if ext in EXTENSIONS:
         return EXTENSIONS[ext]
+    if Path(path).is_dir():
+        raise FormatError(f"is a folder, not a data file; give one file: {accepted_files()}", path=str(path))
+    others = _task_files()
     raise FormatError(
         f"cannot tell the format from the extension {ext or '(none)'!r}; known extensions: "
-        f"{', '.join(EXTENSIONS)}; or give the format (--data.format / --format {'|'.join(FORMATS[:-1])})",
+        f"{', '.join(EXTENSIONS)}; or give the format (--data.format / --format {'|'.join(FORMATS[:-1])})"
+        + (f"; other tasks' own files: {others}" if others else ""),
         path=str(path),
     )
+
+
+def _task_files() -> str:
+    """``".npz (segmentation); .jsonl, .jsonl.gz (text-mlc); ..."``: the registered tasks' own file endings."""
+    from seal.tasks import TASKS  # imported on use: the task registry imports the task folders
+
+    return "; ".join(f"{', '.join(t.file_suffixes)} ({t.name})" for t in TASKS.values() if t.file_suffixes)
+
+
+def accepted_files() -> str:
+    """The data files seal reads, for messages: the feature formats' extensions, then each task's own files
+    (:attr:`seal.tasks.Task.file_suffixes`), e.g. ``".arff, .zip, ... (feature data); .npz (segmentation); ..."``."""
+    from seal.tasks import TASKS
+
+    claimed = {suffix for t in TASKS.values() for suffix in t.file_suffixes}
+    features = ", ".join(e for e in EXTENSIONS if e not in claimed)
+    others = _task_files()
+    return f"{features} (feature data)" + (f"; {others}" if others else "")
 
 
 def name_list(value: str | Sequence[str] | None, option: str) -> list[str] | None:

@@ -31,7 +31,7 @@ import scipy.sparse as sp
 
 from seal.data.arff import read_arff
 from seal.data.catalogue import SPLIT_NAMES, DatasetSpec, get_spec, spec_version
-from seal.data.errors import DatasetError
+from seal.data.errors import DatasetError, OtherTaskDatasetError, other_task_message
 from seal.data.locate import locate_spec
 from seal.data.preprocess import FeaturePreprocessor, NonFiniteFeatureError
 from seal.data.splits import folds_to_splits, official_splits, paper_folds
@@ -269,11 +269,15 @@ def load_dataset(
 
     Raises:
         UnknownDatasetError: unknown name.
-        NotImplementedError: a registered dataset that is not multi-label ARFF (``weizmann_horse``: its task's
-            DataModule, :func:`seal.tasks.segmentation.data.load_segmentation_dataset`); the message names it.
+        OtherTaskDatasetError (a NotImplementedError and a DatasetError): a registered dataset that is not
+            multi-label ARFF (``weizmann_horse``: its task's DataModule,
+            :func:`seal.tasks.segmentation.data.load_segmentation_dataset`); the message names the task, the
+            ``seal fit`` options that train on it and, for Python, the DataModule.
         DatasetNotFoundError: files missing and not downloadable (``eurlex_ev``) or ``download=False``.
         DatasetError: unsupported protocol; counts differing from the registry; non-finite features.
-        DownloadError, ChecksumMismatchError: a failed download or a local file with the wrong digest.
+        seal.data.locate.DownloadFailedError (a DownloadError and a DatasetError): files missing and their download
+            failed (one message: the files, the directories searched, the download error).
+        ChecksumMismatchError: a failed download or a local file with the wrong digest.
         seal.data.arff.ArffError: a malformed file (names file, line and attribute).
     """
     spec = get_spec(name)
@@ -282,9 +286,9 @@ def load_dataset(
 
         task = task_of_kind(spec.task)
         reader = f"the {task.name} task's DataModule ({task.datamodule})" if task is not None else "its task's reader"
-        raise NotImplementedError(
-            f"dataset {spec.name!r} is a {spec.task} dataset; load_dataset only loads multi-label ARFF "
-            f"datasets. Its files are registered (see `seal data info {spec.name}`); load it with {reader}."
+        raise OtherTaskDatasetError(
+            f"{other_task_message(spec, 'multi-label ARFF')} (in Python: load_dataset only loads multi-label ARFF "
+            f"datasets; load it with {reader})"
         )
     protocol = protocol or spec.default_protocol
     spec.check_protocol(protocol)

@@ -24,10 +24,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from seal.data.catalogue import DataFile, DatasetSpec, get_spec
-from seal.data.download import ChecksumMismatchError, cache_dir, download_file, find_file, search_dirs, sha256_file
+from seal.data.download import (
+    ChecksumMismatchError,
+    DownloadError,
+    cache_dir,
+    download_file,
+    find_file,
+    search_dirs,
+    sha256_file,
+)
 from seal.data.errors import DatasetError, DatasetNotFoundError
 
-__all__ = ["FileStatus", "fetch_dataset", "is_available", "locate_files", "locate_spec", "verify_dataset"]
+__all__ = [
+    "DownloadFailedError", "FileStatus", "fetch_dataset", "is_available", "locate_files", "locate_spec", "verify_dataset",
+]
+
+
+class DownloadFailedError(DownloadError, DatasetError):
+    """Files of a dataset are missing and fetching them failed: one message naming the files, the directories
+    searched and the download error. A :class:`DownloadError` (``seal data`` exits 1, as for any failed download)
+    and a :class:`DatasetError` (a ``ValueError``: ``seal fit`` prints it as one line, without a traceback).
+
+    Attributes:
+        url: the URL whose download failed; name, missing (relative paths), searched (directories): as
+            :class:`DatasetNotFoundError`.
+    """
+
+    def __init__(self, message: str, *, name: str = "", missing=(), searched=(), url: str | None = None) -> None:
+        DownloadError.__init__(self, message, url=url)
+        self.name = name
+        self.missing = list(missing)
+        self.searched = [str(s) for s in searched]
+
 
 @dataclass
 class FileStatus:
@@ -86,7 +114,9 @@ def _numbered_pattern(paths: list[str]) -> str | None:
     return "".join(parts[0][:i]) + f"{{{nums[0]}..{nums[-1]}}}" + "".join(parts[0][i + 1 :])
 
 
-def _missing_message(spec: DatasetSpec, missing: list[DataFile], roots: list[Path], download: bool) -> str:
+def _missing_message(
+    spec: DatasetSpec, missing: list[DataFile], roots: list[Path], download: bool, failed: str | None = None
+) -> str:
     described = []
     pattern = _numbered_pattern([f.path for f in missing]) if all(f.sha256 is None for f in missing) else None
     if pattern is not None:
@@ -95,8 +125,17 @@ def _missing_message(spec: DatasetSpec, missing: list[DataFile], roots: list[Pat
         for f in missing:
             digest = f"sha256 {f.sha256}" if f.sha256 else "sha256 unknown"
             described.append(f"{f.path} ({digest})")
-    where = ", ".join(str(r) for r in roots)
+    where = ", ".join(str(r) + ("" if r.is_dir() else " (no such directory)") for r in roots)
     downloadable = all(f.url or spec.fetcher for f in missing)
+    if failed is not None:
+        how = f"put the file(s) at those relative paths under {roots[0]}"
+        if spec.obtain:
+            how = f"{spec.obtain}; {how}"
+        return (
+            f"dataset {spec.name!r}: {len(missing)} file(s) not found: {'; '.join(described)}. Searched: {where}. "
+            f"Downloading them failed: {failed}. To fix: {how}, or point --data.data_dir / data_dir / "
+            "SEAL_DATA_DIR at a directory holding them."
+        )
     if downloadable and not download:
         how = f"run `seal data fetch {spec.name}` or call load_dataset(..., download=True)"
     else:
@@ -166,7 +205,10 @@ def locate_spec(
 
     Raises:
         DatasetNotFoundError: a file is missing and ``download`` is false or it cannot be fetched.
-        DownloadError, ChecksumMismatchError: a failed download, or a present file with another digest.
+        DownloadFailedError (a DownloadError and a DatasetError): a missing file's download failed; the
+            message names the missing files, the directories searched (marking those that do not exist) and the
+            download error.
+        ChecksumMismatchError: a fetched file, or a present file, with another digest.
     """
     roots = search_dirs(data_dir)
     found: dict[str, Path] = {}
@@ -185,7 +227,14 @@ def locate_spec(
             searched=roots,
         )
     for f in missing:
-        found[f.path] = _obtain(spec, f, progress)
+        try:
+            found[f.path] = _obtain(spec, f, progress)
+        except DownloadError as e:  # one line naming what was looked for where, and why the download failed
+            still = [g for g in missing if g.path not in found]
+            raise DownloadFailedError(
+                _missing_message(spec, still, roots, download, failed=str(e)),
+                name=spec.name, missing=[g.path for g in still], searched=roots, url=getattr(e, "url", None),
+            ) from None
     if verify:
         for f in files:
             if f.sha256 is None or f in missing:  # downloads were verified while streaming

@@ -718,7 +718,8 @@ def check_datasets(grid: Grid) -> None:
     the closest known names.
 
     Raises:
-        GridError: one line naming the unknown dataset(s) and the closest names.
+        GridError: one line naming the unknown dataset(s) and the closest names; a relative ``config_dir`` is
+            shown resolved against the current directory (with what to do when that directory does not exist).
     """
     import difflib
 
@@ -731,9 +732,17 @@ def check_datasets(grid: Grid) -> None:
     for d in unknown:
         close = difflib.get_close_matches(d, known, n=3, cutoff=0.6)
         parts.append(f"{d!r}" + (f" (closest: {', '.join(close)})" if close else ""))
+    config_dir = Path(grid.config_dir)
+    resolved = ""
+    if not config_dir.is_absolute():  # relative to the working directory, not to the grid file: say so
+        absolute = Path.cwd() / config_dir
+        resolved = f" (config_dir {grid.config_dir!r} is resolved against the current directory: {absolute}" + (
+            ")" if absolute.is_dir() else ", which does not exist; run seal experiment from the repository root, "
+            "or give the grid an absolute config_dir)")
     raise GridError(
         f"{where}: unknown dataset{'s' if len(unknown) > 1 else ''} {', '.join(parts)}: no such directory under "
         f"{grid.config_dir}/" + (f" (datasets there: {', '.join(known)})" if known and len(known) <= 40 else "")
+        + resolved
     )
 
 

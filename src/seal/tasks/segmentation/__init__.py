@@ -5,6 +5,8 @@ Submodules are imported on use: :mod:`~seal.tasks.segmentation.data` (reader, cr
 (:class:`SegmentationModule`, 36-crop evaluation), :mod:`~seal.tasks.segmentation.cli` (``seal fit``) and
 :mod:`~seal.tasks.segmentation.predict` (``seal predict``). The networks are the shared layers'
 :class:`seal.energies.segmentation.SegmentationScoreNet` and :class:`seal.task_nets.segmentation.FCNSegmenter`.
+Your own data is a ``.npz`` with arrays ``images`` uint8 ``(N, H, W, 3)`` and ``masks`` ``(N, H, W)`` of 0/1
+(``seal fit --data.train/--data.val/--data.test``, ``seal data info FILE.npz``, ``seal predict --input``).
 Importing this package registers the ``segmentation`` task (no torch import).
 """
 
@@ -36,4 +38,8 @@ register_task(Task(
     conventions="seal.metrics:SEGMENTATION_CONVENTIONS",
     report="seal.tasks.segmentation.report:REPORT_FAMILIES",
     predict_options="seal.tasks.segmentation:add_predict_options",
+    file_suffixes=(".npz",),  # images (N, H, W, 3) uint8 + masks (N, H, W) of 0/1: seal data info FILE.npz
+    file_kind="a segmentation .npz file",
+    describe_file="seal.tasks.segmentation.data:describe_segmentation_file",
+    file_options=("val_fraction", "seed"),
 ))

@@ -24,6 +24,13 @@ Crops (B.4):
   the averaged foreground probability is ``> 0.5`` (= argmax of the two averaged channels, ties to
   background). See :func:`average_crops` and :func:`predict_36_crops`.
 
+Your own files (``seal fit --data.train/--data.val/--data.test``, ``seal data info FILE.npz``): the same ``.npz``
+layout of any size ``H x W`` (``seal fit`` needs ``crop + 8`` pixels a side, 32, the canvas the 36 evaluation crops
+cover), read and checked by the same :func:`read_npz`; :func:`load_segmentation_files` carves a validation split
+from the training file when none is given (:func:`carve_validation_images`: a fifth, :data:`VAL_FRACTION`, by
+``numpy.random.default_rng(split_seed).permutation``) and :func:`describe_segmentation_file` is the task's
+``seal data info`` hook for such a file.
+
 Upstream distribution: the SEAL authors' repository holds the split as pickled ``.npy`` object arrays. The
 registry's download path (:func:`fetch_converted`) fetches them, decodes them with
 :class:`RestrictedUnpickler` -- which admits only numpy's array-reconstruction globals and refuses any other
@@ -41,6 +48,8 @@ import pickle
 import tempfile
 import urllib.error
 import urllib.request
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,7 +59,7 @@ import torch
 
 from seal.data.catalogue import get_spec
 from seal.data.download import ChecksumMismatchError, DownloadError, download_file
-from seal.data.errors import DataError, DatasetError
+from seal.data.errors import DataError, DatasetError, OtherTaskDatasetError, other_task_message
 from seal.data.locate import locate_spec
 from seal.io import atomic_open
 
@@ -65,11 +74,14 @@ __all__ = [
     "RestrictedUnpickler",
     "average_crops",
     "convert_npy_to_npz",
+    "carve_validation_images",
     "crop_offsets_36",
     "extract_crops",
     "fetch_converted",
     "load_npy_split",
+    "describe_segmentation_file",
     "load_segmentation_dataset",
+    "load_segmentation_files",
     "predict_36_crops",
     "random_crop_offsets",
     "read_npz",
@@ -124,6 +136,7 @@ class SegmentationDataset:
     splits: dict[str, SegmentationSplit]
     files: list[str] = field(default_factory=list)
     split_protocol: str = "official"
+    notes: list[str] = field(default_factory=list)  # your own files: where each split came from (printed by seal fit)
 
     def summary(self) -> dict:
         return {"name": self.name, "splits": {k: v.summary() for k, v in self.splits.items()}}
@@ -177,29 +190,62 @@ def validate_arrays(images: np.ndarray, masks: np.ndarray, where: str) -> tuple[
     return images, masks.astype(np.uint8)
 
 
+#: what a segmentation file is, for error messages
+NPZ_LAYOUT = "a .npz with arrays 'images' (N, H, W, 3) uint8 and 'masks' (N, H, W) of 0/1 (numpy.savez)"
+
+#: the first bytes of files that are often given by mistake, and what they are
+_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+          (b"\x93NUMPY", "a single .npy array"))
+
+
 def read_npz(path: str | os.PathLike) -> SegmentationSplit:
     """Read one ``.npz`` split (keys ``images``, ``masks``), without pickle, and validate it.
 
+    Returns:
+        :class:`SegmentationSplit`: ``images`` uint8 ``(N, H, W, 3)``, ``masks`` uint8 ``(N, H, W)`` in {0, 1},
+        ``source`` the path.
+
     Raises:
-        WeizmannDataError: missing keys, a pickled (object) array, or bad arrays (see :func:`validate_arrays`).
-        FileNotFoundError: no such file.
+        WeizmannDataError: a folder, an empty file, a file that is not a zip archive (a PNG/JPEG image, a single
+            ``.npy`` array, ... named), a damaged archive, missing keys, a pickled (object) array, or bad arrays
+            (see :func:`validate_arrays`); the message starts with the path.
+        FileNotFoundError: no such file (``"<path>: no such file"``).
     """
     path = Path(path)
+    if path.is_dir():
+        raise WeizmannDataError(f"{path}: is a folder, not a file; segmentation data is {NPZ_LAYOUT}")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: no such file") from None
+    except OSError as e:
+        raise WeizmannDataError(f"{path}: cannot read: {e.strerror or e}") from None
+    if not head:
+        raise WeizmannDataError(f"{path}: not a readable .npz file: it is empty (0 bytes); segmentation data is {NPZ_LAYOUT}")
+    if not head.startswith(b"PK"):
+        what = next((name for magic, name in _MAGIC if head.startswith(magic)), "not a zip archive")
+        raise WeizmannDataError(f"{path}: not a .npz file ({what}); segmentation data is {NPZ_LAYOUT}")
     try:
         with np.load(path, allow_pickle=False) as z:
             missing = [k for k in ("images", "masks") if k not in z.files]
             if missing:
                 raise WeizmannDataError(f"{path}: missing array(s) {missing}; found {sorted(z.files)}")
-            images, masks = z["images"], z["masks"]
-    except ValueError as e:
-        if isinstance(e, WeizmannDataError):
-            raise
-        raise WeizmannDataError(f"{path}: cannot read without unpickling (object arrays are refused): {e}") from None
-    except (OSError, EOFError) as e:
-        if isinstance(e, FileNotFoundError):
-            raise
-        raise WeizmannDataError(f"{path}: not a readable .npz file: {e}") from None
-    images, masks = validate_arrays(images, masks, str(path))
+            arrays = {}
+            for key in ("images", "masks"):
+                try:
+                    arrays[key] = z[key]
+                except ValueError as e:
+                    if "allow_pickle" in str(e) or "pickled" in str(e):
+                        raise WeizmannDataError(
+                            f"{path}: array {key!r} cannot be read without unpickling (object arrays are refused)"
+                        ) from None
+                    raise WeizmannDataError(f"{path}: array {key!r} cannot be read: {e}") from None
+    except WeizmannDataError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as e:
+        raise WeizmannDataError(f"{path}: not a readable .npz file (damaged archive: {type(e).__name__}: {e})") from None
+    images, masks = validate_arrays(arrays["images"], arrays["masks"], str(path))
     return SegmentationSplit(images, masks, str(path))
 
 
@@ -524,13 +570,16 @@ def load_segmentation_dataset(
         ``images`` uint8 ``(N, 32, 32, 3)`` and ``masks`` uint8 ``(N, 32, 32)``.
 
     Raises:
-        UnknownDatasetError, DatasetNotFoundError, ChecksumMismatchError, DownloadError;
-        DatasetError: ``name`` is not a segmentation dataset, or a split's size differs from the registry;
+        UnknownDatasetError, DatasetNotFoundError, ChecksumMismatchError;
+        seal.data.locate.DownloadFailedError (a DownloadError and a DatasetError): files missing and their
+        download failed (the message names the files, the directories searched and the download error);
+        DatasetError: ``name`` is not a segmentation dataset (the message names the task and the ``seal fit``
+        options that train on it), or a split's size differs from the registry;
         seal.tasks.segmentation.data.WeizmannDataError: bad arrays (names the file and the array).
     """
     spec = get_spec(name)
     if spec.loader != "segmentation":
-        raise DatasetError(f"dataset {spec.name!r} is a {spec.task} dataset; use load_dataset")
+        raise OtherTaskDatasetError(other_task_message(spec, "segmentation"))
     paths = locate_spec(spec, list(spec.files), data_dir=data_dir, download=download, verify=verify)
     splits = {}
     for f in spec.files:
@@ -561,3 +610,175 @@ def describe_dataset(name: str, *, data_dir=None, download: bool = False) -> dic
     lines = ["  ".join(c.rjust(w) if i in (1, 3) else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
              for r in [header, tuple("-" * w for w in widths), *rows]]
     return {"text": "\n".join(lines), "stats": summary}
+
+
+# ------------------------------------------------------------------------------------------ your own files
+
+#: the share of your own training file carved as validation when no validation file is given: a fifth, the
+#: catalogue split's 40 validation images of 200
+VAL_FRACTION = 0.2
+
+
+def carve_validation_images(
+    n: int, *, val_fraction: float = VAL_FRACTION, seed: int = 0, where: str = "train"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split ``n`` training images into ``(train indices, validation indices)``, both sorted int64.
+
+    The validation share is ``max(1, round(n * val_fraction))`` images, the first of
+    ``numpy.random.default_rng(seed).permutation(n)`` (a mask has no classes to stratify); the rest train.
+
+    Raises:
+        WeizmannDataError: ``val_fraction`` outside (0, 1), or fewer than 2 images (``where``, the file, named).
+    """
+    if not 0.0 < float(val_fraction) < 1.0:
+        raise WeizmannDataError(f"--data.val_fraction must lie in (0, 1), got {val_fraction}")
+    n_val = max(1, int(round(n * float(val_fraction))))
+    if n - n_val < 1:
+        raise WeizmannDataError(
+            f"{where}: {n} image(s), too few to carve a validation split ({val_fraction:g} of them) and keep images "
+            "to train on; give a validation file (--data.val)"
+        )
+    order = np.random.default_rng(int(seed)).permutation(n)
+    return np.sort(order[n_val:]).astype(np.int64), np.sort(order[:n_val]).astype(np.int64)
+
+
+def _carve_note(train, n: int, n_val: int, val_fraction: float, seed: int) -> str:
+    return (f"validation carved from {Path(str(train)).name}: {n_val} of its {n} images ({val_fraction:g}, "
+            f"random permutation, seed {seed})")
+
+
+def _read_own(path, role: str) -> SegmentationSplit:
+    """:func:`read_npz` of ``--data.<role>``; refuses a missing file and an empty split, naming the file."""
+    try:
+        split = read_npz(path)
+    except FileNotFoundError:
+        raise WeizmannDataError(f"{path}: no such file (--data.{role})") from None
+    if len(split) == 0:
+        raise WeizmannDataError(f"{path}: no images (--data.{role}); an empty split is refused")
+    return split
+
+
+def load_segmentation_files(
+    train: str | os.PathLike,
+    val: str | os.PathLike | None = None,
+    test: str | os.PathLike | None = None,
+    *,
+    val_fraction: float = VAL_FRACTION,
+    split_seed: int = 0,
+) -> SegmentationDataset:
+    """Your own segmentation files as a :class:`SegmentationDataset` named after the train file's stem.
+
+    Each file is read and checked by :func:`read_npz`, as the catalogue's files are: ``images`` uint8
+    ``(N, H, W, 3)`` and ``masks`` ``(N, H, W)`` of 0/1. Without ``val``, a validation split is carved from
+    ``train`` (:func:`carve_validation_images`: ``val_fraction`` of its images, seed ``split_seed``); without
+    ``test`` there is no ``"test"`` split. ``notes`` says where each split came from.
+
+    Raises:
+        WeizmannDataError: a missing file, an empty split, a file that is not such a ``.npz`` or holds bad arrays,
+            too few training images to carve a validation split; the message starts with the file.
+    """
+    own = {"train": _read_own(train, "train")}
+    if val is not None:
+        own["val"] = _read_own(val, "val")
+        splits = {"train": own["train"], "val": own["val"]}
+        val_note = f"validation: {val}"
+    else:
+        n = len(own["train"])
+        tr, va = carve_validation_images(n, val_fraction=val_fraction, seed=split_seed, where=str(train))
+        t = own["train"]
+        splits = {"train": SegmentationSplit(t.images[tr], t.masks[tr], t.source),
+                  "val": SegmentationSplit(t.images[va], t.masks[va], t.source)}
+        val_note = _carve_note(train, n, len(va), val_fraction, split_seed)
+    if test is not None:
+        splits["test"] = _read_own(test, "test")
+    notes = [
+        f"own files: train {train}" + (f", val {val}" if val is not None else "")
+        + (f", test {test}" if test is not None else ", no test file"),
+        val_note,
+    ]
+    if test is None:
+        notes.append("no test file (--data.test): the test after training is skipped")
+    files = [str(p) for p in (train, val, test) if p is not None]
+    return SegmentationDataset(Path(str(train)).name.split(".")[0], splits, files, "own files", notes)
+
+
+def describe_segmentation_file(path: str | os.PathLike, *, val_fraction: float | None = None, seed: int = 0) -> dict:
+    """``seal data info FILE.npz`` (the segmentation task's ``describe_file`` hook).
+
+    Args:
+        path: a ``.npz`` as :func:`read_npz` reads it.
+        val_fraction: the validation share ``seal fit --data.train FILE`` would carve (default
+            :data:`VAL_FRACTION`); seed: that carve's seed (``--data.split_seed``).
+
+    Returns:
+        ``{"text": the description, "stats": {"file", "format", "images", "image_size" [H, W],
+        "foreground_fraction" (share of all mask pixels that are 1; ``None`` without images),
+        "foreground_per_image" {"min", "mean", "max"}, "empty_masks", "full_masks", "carve" {"train", "val",
+        "val_fraction", "seed"} or {"error"}, "evaluation" (whether seal fit's 36-crop evaluation at the
+        default crop covers the images)}}``.
+
+    Raises:
+        WeizmannDataError, FileNotFoundError: as :func:`read_npz`.
+    """
+    split = read_npz(path)
+    n = len(split)
+    h, w = (int(v) for v in split.images.shape[1:3])
+    vf = VAL_FRACTION if val_fraction is None else float(val_fraction)
+    per_image = split.masks.reshape(n, -1).mean(1) if n else np.zeros(0)
+    stats: dict = {
+        "file": str(path),
+        "format": "npz (segmentation)",
+        "images": n,
+        "image_size": [h, w],
+        "foreground_fraction": float(split.masks.mean()) if n else None,
+        "foreground_per_image": ({"min": float(per_image.min()), "mean": float(per_image.mean()),
+                                  "max": float(per_image.max())} if n else None),
+        "empty_masks": int((per_image == 0).sum()),
+        "full_masks": int((per_image == 1).sum()),
+    }
+    if n == 0:
+        stats["carve"] = {"error": "the file holds no images; seal fit refuses an empty split"}
+    else:
+        try:
+            tr, va = carve_validation_images(n, val_fraction=vf, seed=seed, where=str(path))
+            stats["carve"] = {"train": len(tr), "val": len(va), "val_fraction": vf, "seed": int(seed)}
+        except WeizmannDataError as e:
+            stats["carve"] = {"error": str(e)}
+    problem = coverage_problem((h, w), CROP_SIZE)
+    if n == 0:
+        stats["evaluation"] = "refuses an empty file"
+    elif problem:
+        stats["evaluation"] = f"refuses this size: {problem}"
+    else:
+        stats["evaluation"] = f"fits: the 36-crop evaluation (crops of {CROP_SIZE}) covers these {h}x{w} images"
+    fg = stats["foreground_per_image"]
+    c = stats["carve"]
+    lines = [
+        str(path),
+        "  format                   npz (segmentation): images (N, H, W, 3) uint8, masks (N, H, W) of 0/1",
+        f"  images                   {n}",
+        f"  image size               {h}x{w} RGB",
+        "  foreground               " + ("-" if not n else f"{stats['foreground_fraction']:.4f} of the mask pixels (per "
+                                          f"image: min {fg['min']:.4f}, mean {fg['mean']:.4f}, max {fg['max']:.4f})"),
+        f"  empty / full masks       {stats['empty_masks']} all background, {stats['full_masks']} all foreground",
+        ("  as --data.train          " + (f"no validation carve: {c['error']}" if "error" in c else
+                                          f"train {c['train']} / val {c['val']} (validation carved: {c['val_fraction']:g}"
+                                          f" of the images, random permutation, seed {c['seed']}; or give --data.val)")),
+        f"  seal fit                 {stats['evaluation']}",
+    ]
+    return {"text": "\n".join(lines), "stats": stats}
+
+
+def coverage_problem(size: tuple[int, int], crop: int = CROP_SIZE) -> str:
+    """Why images of ``size`` ``(H, W)`` cannot be evaluated with crops of ``crop`` (the 36 crops at offsets
+    :data:`EVAL_OFFSETS` cover exactly ``crop + 8`` pixels a side), with what to change; ``""`` if they can."""
+    covered = crop + max(EVAL_OFFSETS)
+    h, w = size
+    if (h, w) == (covered, covered):
+        return ""
+    hint = f"give {covered}x{covered} images"
+    alt = h - max(EVAL_OFFSETS)
+    if h == w and alt > 0 and alt % 4 == 0:
+        hint += f", or crops of {alt} (--model.crop_size {alt}; the data's crop size follows it)"
+    return (f"images are {h}x{w}, but the 36-crop evaluation (crops of {crop} at offsets "
+            f"{', '.join(map(str, EVAL_OFFSETS))}) covers exactly {covered}x{covered} pixels; {hint}")

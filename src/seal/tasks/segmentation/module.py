@@ -98,7 +98,8 @@ class SegmentationModule(SEALModule):
 
     Args:
         method: a name of :data:`SEGMENTATION_METHODS` (the one method registry's names).
-        crop_size: training/evaluation crop size (24); the score network is built for it.
+        crop_size: training/evaluation crop size (24); the score network is built for it. ``seal fit`` /
+            ``seal test``: the data's crop size (``data.crop_size``) follows it.
         loss_net: the score network's dropout (0.25) (:class:`~seal.training.hparams.SegLossNetHParams`).
         optimizer, loss_net_optimizer: Adam and clipping per network (``grad_clip: null`` = no clipping)
             (:class:`~seal.training.seal_module.OptimizerSettings`).
