@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 from collections import defaultdict
 
 import torch
@@ -56,8 +57,7 @@ def main() -> None:
     from seal.tasks.text_mlc.module import TextMLCModule
     from seal.training.seal_module import unpack_batch
 
-    from pathlib import Path
-
+    from seal.experiments.runner import best_checkpoint_of
     from seal.tasks import task_of_record
 
     records = []
@@ -67,10 +67,13 @@ def main() -> None:
             continue
         if (args.datasets and r["dataset"] not in args.datasets) or (args.variants and r.get("variant") not in args.variants):
             continue
-        found = sorted(Path(r["run_dir"]).glob("lightning_logs/version_*/checkpoints/best.ckpt"))
-        if found:
-            r["best_checkpoint"] = str(found[-1])
+        best = best_checkpoint_of(r["run_dir"])  # the runner's rule (metrics.json, else the newest best*.ckpt)
+        if best is not None:
+            r["best_checkpoint"] = str(best)
             records.append(r)
+        else:
+            print(f"skipped (no best checkpoint under {r['run_dir']}): {r['dataset']} {r['method']} "
+                  f"({r.get('variant')}) seed {r.get('seed')}", file=sys.stderr)
     dms: dict = {}
     rows = defaultdict(list)
     for r in records:

@@ -447,3 +447,33 @@ def test_seal_fit_restores_ctrl_c_when_started_with_sigint_ignored_or_blocked():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          preexec_fn=ignore_and_block)
     assert out.stdout.split() == ["True", "True", "False"]
+
+
+def test_resumed_checkpoint_state_is_respelled_to_this_runs_directory(tmp_path, monkeypatch):
+    """A run started with a relative default_root_dir stores relative checkpoint paths; resumed with the directory
+    spelled absolute, the best checkpoint's paths must be spelled the same way, or Lightning (which compares path
+    strings) saves the next best as best-v1.ckpt and deletes best.ckpt (seen on GoEmotions seed 2, 2026-12-08)."""
+    import torch
+
+    from seal.cli.lightning import ResumableCheckpoint
+
+    monkeypatch.chdir(tmp_path)
+    absolute = tmp_path / "run" / "checkpoints"
+    absolute.mkdir(parents=True)
+    rel = os.path.join("run", "checkpoints")
+    stored = {
+        "monitor": "val/example_f1", "best_model_score": torch.tensor(0.4975), "dirpath": rel,
+        "best_model_path": os.path.join(rel, "best.ckpt"), "kth_best_model_path": os.path.join(rel, "best.ckpt"),
+        "kth_value": torch.tensor(0.4975), "last_model_path": "",
+        "best_k_models": {os.path.join(rel, "best.ckpt"): torch.tensor(0.4975)},
+    }
+    cb = ResumableCheckpoint(dirpath=str(absolute), filename="best", monitor="val/example_f1", mode="max", save_top_k=1)
+    cb.load_state_dict(dict(stored))
+    best = str(absolute / "best.ckpt")
+    assert (cb.dirpath, cb.best_model_path, cb.kth_best_model_path) == (str(absolute), best, best)
+    assert list(cb.best_k_models) == [best] and float(cb.best_model_score) == pytest.approx(0.4975)
+    assert cb.last_model_path == ""
+    # a checkpoint of another directory is not taken over (resumed into a new run directory)
+    other = ResumableCheckpoint(dirpath=str(tmp_path / "new"), filename="best", monitor="val/example_f1", mode="max")
+    other.load_state_dict(dict(stored))
+    assert other.best_model_path == "" and other.best_k_models == {}

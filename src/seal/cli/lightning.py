@@ -558,12 +558,35 @@ class ResumableCheckpoint(ModelCheckpoint):
     def load_state_dict(self, state_dict: dict) -> None:
         stored = state_dict.get("dirpath")
         if isinstance(stored, str) and self.dirpath and os.path.realpath(stored) == os.path.realpath(self.dirpath):
-            state_dict = {**state_dict, "dirpath": self.dirpath}
+            # the stored file paths are spelled like the stored directory: spell them like this run's, or the next
+            # best would not replace best.ckpt in place (Lightning compares path strings) but be saved as
+            # best-v1.ckpt, with best.ckpt deleted
+            state_dict = {**respell_checkpoint_paths(state_dict, stored, self.dirpath), "dirpath": self.dirpath}
         elif isinstance(stored, str) and self.dirpath and stored != self.dirpath:
             # resumed into a new directory (:func:`checkpoint_dirpath`): Lightning would keep only best_model_path,
             # a file of the other run that this run must neither test as "its" best nor ever replace
             return
         super().load_state_dict(state_dict)
+
+
+def respell_checkpoint_paths(state_dict: dict, old_dir: str, new_dir: str) -> dict:
+    """A ``ModelCheckpoint`` state with every file path inside ``old_dir`` (``best_model_path``,
+    ``kth_best_model_path``, ``last_model_path``, the keys of ``best_k_models``) spelled inside ``new_dir``, the same
+    directory written otherwise (relative vs absolute); other paths and values unchanged."""
+    real = os.path.realpath(old_dir)
+
+    def respell(path):
+        if isinstance(path, str) and path and os.path.realpath(os.path.dirname(path)) == real:
+            return os.path.join(new_dir, os.path.basename(path))
+        return path
+
+    out = dict(state_dict)
+    for key in ("best_model_path", "kth_best_model_path", "last_model_path"):
+        if key in out:
+            out[key] = respell(out[key])
+    if isinstance(out.get("best_k_models"), dict):
+        out["best_k_models"] = {respell(k): v for k, v in out["best_k_models"].items()}
+    return out
 
 
 def stored_checkpoint_dirpath(ckpt: dict) -> str | None:
