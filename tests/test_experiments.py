@@ -1038,3 +1038,26 @@ def test_report_train_seconds_leave_out_resumed_runs_recorded_before_they_covere
         {"seed": 3, "resumed": 1, "timings": {"train_s": None, "train_s_attempt": 4.0}},  # resumed from an old checkpoint
     ])
     assert _whole_run_train_seconds(g) == [10.0, 20.0]
+
+
+def test_srl_goal_lines_call_a_difference_within_the_seed_spread_so():
+    """The SRL goal line bolds "higher" / "lower" only beyond the seed spread (the larger sample std), as the
+    report's verdicts do; a mean difference inside it is said to be within it."""
+    from seal.experiments.report import Group
+    from seal.tasks.srl.report import goal_lines
+
+    def group(method, f1s, ucrs):
+        return Group("up_english_ewt", method, "cpu", "official", records=[
+            {"seed": i, "metrics": {"test": {"labeled_f1": f, "ucr_violation_rate": u}}} for i, (f, u) in enumerate(zip(f1s, ucrs))])
+
+    seal = group("seal-dynamic-nce", [0.4188, 0.4657, 0.4691], [0.0363, 0.0963, 0.0736])  # 45.12 ± 2.81, UCR 6.87
+    ce = group("cross-entropy", [0.43, 0.45, 0.47], [0.07, 0.07, 0.07])  # 45.00 ± 2.00, UCR 7.00 ± 0
+    crf = group("crf", [0.517, 0.518, 0.516], [0.01, 0.012, 0.014])  # 51.70, UCR 1.20
+    assert goal_lines([ce, crf, seal]) == [
+        "", "### SRL goals: SEAL-dynamic NCE vs cross-entropy and the CRF tagger (means over seeds)", "",
+        "- **up_english_ewt** (seal-dynamic-nce (cpu)): vs cross-entropy (cpu): F1 45.12 vs 45.00 (higher, within the "
+        "seed spread), UCR 6.87 % vs 7.00 % (lower, within the seed spread); vs crf (cpu): F1 45.12 vs 51.70 (not "
+        "higher), UCR 6.87 % vs 1.20 % (not lower)",
+    ]
+    far = group("seal-dynamic-nce", [0.60, 0.61, 0.62], [0.001, 0.002, 0.003])
+    assert "F1 61.00 vs 45.00 (**higher**), UCR 0.20 % vs 7.00 % (**lower**)" in goal_lines([ce, crf, far])[3]

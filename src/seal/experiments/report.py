@@ -47,6 +47,7 @@ __all__ = [
     "paper_number",
     "nce_goal_number",
     "plot_val_curves",
+    "wins",
     "render_report",
     "report_families",
     "write_report",
@@ -514,7 +515,7 @@ def reference_variants(variant: str | None) -> tuple[str | None, ...]:
     return (variant, _control_variant(variant), None, "cpu")
 
 
-def _wins(ours: Sequence[float], other: Sequence[float]) -> bool:
+def wins(ours: Sequence[float], other: Sequence[float]) -> bool:
     """Whether the mean of ``ours`` is above ``other``'s by more than the seed spread (the larger sample std of
     the two, when both have two or more values; without a spread any positive difference counts)."""
     if not ours or not other:
@@ -827,13 +828,13 @@ def _best_variant_tally(cells: dict, metric: str) -> list[str]:
             continue
         mean = statistics.fmean(test)
         picked.append(f"{dataset} {best.variant or 'paper config'}")
-        if _wins(test, ce_vals):
+        if wins(test, ce_vals):
             beats.append(dataset)
         base = ce_by_variant.get(None) if _split_setting(best.variant)[1] is None else None
         base_vals = [100 * v for v in base.values("metrics", "test", metric)] if base is not None else []
         if base_vals:
             run_base.append(dataset)
-            if _wins(test, base_vals):
+            if wins(test, base_vals):
                 beats_base.append(dataset)
         goal, _why = nce_goal_number(dataset)
         if metric == "example_f1" and goal is not None:
@@ -905,7 +906,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
             if nce_vals:
                 d = statistics.fmean(nce_vals) - statistics.fmean(ce_vals)
                 verdict = "**beats**" if d > 0 else ("ties with" if d == 0 else "does **not** beat")
-                if d > 0 and not _wins(nce_vals, ce_vals):  # higher, but by less than the seed spread
+                if d > 0 and not wins(nce_vals, ce_vals):  # higher, but by less than the seed spread
                     verdict = "is level with"
                 line = (
                     f"- {where}: SEAL-dynamic NCE {_fmt_mean_std([v / 100 for v in nce_vals])} {verdict} "
@@ -936,7 +937,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                     },
                 )
                 t["run"].append(dataset)
-                if _wins(nce_vals, ce_vals):
+                if wins(nce_vals, ce_vals):
                     t["beats"].append(dataset)
                 if matched:
                     t["matched"].append(dataset)
@@ -945,7 +946,7 @@ def _verdicts(groups: list[Group], metric: str) -> list[str]:
                 d_paper_ce = d_base if base_vals else (d if ce.variant is None else None)
                 if d_paper_ce is not None:
                     t["run_base"].append(dataset)
-                    if _wins(nce_vals, base_vals if base_vals else ce_vals):
+                    if wins(nce_vals, base_vals if base_vals else ce_vals):
                         t["beats_base"].append(dataset)
                 goal, why = nce_goal_number(dataset)
                 if metric == "example_f1" and goal is not None:
