@@ -23,7 +23,9 @@ from seal.tasks.segmentation import predict as segp
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 
 LAYOUT = ("segmentation input is one .npz file with the arrays images (N, H, W, 3) uint8 RGB and, optionally, "
-          "masks (N, H, W) of 0/1; see seal predict --help")
+          "masks (N, H, W) of 0/1, or an image file (.png, .jpg, .jpeg, .bmp) or a folder of them; see seal predict "
+          "--help")
+SUFFIXES = ".png, .jpg, .jpeg, .bmp"
 CONV = ("Metric conventions: segmentation predictions are the foreground probabilities of the 36 crops averaged "
         "over the full 32x32 image; foreground is prob > {t} ({t} is background), IoU is per image averaged over "
         "images, and an empty gold mask with an empty prediction scores 1.0.")
@@ -187,10 +189,13 @@ def test_image_files_folders_and_bad_npz_get_one_line(ckpts, tmp_path, capsys):
     zero.write_bytes(b"")
     empty = tmp_path / "empty.npz"
     np.savez(empty, images=np.zeros((0, 32, 32, 3), np.uint8), masks=np.zeros((0, 32, 32), np.uint8))
+    gif = tmp_path / "img.gif"
+    gif.write_bytes(b"GIF89a" + b"\x00" * 32)
     cases = {
-        png: f"{png} is a PNG image, not a .npz file; {LAYOUT}",
-        jpg: f"{jpg} is a JPEG image, not a .npz file; {LAYOUT}",
-        folder: f"--input {folder} is a folder; {LAYOUT}",
+        png: f"{png}: cannot read the image (cannot identify image file '{png}')",
+        jpg: f"{jpg}: cannot read the image (cannot identify image file '{jpg}')",
+        gif: f"{gif} is a GIF image, not a .npz file; {LAYOUT}",
+        folder: f"--input {folder} is an empty folder: no images ({SUFFIXES}) to predict",
         corrupt: f"{corrupt} is a damaged .npz file (its zip archive cannot be read: File is not a zip file)",
         zero: f"{zero} is empty (0 bytes), not a .npz file; {LAYOUT}",
         empty: f"{empty}: no images (array 'images' has shape (0, 32, 32, 3)); nothing to predict",
@@ -288,3 +293,127 @@ def test_split_directories_and_non_checkpoints(ckpts, npz, tmp_path, capsys):
     assert _error(capsys, "--ckpt_path", rule, "--input", npz, "--png", tmp_path / "g.png", "--format", "csv") == (
         "--format applies to --output")
     assert not out.exists()
+
+
+# ------------------------------------------------------------------------------------- image files, --masks
+
+
+def _png(path: Path, array, mode: str | None = None) -> Path:
+    from PIL import Image
+
+    Image.fromarray(np.asarray(array, np.uint8)).convert(mode or ("RGB" if np.ndim(array) == 3 else "L")).save(path)
+    return path
+
+
+def _three():
+    """``_arrays`` plus image 2: gray 255 on rows/cols 10..15 (36 px, p = 0.993), gold rows 10..13 (24 px):
+    IoU 24/36, pixel accuracy 1012/1024."""
+    images, masks = _arrays()
+    img2 = np.zeros((32, 32, 3), np.uint8)
+    img2[10:16, 10:16] = 255
+    m2 = np.zeros((32, 32), np.uint8)
+    m2[10:14, 10:16] = 1
+    return np.concatenate([images, img2[None]]), np.concatenate([masks, m2[None]])
+
+
+def _folder(tmp_path: Path):
+    """``imgs/`` (a.png, b.png RGB; c.png grayscale) and ``gold/`` (a.png L 0/1, b.png mode 1, c.png L 0/255)."""
+    images, masks = _three()
+    imgs, gold = tmp_path / "imgs", tmp_path / "gold"
+    imgs.mkdir()
+    gold.mkdir()
+    _png(imgs / "a.png", images[0])
+    _png(imgs / "b.png", images[1])
+    _png(imgs / "c.png", images[2, :, :, 0])  # mode L
+    _png(gold / "a.png", masks[0])
+    _png(gold / "b.png", masks[1] * 255, "1")
+    _png(gold / "c.png", masks[2] * 255)
+    return imgs, gold
+
+
+def test_folder_of_pngs_with_masks_scores_like_the_npz(ckpts, tmp_path, capsys):
+    rule, _ = ckpts
+    imgs, gold = _folder(tmp_path)
+    images, masks = _three()
+    np.savez(tmp_path / "same.npz", images=images, masks=masks)
+    out, ref = tmp_path / "p.jsonl", tmp_path / "ref.jsonl"
+    rc, text, _ = _run(capsys, "--ckpt_path", rule, "--input", imgs, "--masks", gold, "--output", out)
+    assert rc == 0
+    assert text == (f"seal predict: 3 images from {imgs} (cross-entropy, 36-crop average), mean IoU 0.5556, "
+                    f"pixel accuracy 0.9909; converted to RGB: 1 of 3 images (1 grayscale (L)); wrote {out}\n"
+                    + CONV.format(t="0.5") + "\n")
+    rc, ref_text, _ = _run(capsys, "--ckpt_path", rule, "--input", tmp_path / "same.npz", "--output", ref)
+    assert rc == 0 and ref_text.split(" (cross-entropy")[1] == text.split(" (cross-entropy")[1].replace(
+        "; converted to RGB: 1 of 3 images (1 grayscale (L))", "").replace(str(out), str(ref))
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    ref_rows = [json.loads(line) for line in ref.read_text().splitlines()]
+    assert [r["file"] for r in rows] == [str(imgs / n) for n in ("a.png", "b.png", "c.png")]
+    assert [list(r) for r in rows] == [["index", "file", "iou", "pixel_accuracy", "foreground_fraction", "mask"]] * 3
+    assert [{k: v for k, v in r.items() if k != "file"} for r in rows] == ref_rows
+    assert [(r["iou"], r["pixel_accuracy"]) for r in rows] == [(1.0, 1.0), (0.0, 0.984375), (0.666667, 0.988281)]
+
+
+def test_one_image_file_without_masks(ckpts, tmp_path, capsys):
+    rule, _ = ckpts
+    images, _ = _arrays()
+    img = _png(tmp_path / "one.png", images[0], "RGBA")
+    out = tmp_path / "p.csv"
+    rc, text, _ = _run(capsys, "--ckpt_path", rule, "--input", img, "--output", out)
+    assert rc == 0
+    assert text.splitlines()[0] == (
+        f"seal predict: 1 images from {img} (cross-entropy, 36-crop average), no metrics computed: no --masks folder "
+        f"(gold masks); converted to RGB: 1 of 1 images (1 RGBA); wrote {out}")
+    lines = out.read_text().splitlines()
+    assert lines[0] == "index,file,foreground_fraction,mask"
+    assert lines[1].startswith(f"0,{img},0.062500,11111111000")
+    # palette images: converted too
+    pal = _png(tmp_path / "pal.bmp", images[1], "P")
+    rc, text, _ = _run(capsys, "--ckpt_path", rule, "--input", pal, "--output", out)
+    assert rc == 0 and "; converted to RGB: 1 of 1 images (1 palette (P)); wrote" in text
+
+
+def test_image_input_errors(ckpts, npz, tmp_path, capsys, monkeypatch):
+    rule, _ = ckpts
+    imgs, gold = _folder(tmp_path)
+    out = tmp_path / "p.jsonl"
+    base = ["--ckpt_path", rule, "--output", out]
+    conv = "(36 crops of 24x24 at offsets 0..8 cover exactly 32x32); resize or crop the image to 32x32"
+    (gold / "b.png").unlink()
+    assert _error(capsys, *base, "--input", imgs, "--masks", gold) == (
+        f"--masks {gold}: no mask for {imgs / 'b.png'} (looked for b with {SUFFIXES})")
+    bad = np.zeros((32, 32), np.uint8)
+    bad[2, 3] = 7
+    _png(gold / "b.png", bad)
+    assert _error(capsys, *base, "--input", imgs, "--masks", gold) == (
+        f"{gold / 'b.png'}: mask pixel (row 2, column 3) is 7; mask values must be 0 and 1 or 0 and 255")
+    bad[2, 3], bad[5, 6] = 255, 1
+    _png(gold / "b.png", bad)
+    assert _error(capsys, *base, "--input", imgs, "--masks", gold) == (
+        f"{gold / 'b.png'}: mask pixel (row 5, column 6) is 1; mask values must be 0 and 1 or 0 and 255")
+    _png(gold / "b.png", np.zeros((32, 32, 3)))
+    assert _error(capsys, *base, "--input", imgs, "--masks", gold) == (
+        f"{gold / 'b.png'}: the mask of {imgs / 'b.png'} has mode RGB; a mask is a single-channel image (mode L, 1 "
+        "or P) of 0/1 or 0/255")
+    _png(gold / "b.png", np.zeros((32, 30)))
+    assert _error(capsys, *base, "--input", imgs, "--masks", gold) == (
+        f"{gold / 'b.png'}: the mask is 32x30, but its image {imgs / 'b.png'} is 32x32")
+    _png(imgs / "d.jpg", np.zeros((48, 40, 3)))
+    assert _error(capsys, *base, "--input", imgs) == (
+        f"{imgs / 'd.jpg'}: the image is 48x40, but {rule} predicts 32x32 images {conv}")
+    (imgs / "notes.txt").write_text("x\n")
+    (imgs / "sub").mkdir()
+    assert _error(capsys, *base, "--input", imgs) == (
+        f"--input {imgs}: a folder of images holds only image files ({SUFFIXES}), but it also holds notes.txt, sub/")
+    assert _error(capsys, *base, "--input", npz, "--masks", gold) == (
+        f"--masks applies to --input image files or folders, not to --input {npz} (a .npz: its masks are its "
+        "'masks' array)")
+    missing = tmp_path / "nope.png"
+    assert _error(capsys, *base, "--input", missing) == f"input file not found: {missing}"
+    assert _error(capsys, *base, "--input", imgs / "a.png", "--masks", tmp_path / "nogold") == (
+        f"--masks folder not found: {tmp_path / 'nogold'}")
+    monkeypatch.setitem(__import__("sys").modules, "PIL", None)  # Pillow not installed
+    assert _error(capsys, *base, "--input", imgs / "a.png") == "reading image files needs Pillow: pip install pillow"
+    assert not out.exists()
+    # --masks is a segmentation option: refused for the other tasks like --png
+    owners = cli.build_parser().get_default("_task_options")
+    assert owners["masks"][0] == owners["png"][0] == "segmentation"

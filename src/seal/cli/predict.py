@@ -98,10 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
                      ".libsvm, .svmlight, .txt) or CSV/TSV (.csv, .tsv); label columns may be absent. Text "
                      "checkpoints: JSON lines (.jsonl, .jsonl.gz), the label field optional. Segmentation "
                      "checkpoints: " + SEGMENTATION_INPUT + " (gold masks: then IoU and pixel accuracy are "
-                     "computed), H x W being the model's image size (32x32 for the default 24x24 crops); image "
-                     "files and folders are not read: stack the "
-                     "images into that array, e.g. with numpy.stack of PIL.Image.open(f).convert('RGB') and "
-                     "numpy.savez)")
+                     "computed), or one image file (.png, .jpg, .jpeg, .bmp) or a folder holding only such files "
+                     "(sorted by name; read with Pillow and converted to RGB; gold masks from --masks FOLDER), "
+                     "H x W being the model's image size (32x32 for the default 24x24 crops; images of another size "
+                     "are refused, not resized)")
     p.add_argument("--input-format", "--input_format", dest="input_format", default=None,
                    choices=("arff", "libsvm", "csv", "tsv", "jsonl"),
                    help="with --input: its format (default: from the extension; jsonl: JSON lines, text checkpoints)")

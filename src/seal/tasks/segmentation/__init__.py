@@ -19,6 +19,10 @@ def add_predict_options(parser) -> None:
     seg.add_argument("--images", type=int, nargs="+", default=None, help="indices of the images in the grid (default: 0-5)")
     seg.add_argument("--compare", nargs="+", default=[], metavar="CKPT",
                      help="more segmentation checkpoints whose predictions get their own columns in the grid")
+    seg.add_argument("--masks", default=None, metavar="FOLDER",
+                     help="with --input image file(s): a folder of gold masks, one per image with the image's file "
+                     "stem (.png, .jpg, .jpeg, .bmp; mode L, 1 or P; values 0/1 or 0/255, > 0 is foreground); then "
+                     "IoU and pixel accuracy are computed")
 
 
 register_task(Task(
