@@ -1036,6 +1036,7 @@ def test_report_train_seconds_leave_out_resumed_runs_recorded_before_they_covere
         {"seed": 1, "resumed": 1, "timings": {"train_s": 3.0}},  # resumed, recorded before 2026-12-08: last attempt only
         {"seed": 2, "resumed": 2, "timings": {"train_s": 20.0, "train_s_attempt": 5.0}},  # the whole run
         {"seed": 3, "resumed": 1, "timings": {"train_s": None, "train_s_attempt": 4.0}},  # resumed from an old checkpoint
+        {"seed": 4, "resumed": 1, "timings": {"train_s": 7.0, "train_s_attempt": None}},  # runner, older seal fit
     ])
     assert _whole_run_train_seconds(g) == [10.0, 20.0]
 

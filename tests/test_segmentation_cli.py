@@ -122,7 +122,7 @@ def test_seal_test_ckpt_path_alone_evaluates_a_segmentation_checkpoint(ce_run, d
     assert r.returncode == 0, r.stderr[-3000:]
     assert "does not accept option" not in r.stderr and TRANSFER not in r.stderr and "Traceback" not in r.stderr
     assert [ln for ln in r.stderr.splitlines() if ln.startswith("seal")] == [
-        f"seal test: no --config or --data options: using the data settings stored in {ce_run['best']} "
+        f"seal test: no --config: using the data settings stored in {ce_run['best']} "
         "(dataset weizmann_horse)"]  # fmt: skip
     assert r.stdout.rstrip("\n").splitlines()[-1] == (
         "seal test: partial test split: 64 of 128 test images (limit_test_batches=2, from "
@@ -150,9 +150,25 @@ def test_seal_test_ckpt_path_alone_evaluates_a_feature_mlc_checkpoint_on_its_own
                  "--trainer.default_root_dir", str(tmp_path / "test")]) == 0  # fmt: skip
     captured = capsys.readouterr()
     assert [ln for ln in captured.err.splitlines() if ln.startswith("seal")] == [
-        f"seal test: no --config or --data options: using the data settings stored in {best} (dataset genbase)"]
+        f"seal test: no --config: using the data settings stored in {best} (dataset genbase)"]
     f1 = next(float(ln.split()[1]) for ln in captured.out.splitlines() if ln.strip().startswith("test/example_f1"))
     assert f1 == pytest.approx(json.loads(metrics.read_text())["metrics"]["test"]["example_f1"], abs=1e-6)
+    # a --data.KEY option overrides that one setting; the others (the dataset) still come from the checkpoint
+    assert main(["test", "--ckpt_path", best, "--data.eval_batch_size", "7", "--trainer.enable_progress_bar=false",
+                 "--trainer.default_root_dir", str(tmp_path / "test2")]) == 0  # fmt: skip
+    captured = capsys.readouterr()
+    assert [ln for ln in captured.err.splitlines() if ln.startswith("seal")] == [
+        f"seal test: no --config: using the data settings stored in {best} (dataset genbase), except "
+        "--data.eval_batch_size as given"]
+    f1 = next(float(ln.split()[1]) for ln in captured.out.splitlines() if ln.strip().startswith("test/example_f1"))
+    assert f1 == pytest.approx(json.loads(metrics.read_text())["metrics"]["test"]["example_f1"], abs=1e-6)
+    # a feature-MLC checkpoint (it stores no task name) given with another task is one line, exit 2
+    with pytest.raises(SystemExit) as exc:
+        main(["test", "--task", "segmentation", "--ckpt_path", best, "--trainer.default_root_dir", str(tmp_path / "t3")])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"seal: error: --ckpt_path {best} is a multilabel checkpoint, but this command is for task segmentation "
+        "(from --task or a --config file's 'task:'); use --task multilabel")
 
 
 def test_resuming_fit_from_a_checkpoint_alone_is_a_segmentation_fit(ce_run, data_dir, tmp_path, monkeypatch):
@@ -193,6 +209,12 @@ def test_data_crop_size_on_the_command_line_is_refused_before_anything_is_built(
     with pytest.raises(ValueError) as info:  # seal experiment's check of a grid's runs
         check_fit_arguments(["--config", CE_CPU, "--data.crop_size", "16"])
     assert str(info.value) == expected
+    # the whole --data value with a crop_size in it is no way around the refusal
+    for option in (['--data={"crop_size": 20, "batch_size": 4}'], ["--data", '{"crop_size": 20}']):
+        with pytest.raises(ValueError) as info:
+            check_fit_arguments(["--config", CE_CPU, *option])
+        assert str(info.value) == ("--data sets crop_size, which is set by --model.crop_size (one crop size for the "
+                                   "network and its data): give it as --model.crop_size")
 
 
 def test_a_config_whose_data_crop_size_differs_is_refused(data_dir, tmp_path, capsys, monkeypatch):

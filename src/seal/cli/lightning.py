@@ -209,9 +209,9 @@ class SEALCLI(LightningCLI):
     def _parse_ckpt_path(self) -> None:
         """Check ``--ckpt_path`` with :func:`seal.training.checkpoint.load_checkpoint` (weights-only, checksum)
         before LightningCLI reads its hyper-parameters, so a damaged file is one clear error (exit 2); a checkpoint
-        of another task is refused. Without any ``--config`` or ``--data.*`` option (``seal test --ckpt_path CKPT``
-        alone, a resume), the data settings the checkpoint was trained with are used (said in one line on stderr),
-        not the DataModule's defaults."""
+        of another task is refused. Without any ``--config`` (``seal test --ckpt_path CKPT`` alone, a resume), the
+        data settings the checkpoint was trained with are used (said in one line on stderr), not the DataModule's
+        defaults; ``--data.KEY`` options override single ones."""
         data_settings: dict = {}
         if self.config.get("subcommand"):
             ckpt_path = self.config[self.config.subcommand].get("ckpt_path")
@@ -219,7 +219,7 @@ class SEALCLI(LightningCLI):
                 # FileNotFoundError / CheckpointError, reported by _friendly (loaded once: detect_task may have)
                 ckpt = _load_checkpoint_once(ckpt_path)
                 named = checkpoint_task_name(ckpt)
-                if named is not None and named != self.task_name:
+                if named != self.task_name:
                     raise ValueError(
                         f"--ckpt_path {ckpt_path} is a {named} checkpoint, but this command is for task "
                         f"{self.task_name} (from --task or a --config file's 'task:'); use --task {named}"
@@ -240,20 +240,23 @@ class SEALCLI(LightningCLI):
             sub = self.config.subcommand
             self.config = self.parser.parse_object({sub: {"data": data_settings}}, self.config)
             dataset = f" (dataset {data_settings['dataset']})" if data_settings.get("dataset") else ""
-            print(f"seal {sub}: no --config or --data options: using the data settings stored in "
-                  f"{self.config[sub].ckpt_path}{dataset}", file=sys.stderr, flush=True)
+            given = sorted({a.split("=", 1)[0] for a in getattr(self, "_argv", []) if a.startswith("--data.")})
+            print(f"seal {sub}: no --config: using the data settings stored in {self.config[sub].ckpt_path}{dataset}"
+                  + (f", except {', '.join(given)} as given" if given else ""), file=sys.stderr, flush=True)
 
     def _checkpoint_data_settings(self, ckpt: dict) -> dict:
         """The DataModule settings stored in ``ckpt`` that this parser knows, when the command line has no
-        ``--config`` and no ``--data`` option; else ``{}``."""
+        ``--config`` and no whole ``--data`` value (else ``{}``), less those given as ``--data.KEY`` (which win)."""
         argv = getattr(self, "_argv", [])
-        if any(a == "--config" or a.startswith(("--config=", "--data.", "--data=")) or a == "--data" for a in argv):
+        if any(a == "--config" or a.startswith(("--config=", "--data=")) or a == "--data" for a in argv):
             return {}
         stored = ckpt.get("datamodule_hyper_parameters")
         current = self.config[self.config.subcommand].get("data")
         if not isinstance(stored, dict) or current is None:
             return {}
-        return {k: v for k, v in stored.items() if not k.startswith("_") and k in current}
+        # options given as --data.KEY on the command line win over the stored value of KEY
+        given = {a[len("--data."):].split("=", 1)[0].split(".", 1)[0] for a in argv if a.startswith("--data.")}
+        return {k: v for k, v in stored.items() if not k.startswith("_") and k in current and k not in given}
 
     def before_instantiate_classes(self) -> None:
         """Check the output paths of the command line (:func:`check_output_paths`) before the data is loaded
@@ -468,12 +471,12 @@ def _load_checkpoint_once(path: str | os.PathLike, keep: bool = False) -> dict:
     return ckpt
 
 
-def checkpoint_task_name(checkpoint: dict) -> str | None:
-    """The registered task a loaded checkpoint names (``checkpoint["seal"]["task"]``), else ``None`` (feature-MLC
-    checkpoints name none: they are multi-label)."""
-    state = checkpoint.get("seal") if isinstance(checkpoint, dict) else None
-    name = state.get("task") if isinstance(state, dict) else None
-    return name if isinstance(name, str) and name in _task_names() else None
+def checkpoint_task_name(checkpoint: dict) -> str:
+    """The task that wrote a loaded checkpoint (:func:`seal.tasks.task_of_checkpoint`: ``checkpoint["seal"]["task"]``,
+    else ``"multilabel"``: feature-MLC checkpoints store no task name)."""
+    from seal.tasks import task_of_checkpoint
+
+    return task_of_checkpoint(checkpoint if isinstance(checkpoint, dict) else {}).name
 
 
 def detect_task(argv: list[str], keep_checkpoint: bool = False) -> str:
@@ -498,7 +501,7 @@ def detect_task(argv: list[str], keep_checkpoint: bool = False) -> str:
     task = cli_task or task
     if task is None and ckpt_path and os.path.isfile(ckpt_path):
         ckpt = _load_checkpoint_once(ckpt_path, keep=keep_checkpoint)
-        task = checkpoint_task_name(ckpt) or "multilabel"
+        task = checkpoint_task_name(ckpt)
     task = task or "multilabel"
     if task not in _task_names():
         raise ValueError(f"unknown task {task!r} (from --task or the config's 'task:' key); known: {', '.join(_task_names())}")

@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> str:
         args.protocol is not None or args.split_seed is not None or args.drop_empty is not None
     ):
         raise PredictError("--protocol/--split-seed/--drop-empty only apply to --dataset")
-    if args.input is not None and getattr(args, "split", None) is not None:
+    if args.input is not None and getattr(args, "split", None) not in (None, "test"):  # "test": the old default
         raise PredictError(f"--split {args.split} applies to --dataset; --input {args.input} is predicted whole")
     if getattr(args, "split", None) is None:
         args.split = "test"
@@ -424,7 +424,11 @@ def load_predict_checkpoint(path: str, option: str = "--ckpt_path") -> dict:
 
     p = Path(path)
     if p.is_dir():
-        found = sorted(p.rglob("best.ckpt"))
+        # best.ckpt in the folder or in a checkpoints/ folder at most three levels below it (a run directory's
+        # lightning_logs/version_N/checkpoints), not a walk of the whole tree under it
+        found = sorted({f for pattern in ("best.ckpt", "checkpoints/best.ckpt", "*/checkpoints/best.ckpt",
+                                          "*/*/checkpoints/best.ckpt", "*/*/*/checkpoints/best.ckpt")
+                        for f in p.glob(pattern)})
         if len(found) == 1:
             raise PredictError(f"{option} {path} is a directory; the checkpoint in it is {found[0]}: pass that file")
         if found:

@@ -570,8 +570,9 @@ def runs_at_once(records: Sequence[dict]) -> list[float | None]:
 
 def _whole_run_train_seconds(g: Group) -> list[float]:
     """``timings.train_s`` of ``g``'s runs, leaving out resumed runs recorded before 2026-12-08, whose ``train_s``
-    covers only their last attempt (their records have no ``timings.train_s_attempt``)."""
-    keep = [r for r in g.records if not r.get("resumed") or "train_s_attempt" in (r.get("timings") or {})]
+    covers only their last attempt (their records have no ``timings.train_s_attempt``, or ``None`` there: written by
+    the runner from an older ``seal fit``'s metrics.json)."""
+    keep = [r for r in g.records if not r.get("resumed") or (r.get("timings") or {}).get("train_s_attempt") is not None]
     return replace(g, records=keep).values("timings", "train_s")
 
 

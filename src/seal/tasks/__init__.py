@@ -110,8 +110,7 @@ class Task:
         file_suffixes: file name endings (lower case) of the task's own data files that ``seal data info FILE``
             hands to :attr:`describe_file` (e.g. SRL's ``.conllu``); empty: none.
         file_format: the ``seal data info --format`` name of the task's own files (e.g. text MLC's ``"jsonl"``):
-            that format given, or found in a file's content, hands the file to :attr:`describe_file` whatever its
-            name; empty: none.
+            that format given explicitly hands the file to :attr:`describe_file` whatever its name; empty: none.
         file_kind: how errors name the task's files (``"an SRL file"``).
         describe_file: optional ``"package.module:function"``: ``function(path, **options) -> {"text": str,
             "stats": dict}``, ``seal data info FILE`` for the task's own files (:func:`task_of_file`); ``options``

@@ -33,6 +33,12 @@ class SegmentationCLI(SEALCLI):
     def check_argv(cls, argv: list[str]) -> None:
         """Refuse ``--data.crop_size`` (set through ``--model.crop_size``) with one line naming both options."""
         for i, arg in enumerate(argv):
+            whole = arg.split("=", 1)[1] if arg.startswith("--data=") else (
+                argv[i + 1] if arg == "--data" and i + 1 < len(argv) else None)
+            if whole is not None and "crop_size" in whole:  # --data='{"crop_size": 20, ...}'
+                raise ValueError(
+                    "--data sets crop_size, which is set by --model.crop_size (one crop size for the network and its "
+                    "data): give it as --model.crop_size")
             if arg == "--data.crop_size" or arg.startswith("--data.crop_size="):
                 value = arg.split("=", 1)[1] if "=" in arg else (argv[i + 1] if i + 1 < len(argv) else "N")
                 raise ValueError(
