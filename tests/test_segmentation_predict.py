@@ -417,3 +417,31 @@ def test_image_input_errors(ckpts, npz, tmp_path, capsys, monkeypatch):
     # --masks is a segmentation option: refused for the other tasks like --png
     owners = cli.build_parser().get_default("_task_options")
     assert owners["masks"][0] == owners["png"][0] == "segmentation"
+
+
+def test_write_files_atomic_undoes_earlier_replaces_when_a_later_one_fails(tmp_path, monkeypatch):
+    """All or nothing across files: the second replace fails, so the first output, already replaced, is restored
+    byte-identical, a file that did not exist is not left behind, and no temporary file stays."""
+    import os as _os
+
+    from seal.cli import predict as cli_predict
+
+    first, second, new = tmp_path / "a.jsonl", tmp_path / "b.png", tmp_path / "c.txt"
+    first.write_bytes(b"old a")
+    second.write_bytes(b"old b")
+    real_replace = _os.replace
+    calls = []
+
+    def flaky(src, dst):
+        calls.append(str(dst))
+        if str(dst) == str(second) and str(src).endswith(".tmp"):
+            raise OSError(28, "No space left on device")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(cli_predict.os, "replace", flaky)
+    with pytest.raises(cli_predict.PredictError) as exc:
+        cli_predict.write_files_atomic([("--output", first, b"new a"), ("--output", new, b"new c"),
+                                        ("--png", second, b"new b")])
+    assert str(exc.value) == f"cannot write --png {second}: No space left on device"
+    assert (first.read_bytes(), second.read_bytes(), new.exists()) == (b"old a", b"old b", False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.png"]

@@ -341,13 +341,15 @@ def check_outputs(args: argparse.Namespace) -> None:
 
 def write_files_atomic(files: list[tuple[str, str | os.PathLike, bytes]]) -> None:
     """Write several files all or nothing: each ``(option, path, data)`` first goes to a temporary file beside
-    ``path`` (fsync-ed), and only when all of them are written are they moved into place with ``os.replace``.
-    On an error the temporary files (and folders this call created) are removed and existing files are left
-    byte-identical.
+    ``path`` (fsync-ed), and only when all of them are written are they moved into place with ``os.replace``,
+    the files they replace kept (hard link, else copy) until the last replace has succeeded. On an error the
+    temporary files (and folders this call created) are removed, replaces already made are undone, and existing
+    files are left byte-identical.
 
     Raises:
         PredictError: ``"cannot write <option> <path>: <reason>"``, or ``"<option> <path> is a directory"``.
     """
+    import shutil
     import tempfile
 
     umask = os.umask(0)
@@ -378,11 +380,36 @@ def write_files_atomic(files: list[tuple[str, str | os.PathLike, bytes]]) -> Non
                 os.chmod(tmp, 0o666 & ~umask)
             except OSError as e:
                 raise PredictError(f"cannot write {option} {path}: {e.strerror or one_line(e)}") from None
-        for option, out, tmp in staged:
-            try:
+        # keep the files about to be replaced (a hard link, else a copy) until every replace has succeeded, so
+        # that a failing later replace can put the earlier ones back
+        backups: list[tuple[Path, str | None]] = []
+        failing = staged[0][:2] if staged else ("", Path())
+        try:
+            for option, out, tmp in staged:
+                failing, bak = (option, out), None
+                if out.is_file():
+                    bak = f"{tmp}.old"
+                    try:
+                        os.link(out, bak)
+                    except OSError:
+                        shutil.copy2(out, bak)
+                backups.append((out, bak))
                 os.replace(tmp, out)
-            except OSError as e:
-                raise PredictError(f"cannot write {option} {out}: {e.strerror or one_line(e)}") from None
+        except OSError as e:
+            for out, bak in reversed(backups):  # undo the replaces made (a new file is removed again)
+                try:
+                    os.replace(bak, out) if bak is not None else out.unlink(missing_ok=True)
+                    if bak is not None and os.path.lexists(bak):  # rename between two links of one file: a no-op
+                        os.unlink(bak)
+                except OSError:
+                    pass
+            raise PredictError(f"cannot write {failing[0]} {failing[1]}: {e.strerror or one_line(e)}") from None
+        for _, bak in backups:
+            if bak is not None:
+                try:
+                    os.unlink(bak)
+                except OSError:
+                    pass
         done = True
     finally:
         for _, _, tmp in staged:
