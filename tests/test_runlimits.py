@@ -116,3 +116,37 @@ def test_mistyped_command_line_option_gets_the_same_hint(capsys, argv, hint):
         main(["fit", *argv])
     assert ei.value.code == 2
     assert capsys.readouterr().err == f"seal fit: error: unrecognized arguments: {' '.join(argv)}\n{hint}\n"
+
+
+def test_batch_limits_written_as_integers_stay_numbers_of_batches(tmp_path):
+    """jsonargparse makes every value of Lightning's ``int | float`` limit a float, so ``--trainer.limit_test_batches
+    1`` meant the whole split (1.0); the CLI hands the Trainer the ints as written (last one wins, config files and
+    the command line in order), and leaves fractions alone."""
+    from seal.cli.lightning import integer_batch_limits
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("trainer:\n  limit_val_batches: 3\n  limit_train_batches: 0.5\n  limit_test_batches: 2\n")
+    argv = ["--config", str(cfg), "--trainer.limit_test_batches", "1", "--trainer.limit_predict_batches=0.25",
+            "--trainer.max_epochs", "1"]
+    assert integer_batch_limits(argv) == {"limit_val_batches": 3, "limit_test_batches": 1}
+    # a later fraction replaces an earlier int; an int on the command line after a config's fraction is kept
+    assert integer_batch_limits([*argv, "--trainer.limit_val_batches=0.5", "--trainer.limit_train_batches=4"]) == {
+        "limit_test_batches": 1, "limit_train_batches": 4}
+    assert integer_batch_limits(["--trainer.limit_test_batches", "1.0"]) == {}
+
+
+def test_limit_test_batches_1_scores_one_batch(tmp_path, data_dir, monkeypatch, capsys):
+    import sys
+    from pathlib import Path
+
+    genbase_ce = str(Path(__file__).resolve().parents[1] / "configs" / "genbase" / "cross-entropy.yaml")
+    monkeypatch.setenv("SEAL_DATA_DIR", str(data_dir))
+    monkeypatch.setattr(sys, "argv", ["seal"])
+    metrics = tmp_path / "m.json"
+    assert main(["fit", "--config", genbase_ce, "--trainer.limit_test_batches", "1", "--data.eval_batch_size", "16",
+                 "--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.enable_progress_bar",
+                 "false", "--trainer.default_root_dir", str(tmp_path), "--metrics_file", str(metrics)]) == 0
+    assert json.loads(metrics.read_text())["test_coverage"] == {
+        "evaluated": 16, "total": 132, "unit": "examples", "limit_test_batches": 1, "partial": True}
+    assert "partial test split: 16 of 132 test examples (limit_test_batches=1, from --trainer.limit_test_batches)" in (
+        capsys.readouterr().out)

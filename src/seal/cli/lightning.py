@@ -183,6 +183,9 @@ class SEALCLI(LightningCLI):
         line). Here: nothing."""
 
     def instantiate_trainer(self, **kwargs):
+        # a batch limit written as an int is a number of batches (1: one batch), not the fraction 1.0 that
+        # jsonargparse makes of every value of Lightning's int | float type
+        kwargs = {**integer_batch_limits(getattr(self, "_argv", [])), **kwargs}
         config = self.config[self.subcommand] if self.subcommand else self.config
         patience = config.get("early_stopping_patience", 20)
         trainer = super().instantiate_trainer(**kwargs)
@@ -431,6 +434,35 @@ def config_files(argv: list[str]) -> list[tuple[str, object]]:
             data = None
         out.append((value, data))
     return out
+
+
+#: the Trainer's batch limits: an int is a number of batches, a float a fraction of the split (Lightning)
+BATCH_LIMITS = ("limit_train_batches", "limit_val_batches", "limit_test_batches", "limit_predict_batches")
+
+
+def integer_batch_limits(argv: list[str]) -> dict[str, int]:
+    """The ``trainer.limit_*_batches`` values written as integers, in a ``--config`` file (YAML int) or on the
+    command line (``--trainer.limit_test_batches 1``), the last one of each winning. jsonargparse turns every
+    value of Lightning's ``int | float`` type into a float, which for ``1`` means the whole split (1.0) instead of
+    one batch; the CLI puts these back as ints."""
+    found: dict[str, int | None] = {}
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        name, eq, value = arg.partition("=")
+        if name == "--config" and (eq or i + 1 < len(argv)):
+            path = value if eq else argv[i + 1]
+            for _, data in config_files(["--config", path]):
+                trainer = data.get("trainer") if isinstance(data, dict) else None
+                for key in BATCH_LIMITS:
+                    if isinstance(trainer, dict) and key in trainer:
+                        v = trainer[key]
+                        found[key] = v if isinstance(v, int) and not isinstance(v, bool) else None
+        elif name.startswith("--trainer.") and name[len("--trainer."):] in BATCH_LIMITS and (eq or i + 1 < len(argv)):
+            text = value if eq else argv[i + 1]
+            found[name[len("--trainer."):]] = int(text) if text.strip().lstrip("+").isdigit() else None
+        i += 1
+    return {k: v for k, v in found.items() if v is not None}
 
 
 def _option_value(argv: list[str], name: str) -> str | None:
