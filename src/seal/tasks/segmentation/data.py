@@ -193,9 +193,11 @@ def validate_arrays(images: np.ndarray, masks: np.ndarray, where: str) -> tuple[
 #: what a segmentation file is, for error messages
 NPZ_LAYOUT = "a .npz with arrays 'images' (N, H, W, 3) uint8 and 'masks' (N, H, W) of 0/1 (numpy.savez)"
 
+#: the first bytes of image files often given where a .npz is expected, and what they are (``seal fit`` and
+#: ``seal predict`` both name them)
+IMAGE_SIGNATURES = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"))
 #: the first bytes of files that are often given by mistake, and what they are
-_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-          (b"\x93NUMPY", "a single .npy array"))
+_MAGIC = (*IMAGE_SIGNATURES, (b"\x93NUMPY", "a single .npy array"))
 
 
 def read_npz(path: str | os.PathLike) -> SegmentationSplit:
@@ -769,10 +771,16 @@ def describe_segmentation_file(path: str | os.PathLike, *, val_fraction: float |
     return {"text": "\n".join(lines), "stats": stats}
 
 
+def eval_canvas(crop: int = CROP_SIZE) -> int:
+    """The image side the 36 evaluation crops of ``crop`` pixels cover exactly: ``crop + max(EVAL_OFFSETS)`` (32
+    for the paper's 24)."""
+    return int(crop) + max(EVAL_OFFSETS)
+
+
 def coverage_problem(size: tuple[int, int], crop: int = CROP_SIZE) -> str:
     """Why images of ``size`` ``(H, W)`` cannot be evaluated with crops of ``crop`` (the 36 crops at offsets
     :data:`EVAL_OFFSETS` cover exactly ``crop + 8`` pixels a side), with what to change; ``""`` if they can."""
-    covered = crop + max(EVAL_OFFSETS)
+    covered = eval_canvas(crop)
     h, w = size
     if (h, w) == (covered, covered):
         return ""

@@ -45,6 +45,7 @@ from seal.cli.predict import (
     png_command_path,
     same_dataset,
 )
+from seal.tasks.segmentation.data import IMAGE_SIGNATURES
 
 __all__ = [
     "build_segmentation_module",
@@ -80,8 +81,7 @@ def build_segmentation_module(ckpt: dict, path: str = "checkpoint"):
 
 
 #: the first bytes of files that are not a .npz, for the input error (what the file is instead)
-_MAGIC = ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-          (b"BM", "a BMP image"), (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
+_MAGIC = (*IMAGE_SIGNATURES, (b"BM", "a BMP image"), (b"II*\x00", "a TIFF image"), (b"MM\x00*", "a TIFF image"),
           (b"\x93NUMPY", "a .npy array (one array; a .npz holds named arrays)"))
 
 
@@ -297,9 +297,9 @@ def model_image_size(module) -> int:
     """The image side a segmentation model predicts: its 36 evaluation crops (``crop_size`` at the offsets
     :data:`seal.tasks.segmentation.data.EVAL_OFFSETS`) cover exactly ``max(offsets) + crop_size`` pixels (32 for
     the paper's 24x24 crops)."""
-    from seal.tasks.segmentation.data import EVAL_OFFSETS
+    from seal.tasks.segmentation.data import eval_canvas
 
-    return max(EVAL_OFFSETS) + int(module.hparams.crop_size)
+    return eval_canvas(int(module.hparams.crop_size))
 
 
 def check_image_size(modules, size: tuple[int, int], where: str, one: bool = False) -> None:
